@@ -1,0 +1,60 @@
+"""compat="reference" reproduces the official TAM code's outputs exactly."""
+
+import numpy as np
+import pytest
+import torch
+
+from tam_widgets.core import tam_from_hidden, tam_from_logits
+
+
+def test_golden_maps_exact(golden):
+    r = tam_from_logits(golden["logits"], golden["tokens"], compat="reference", **golden["layout"])
+    assert r.maps.dtype == np.uint8
+    assert r.maps.shape == golden["maps"].shape
+    np.testing.assert_array_equal(r.maps, golden["maps"])
+
+
+def test_golden_intermediates(golden):
+    r = tam_from_logits(torch.from_numpy(golden["logits"]), golden["tokens"], compat="reference",
+                        **golden["layout"])
+    n_p = int(golden["n_p"])
+    # The whole context list of raw maps, and the Brent scales of every returned round.
+    np.testing.assert_array_equal(r.trace["context_raw_maps"], golden["raw_maps"])
+    np.testing.assert_array_equal(r.scales[1:], golden["ls_s"][n_p:])
+    assert r.scales[0] == 0
+    np.testing.assert_allclose(r.scales[1:], golden["ls_s_closed"][n_p:], rtol=1e-6)
+    # maps[0] explains the first prompt token; rounds r >= 1 the generated token r.
+    L_in = int(golden["L_in"])
+    assert r.token_positions[0] == golden["layout"]["prompt_positions"][0]
+    assert list(r.token_positions[1:]) == list(range(L_in + 1, L_in + int(golden["n_a"])))
+    assert r.text_relevance.shape == (int(golden["n_a"]), n_p + int(golden["n_a"]))
+    assert np.isfinite(r.text_relevance).all()
+
+
+def test_golden_rank_gaussian_filter_calls():
+    from tests.conftest import load_golden
+    from tam_widgets.core.filters import rank_gaussian_filter_reference
+
+    g = load_golden("tam_ref_image_24x32.npz")
+    # The first call ran in float32 (its map skipped ECI); every later one in float64.
+    first = rank_gaussian_filter_reference(g["rgf_in"][0].astype(np.float32)).astype(np.float64)
+    np.testing.assert_array_equal(first, g["rgf_out"][0])
+    np.testing.assert_array_equal(rank_gaussian_filter_reference(g["rgf_in"][1:]), g["rgf_out"][1:])
+
+
+def test_reference_from_hidden_matches_logits():
+    from tam_widgets.core import synthetic_example
+
+    ex = synthetic_example(grid=(6, 8), n_prompt=5, n_answer=7)
+    kw = dict(visual_positions=ex.visual_positions, prompt_positions=ex.prompt_positions,
+              answer_start=ex.answer_start, grid=ex.grid, compat="reference")
+    a = tam_from_hidden(ex.hidden.double(), ex.lm_head_weight.double(), ex.input_ids, **kw)
+    b = tam_from_logits(ex.logits.double(), ex.input_ids, **kw)
+    np.testing.assert_array_equal(a.class_ids, b.class_ids)
+    assert np.abs(a.maps.astype(int) - b.maps.astype(int)).max() <= 1
+
+
+def test_reference_rejects_ablation_switches(golden):
+    with pytest.raises(ValueError, match="reference"):
+        tam_from_logits(golden["logits"], golden["tokens"], compat="reference", filter="median",
+                        **golden["layout"])
