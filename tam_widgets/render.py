@@ -19,8 +19,13 @@ def colorize(map_: np.ndarray, cmap: str = "jet") -> np.ndarray:
     return (colormaps[cmap](np.clip(m, 0, 1))[..., :3] * 255).astype(np.uint8)
 
 
-def overlay(image: np.ndarray, map_: np.ndarray, cmap: str = "jet", alpha: float = 0.5,
-            box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+def overlay(
+    image: np.ndarray,
+    map_: np.ndarray,
+    cmap: str = "jet",
+    alpha: float = 0.5,
+    box: tuple[int, int, int, int] | None = None,
+) -> np.ndarray:
     """Blend a token-grid map over an RGB ``image``.
 
     The map is resized bilinearly to ``box = (x0, y0, x1, y1)`` of the image (the whole image by

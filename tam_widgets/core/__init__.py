@@ -15,7 +15,17 @@ from .synthetic import SyntheticExample, synthetic_example
 from .tam import COMPAT_MODES, tam_from_hidden, tam_from_logits
 
 __all__ = [
-    "COMPAT_MODES", "FILTERS", "SyntheticExample", "TAMResult", "TokenLayout", "apply_filter",
-    "class_scores", "eci", "normalize_grids", "rank_gaussian_filter", "synthetic_example",
-    "tam_from_hidden", "tam_from_logits",
+    "COMPAT_MODES",
+    "FILTERS",
+    "SyntheticExample",
+    "TAMResult",
+    "TokenLayout",
+    "apply_filter",
+    "class_scores",
+    "eci",
+    "normalize_grids",
+    "rank_gaussian_filter",
+    "synthetic_example",
+    "tam_from_hidden",
+    "tam_from_logits",
 ]

@@ -122,8 +122,7 @@ class TokenLayout:
         for name, pos in (("visual_positions", visual), ("prompt_positions", prompt)):
             if pos.size and (pos.min() < 1 or pos.max() >= answer_start):
                 raise ValueError(
-                    f"{name} must lie in [1, answer_start={answer_start}), got range "
-                    f"[{pos.min()}, {pos.max()}]"
+                    f"{name} must lie in [1, answer_start={answer_start}), got range [{pos.min()}, {pos.max()}]"
                 )
             if np.unique(pos).size != pos.size:
                 raise ValueError(f"{name} has repeated positions")

@@ -84,9 +84,7 @@ class HiddenScores:
                 f"{tuple(self.weight.shape)}; both need the same last dimension d"
             )
         if self.bias is not None and tuple(self.bias.shape) != (self.weight.shape[0],):
-            raise ValueError(
-                f"lm_head_bias must be [V] = [{self.weight.shape[0]}], got {tuple(self.bias.shape)}"
-            )
+            raise ValueError(f"lm_head_bias must be [V] = [{self.weight.shape[0]}], got {tuple(self.bias.shape)}")
         self.length = self.hidden.shape[0]
         self.vocab_size = self.weight.shape[0]
         self.device = self.hidden.device

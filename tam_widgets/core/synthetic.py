@@ -18,16 +18,58 @@ import torch
 
 # Qwen2-VL-like special ids (as in the golden fixtures).
 IM_START, IM_END, NEWLINE, VISION_START, VISION_END, IMAGE_PAD, ASSISTANT, USER, SYSTEM = range(1, 10)
-SPECIALS = {IM_START: "<|im_start|>", IM_END: "<|im_end|>", NEWLINE: "\n", VISION_START: "<|vision_start|>",
-            VISION_END: "<|vision_end|>", IMAGE_PAD: "<|image_pad|>", ASSISTANT: "assistant", USER: "user",
-            SYSTEM: "system"}
-WORDS = ["describe", "the", "image", ".", "a", "red", "circle", "and", "blue", "square", "green",
-         "triangle", "on", "grass", "in", "picture", "shows"]
+SPECIALS = {
+    IM_START: "<|im_start|>",
+    IM_END: "<|im_end|>",
+    NEWLINE: "\n",
+    VISION_START: "<|vision_start|>",
+    VISION_END: "<|vision_end|>",
+    IMAGE_PAD: "<|image_pad|>",
+    ASSISTANT: "assistant",
+    USER: "user",
+    SYSTEM: "system",
+}
+WORDS = [
+    "describe",
+    "the",
+    "image",
+    ".",
+    "a",
+    "red",
+    "circle",
+    "and",
+    "blue",
+    "square",
+    "green",
+    "triangle",
+    "on",
+    "grass",
+    "in",
+    "picture",
+    "shows",
+]
 PROMPT = ["describe", "the", "image", "."]
-ANSWER = ["the", "picture", "shows", "a", "red", "circle", "and", "a", "blue", "square", "and", "a",
-          "green", "triangle", "on", "the", "grass", "."]
-OBJECTS = {"circle": ("red", (220, 40, 40)), "square": ("blue", (40, 70, 220)),
-           "triangle": ("green", (30, 160, 60))}
+ANSWER = [
+    "the",
+    "picture",
+    "shows",
+    "a",
+    "red",
+    "circle",
+    "and",
+    "a",
+    "blue",
+    "square",
+    "and",
+    "a",
+    "green",
+    "triangle",
+    "on",
+    "the",
+    "grass",
+    ".",
+]
+OBJECTS = {"circle": ("red", (220, 40, 40)), "square": ("blue", (40, 70, 220)), "triangle": ("green", (30, 160, 60))}
 PIXELS_PER_TOKEN = 28
 
 
@@ -103,11 +145,24 @@ def synthetic_example(
 
     # Token layout: system turn, user turn with the visual tokens and the prompt, assistant turn.
     n_v = int(np.prod(grid))
-    head = [IM_START, SYSTEM, NEWLINE, *rng.integers(40, vocab_size, 6).tolist(), IM_END, NEWLINE,
-            IM_START, USER, NEWLINE, VISION_START]
+    head = [
+        IM_START,
+        SYSTEM,
+        NEWLINE,
+        *rng.integers(40, vocab_size, 6).tolist(),
+        IM_END,
+        NEWLINE,
+        IM_START,
+        USER,
+        NEWLINE,
+        VISION_START,
+    ]
     visual_start = len(head)
-    prompt_ids = words(PROMPT, n_prompt) if n_prompt <= len(PROMPT) else (
-        words(PROMPT, len(PROMPT)) + rng.integers(40, vocab_size, n_prompt - len(PROMPT)).tolist())
+    prompt_ids = (
+        words(PROMPT, n_prompt)
+        if n_prompt <= len(PROMPT)
+        else (words(PROMPT, len(PROMPT)) + rng.integers(40, vocab_size, n_prompt - len(PROMPT)).tolist())
+    )
     ids = head + [IMAGE_PAD] * n_v + [VISION_END] + prompt_ids + [IM_END, NEWLINE, IM_START, ASSISTANT, NEWLINE]
     answer_start = len(ids)
     ids += words(ANSWER, n_answer - 1) + [IM_END]

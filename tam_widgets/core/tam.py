@@ -11,7 +11,6 @@ True
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .eci import VARIANTS, eci
@@ -89,8 +88,9 @@ def _default_tam(source, layout: TokenLayout, *, eci_variant, filter_name, inclu
     )
 
 
-def _run(source, input_ids, *, visual_positions, prompt_positions, answer_start, grid, compat, eci,
-         filter, include_prompt) -> TAMResult:
+def _run(
+    source, input_ids, *, visual_positions, prompt_positions, answer_start, grid, compat, eci, filter, include_prompt
+) -> TAMResult:
     if compat not in COMPAT_MODES:
         raise ValueError(f"unknown compat mode {compat!r}; choose one of {COMPAT_MODES}")
     if eci is True:
@@ -111,8 +111,10 @@ def _run(source, input_ids, *, visual_positions, prompt_positions, answer_start,
     )
     if compat == "reference":
         if (eci, filter, include_prompt) != ("ls", "rank_gaussian", False):
-            raise ValueError("compat='reference' reproduces the official code only: leave eci, filter "
-                             "and include_prompt at their defaults")
+            raise ValueError(
+                "compat='reference' reproduces the official code only: leave eci, filter "
+                "and include_prompt at their defaults"
+            )
         from .reference import reference_tam
 
         return reference_tam(source, layout)
@@ -156,9 +158,18 @@ def tam_from_logits(
     Raises:
         ValueError: shapes that do not fit together, empty token lists, NaN/inf scores.
     """
-    return _run(LogitScores(logits), input_ids, visual_positions=visual_positions,
-                prompt_positions=prompt_positions, answer_start=answer_start, grid=grid,
-                compat=compat, eci=eci, filter=filter, include_prompt=include_prompt)
+    return _run(
+        LogitScores(logits),
+        input_ids,
+        visual_positions=visual_positions,
+        prompt_positions=prompt_positions,
+        answer_start=answer_start,
+        grid=grid,
+        compat=compat,
+        eci=eci,
+        filter=filter,
+        include_prompt=include_prompt,
+    )
 
 
 def tam_from_hidden(
@@ -190,8 +201,15 @@ def tam_from_hidden(
     >>> bool((r.flat_maps >= 0).all())
     True
     """
-    return _run(HiddenScores(hidden, lm_head_weight, lm_head_bias), input_ids,
-                visual_positions=visual_positions, prompt_positions=prompt_positions,
-                answer_start=answer_start, grid=grid, compat=compat, eci=eci, filter=filter,
-                include_prompt=include_prompt)
-
+    return _run(
+        HiddenScores(hidden, lm_head_weight, lm_head_bias),
+        input_ids,
+        visual_positions=visual_positions,
+        prompt_positions=prompt_positions,
+        answer_start=answer_start,
+        grid=grid,
+        compat=compat,
+        eci=eci,
+        filter=filter,
+        include_prompt=include_prompt,
+    )

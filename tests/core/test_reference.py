@@ -15,8 +15,7 @@ def test_golden_maps_exact(golden):
 
 
 def test_golden_intermediates(golden):
-    r = tam_from_logits(torch.from_numpy(golden["logits"]), golden["tokens"], compat="reference",
-                        **golden["layout"])
+    r = tam_from_logits(torch.from_numpy(golden["logits"]), golden["tokens"], compat="reference", **golden["layout"])
     n_p = int(golden["n_p"])
     # The whole context list of raw maps, and the Brent scales of every returned round.
     np.testing.assert_array_equal(r.trace["context_raw_maps"], golden["raw_maps"])
@@ -32,8 +31,8 @@ def test_golden_intermediates(golden):
 
 
 def test_golden_rank_gaussian_filter_calls():
-    from tests.conftest import load_golden
     from tam_widgets.core.filters import rank_gaussian_filter_reference
+    from tests.conftest import load_golden
 
     g = load_golden("tam_ref_image_24x32.npz")
     # The first call ran in float32 (its map skipped ECI); every later one in float64.
@@ -46,8 +45,13 @@ def test_reference_from_hidden_matches_logits():
     from tam_widgets.core import synthetic_example
 
     ex = synthetic_example(grid=(6, 8), n_prompt=5, n_answer=7)
-    kw = dict(visual_positions=ex.visual_positions, prompt_positions=ex.prompt_positions,
-              answer_start=ex.answer_start, grid=ex.grid, compat="reference")
+    kw = dict(
+        visual_positions=ex.visual_positions,
+        prompt_positions=ex.prompt_positions,
+        answer_start=ex.answer_start,
+        grid=ex.grid,
+        compat="reference",
+    )
     a = tam_from_hidden(ex.hidden.double(), ex.lm_head_weight.double(), ex.input_ids, **kw)
     b = tam_from_logits(ex.logits.double(), ex.input_ids, **kw)
     np.testing.assert_array_equal(a.class_ids, b.class_ids)
@@ -56,5 +60,4 @@ def test_reference_from_hidden_matches_logits():
 
 def test_reference_rejects_ablation_switches(golden):
     with pytest.raises(ValueError, match="reference"):
-        tam_from_logits(golden["logits"], golden["tokens"], compat="reference", filter="median",
-                        **golden["layout"])
+        tam_from_logits(golden["logits"], golden["tokens"], compat="reference", filter="median", **golden["layout"])
