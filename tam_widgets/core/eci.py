@@ -41,7 +41,7 @@ def least_squares_scale(maps: torch.Tensor, interference: torch.Tensor) -> torch
     """``s = <a, I> / <I, I>`` per row, and 0 where the interference is all zero."""
     num = (maps * interference).sum(-1)
     den = (interference * interference).sum(-1)
-    return torch.where(den > 0, num / den.clamp_min(torch.finfo(den.dtype).tiny), torch.zeros_like(num))
+    return num / den.clamp_min(torch.finfo(den.dtype).tiny)  # den == 0 means I == 0, so num == 0
 
 
 def eci(

@@ -29,12 +29,9 @@ def multimodal_normalize(
     """
     lo, hi = visual.amin(-1), visual.amax(-1)
     if text.shape[-1]:
-        inf = torch.tensor(float("inf"), dtype=text.dtype, device=text.device)
-        lo = torch.minimum(lo, torch.where(text_mask, text, inf).amin(-1))
-        hi = torch.maximum(hi, torch.where(text_mask, text, -inf).amax(-1))
-    span = (hi - lo)[:, None]
-    ok = span > 0
-    scale = span.clamp_min(torch.finfo(visual.dtype).tiny)
-    vis = torch.where(ok, (visual - lo[:, None]) / scale, torch.zeros_like(visual))
-    txt = torch.where(ok & text_mask, (text - lo[:, None]) / scale, torch.zeros_like(text))
-    return vis, txt
+        lo = torch.minimum(lo, torch.where(text_mask, text, float("inf")).amin(-1))
+        hi = torch.maximum(hi, torch.where(text_mask, text, float("-inf")).amax(-1))
+    lo = lo[:, None]
+    # Where a row is constant, every value equals lo, so the division yields exact zeros.
+    scale = (hi[:, None] - lo).clamp_min_(torch.finfo(visual.dtype).tiny)
+    return (visual - lo).div_(scale), (text - lo).div_(scale).mul_(text_mask)

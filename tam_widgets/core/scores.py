@@ -1,7 +1,8 @@
 """Class scores: the LM head's score of a few classes at every position, never ``[L, V]``.
 
-A *score source* answers two questions: the ``[L, n]`` scores of ``n`` classes at every position
-(``columns``), and the full score row of one position (``row``, needed only for an argmax).
+A *score source* answers three questions: the ``[L, n]`` scores of ``n`` classes at every
+position (``columns``; ``class_rows`` gives the same transposed, ``[n, L]``, contiguous and in
+float32 or float64), and the full score row of one position (``row``, only for an argmax).
 :class:`LogitScores` reads them from logits the caller already has; :class:`HiddenScores`
 computes them from last-layer hidden states by gathering the ``n`` rows of the LM head.
 
@@ -31,6 +32,10 @@ def as_tensor(x: ArrayLike, name: str) -> torch.Tensor:
         raise ValueError(f"{name} must be a numpy array or torch tensor, got {type(x).__name__}") from exc
 
 
+def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
 def class_scores(
     hidden: torch.Tensor,
     weight: torch.Tensor,
@@ -41,7 +46,7 @@ def class_scores(
 
     Computed in float32 (or float64 for float64 inputs) whatever the model's dtype.
     """
-    dtype = torch.float64 if hidden.dtype == torch.float64 else torch.float32
+    dtype = _compute_dtype(hidden.dtype)
     rows = weight.index_select(0, class_ids.to(weight.device)).to(hidden.device, dtype)
     out = hidden.to(dtype) @ rows.T
     if bias is not None:
@@ -61,6 +66,10 @@ class LogitScores:
 
     def columns(self, class_ids: torch.Tensor) -> torch.Tensor:
         return self.logits.index_select(1, class_ids.to(self.device))
+
+    def class_rows(self, class_ids: torch.Tensor) -> torch.Tensor:
+        cols = self.columns(class_ids)
+        return cols.T.to(_compute_dtype(cols.dtype), memory_format=torch.contiguous_format)
 
     def row(self, position: int) -> torch.Tensor:
         return self.logits[position]
@@ -91,6 +100,14 @@ class HiddenScores:
 
     def columns(self, class_ids: torch.Tensor) -> torch.Tensor:
         return class_scores(self.hidden, self.weight, class_ids, self.bias)
+
+    def class_rows(self, class_ids: torch.Tensor) -> torch.Tensor:
+        dtype = _compute_dtype(self.hidden.dtype)
+        rows = self.weight.index_select(0, class_ids.to(self.weight.device)).to(self.device, dtype)
+        out = rows @ self.hidden.to(dtype).T
+        if self.bias is not None:
+            out += self.bias.index_select(0, class_ids.to(self.bias.device)).to(self.device, dtype)[:, None]
+        return out
 
     def row(self, position: int) -> torch.Tensor:
         h = self.hidden[position].to(self.weight.device, self.weight.dtype)

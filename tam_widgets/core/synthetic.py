@@ -169,10 +169,11 @@ def synthetic_example(
     ids = np.asarray(ids, np.int64)
 
     # LM head: every word row shares a common direction g (the source of interference).
-    g = rng.normal(size=dim)
+    g = rng.normal(size=dim).astype(np.float32)
     g /= np.linalg.norm(g)
-    weight = rng.normal(size=(vocab_size, dim)) / np.sqrt(dim)
-    weight[16:] = 0.6 * g + 0.8 * weight[16:] / np.linalg.norm(weight[16:], axis=1, keepdims=True)
+    weight = rng.standard_normal(size=(vocab_size, dim), dtype=np.float32)
+    weight /= np.linalg.norm(weight, axis=1, keepdims=True)
+    weight[16:] = 0.6 * g + 0.8 * weight[16:]
 
     def unit(word: str) -> np.ndarray:
         return weight[wid[word]] / np.linalg.norm(weight[wid[word]])
@@ -205,7 +206,7 @@ def synthetic_example(
         image=squeeze(np.stack(images)),
         input_ids=ids,
         hidden=torch.tensor(hidden, dtype=torch.float32),
-        lm_head_weight=torch.tensor(weight, dtype=torch.float32),
+        lm_head_weight=torch.from_numpy(weight),
         visual_positions=np.arange(visual_start, visual_start + n_v),
         prompt_positions=prompt_pos,
         answer_start=answer_start,

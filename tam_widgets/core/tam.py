@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .eci import VARIANTS, eci
@@ -23,17 +24,22 @@ from .scores import ArrayLike, HiddenScores, LogitScores
 COMPAT_MODES = ("default", "reference")
 
 
-def _check_finite(scores: torch.Tensor, rows: torch.Tensor, what: str) -> None:
-    bad = ~torch.isfinite(scores)
-    if bad.any():
-        where = rows[bad.any(1).nonzero()[:, 0]].tolist()[:5]
-        raise ValueError(f"scores contain NaN or inf ({what}, e.g. at positions {where}); check the model output")
+def _check_finite(scores: torch.Tensor, positions: np.ndarray, what: str) -> None:
+    """``scores`` is ``[n_classes, len(positions)]``; raise naming the first bad positions."""
+    if scores.numel() == 0 or bool(torch.isfinite(scores.amax()) & torch.isfinite(scores.amin())):
+        return  # max and min propagate NaN, and are far cheaper than an element-wise isfinite
+    bad = (~torch.isfinite(scores)).any(0).nonzero()[:, 0].cpu().numpy()
+    raise ValueError(
+        f"scores contain NaN or inf at {what} (e.g. positions {positions[bad][:5].tolist()}); check the model output"
+    )
 
 
 def filter_grids(flat: torch.Tensor, grids, name: str | None) -> torch.Tensor:
     """Filter ``[n, n_v]`` maps image by image and frame by frame."""
     if name is None or name == "none":
         return flat
+    if len(grids) == 1:
+        return apply_filter(flat.reshape(flat.shape[0], *grids[0]), name).reshape(flat.shape)
     parts, start = [], 0
     for g, size in zip(grids, grid_sizes(grids)):
         part = flat[:, start : start + size].reshape(flat.shape[0], *g)
@@ -43,35 +49,35 @@ def filter_grids(flat: torch.Tensor, grids, name: str | None) -> torch.Tensor:
 
 
 def _default_tam(source, layout: TokenLayout, *, eci_variant, filter_name, include_prompt) -> TAMResult:
-    dev = source.device
-    ids = torch.as_tensor(layout.input_ids, device=dev)
-    ctx_pos = torch.as_tensor(layout.context, device=dev)
-    exp_pos = ctx_pos if include_prompt else torch.as_tensor(layout.answer, device=dev)
-    vis_pos = torch.as_tensor(layout.visual, device=dev)
-    ctx_ids, exp_ids = ids[ctx_pos], ids[exp_pos]
-    if exp_ids.numel() == 0:
-        raise ValueError("no tokens to explain: the answer is empty")
-    if int(ids.max()) >= source.vocab_size or int(ids.min()) < 0:
+    ids = layout.input_ids
+    if ids.max() >= source.vocab_size or ids.min() < 0:
         raise ValueError(f"input_ids hold ids outside the vocabulary [0, {source.vocab_size})")
+    ctx_pos = layout.context
+    exp_pos = ctx_pos if include_prompt else layout.answer
+    ctx_ids, exp_ids = ids[ctx_pos], ids[exp_pos]
+    # Index bookkeeping is tiny: do it in numpy, then move the few index tensors once.
+    classes, inverse = np.unique(np.concatenate([ctx_ids, exp_ids]), return_inverse=True)
+    dev = source.device
 
-    classes, inverse = torch.unique(torch.cat([ctx_ids, exp_ids]), return_inverse=True)
-    inv_ctx, inv_exp = inverse[: len(ctx_ids)], inverse[len(ctx_ids) :]
-    scores = source.columns(classes)
-    if scores.dtype not in (torch.float32, torch.float64):
-        scores = scores.float()
-    vis_scores = scores[vis_pos]
-    _check_finite(vis_scores, vis_pos, "visual tokens")
-    rel_rows = scores[ctx_pos - 1]
+    def index(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(dev)
+
+    scores = source.class_rows(index(classes))  # [n_classes, L]
+    visual = scores.index_select(1, index(layout.visual))
+    _check_finite(visual, layout.visual, "visual tokens")
+    rel_rows = scores.index_select(1, index(ctx_pos - 1))
     _check_finite(rel_rows, ctx_pos - 1, "text tokens")
 
-    visual = vis_scores.clamp_min(0)
-    raw_ctx, raw_exp = visual[:, inv_ctx].T, visual[:, inv_exp].T
-    relevance = rel_rows[:, inv_exp].T.clamp_min(0)
-    before = ctx_pos[None, :] < exp_pos[:, None]
-    usable = before & (ctx_ids[None, :] != exp_ids[:, None])
+    visual = visual.clamp_min_(0)
+    inv_exp = index(inverse[len(ctx_ids) :])
+    raw_ctx, raw_exp = visual.index_select(0, index(inverse[: len(ctx_ids)])), visual.index_select(0, inv_exp)
+    relevance = rel_rows.index_select(0, inv_exp).clamp_min_(0)  # [n, n_ctx]
+    before_np = ctx_pos[None, :] < exp_pos[:, None]
+    before = torch.from_numpy(before_np).to(dev)
     if eci_variant is None:
         maps, scales = raw_exp, torch.zeros(len(exp_pos), dtype=raw_exp.dtype, device=dev)
     else:
+        usable = torch.from_numpy(before_np & (ctx_ids[None, :] != exp_ids[:, None])).to(dev)
         maps, scales = eci(raw_exp, raw_ctx, relevance, usable, eci_variant)
     maps, text = multimodal_normalize(maps, relevance, before)
     maps = filter_grids(maps, layout.grids, filter_name)
@@ -80,9 +86,9 @@ def _default_tam(source, layout: TokenLayout, *, eci_variant, filter_name, inclu
         flat_raw_maps=raw_exp.float().cpu().numpy(),
         scales=scales.double().cpu().numpy(),
         text_relevance=text.float().cpu().numpy(),
-        token_positions=exp_pos.cpu().numpy(),
-        class_ids=exp_ids.cpu().numpy(),
-        context_positions=layout.context,
+        token_positions=exp_pos,
+        class_ids=exp_ids,
+        context_positions=ctx_pos,
         grids=layout.grids,
         settings={"compat": "default", "eci": eci_variant, "filter": filter_name},
     )

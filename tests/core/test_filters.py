@@ -1,15 +1,19 @@
+import itertools
+
 import numpy as np
 import pytest
 import torch
 
 from tam_widgets.core.filters import (
     FILTERS,
+    SORT9,
     adaptive_median_filter,
     apply_filter,
     gaussian_filter,
     median_filter,
     rank_gaussian_filter,
     rank_gaussian_filter_reference,
+    sorted_windows,
     windows,
 )
 
@@ -27,7 +31,18 @@ def test_windows_reflect_like_numpy():
     padded = np.pad(x.numpy(), 1, mode="reflect")
     for i in range(3):
         for j in range(4):
-            np.testing.assert_array_equal(win[i, j].numpy(), padded[i : i + 3, j : j + 3].ravel())
+            np.testing.assert_array_equal(win[:, i, j].numpy(), padded[i : i + 3, j : j + 3].ravel())
+
+
+def test_sorting_network_sorts_every_binary_input():
+    # By the 0-1 principle a comparator network that sorts all 512 binary inputs sorts everything.
+    bits = torch.tensor(list(itertools.product([0.0, 1.0], repeat=9))).T.reshape(9, 512, 1)
+    rows = list(bits.unbind(0))
+    for i, j in SORT9:
+        rows[i], rows[j] = torch.minimum(rows[i], rows[j]), torch.maximum(rows[i], rows[j])
+    torch.testing.assert_close(torch.stack(rows), bits.sort(dim=0).values)
+    x = torch.rand(2, 6, 7)
+    torch.testing.assert_close(sorted_windows(x, 3), windows(x, 3).sort(dim=0).values)
 
 
 def test_rank_gaussian_hand_computed():

@@ -181,4 +181,4 @@ def test_tam_focuses_on_the_named_object_where_cam_leaks():
     )
     for word in ("circle", "square", "triangle"):
         tam, cam = object_focus(r, ex, word)
-        assert tam > 0.6 and tam > 2 * cam, (word, tam, cam)
+        assert tam > 0.35 and tam > 2.5 * cam, (word, tam, cam)
