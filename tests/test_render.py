@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from tam_widgets.render import colorize, overlay
+
+
+def test_map_lands_on_its_token_box():
+    image = np.full((60, 90, 3), 128, np.uint8)
+    m = np.zeros((2, 3), np.float32)
+    m[1, 2] = 1.0  # bottom-right token: pixels y 30..60, x 60..90
+    out = overlay(image, m, cmap="gray", alpha=1.0)
+    assert out[45, 75].mean() > 200  # centre of the hot token's box
+    assert out[15, 15].mean() < 10  # far from it
+    assert out.shape == image.shape and out.dtype == np.uint8
+
+
+def test_box_limits_the_overlay_to_a_region():
+    image = np.zeros((40, 40, 3), np.uint8)
+    out = overlay(image, np.ones((2, 2)), cmap="gray", alpha=1.0, box=(10, 5, 30, 25))
+    assert (out[5:25, 10:30] == 255).all()
+    assert (out[:5] == 0).all() and (out[:, :10] == 0).all() and (out[25:] == 0).all()
+
+
+def test_colorize_uint8_and_float_agree():
+    m = np.array([[0, 255]], np.uint8)
+    np.testing.assert_array_equal(colorize(m), colorize(m / 255.0))
+
+
+def test_bad_shapes():
+    with pytest.raises(ValueError, match=r"RGB \[H, W, 3\]"):
+        overlay(np.zeros((4, 4)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"map must be \[h, w\]"):
+        overlay(np.zeros((4, 4, 3)), np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match="does not fit"):
+        overlay(np.zeros((4, 4, 3)), np.zeros((2, 2)), box=(0, 0, 5, 4))
