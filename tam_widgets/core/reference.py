@@ -73,8 +73,9 @@ def reference_tam(source, layout: TokenLayout) -> TAMResult:
             scales[k] = s
         joint = np.concatenate([a, rel])
         lo, hi = joint.min(), joint.max()
-        normed = (a - lo) / (hi - lo)
-        text[k, :n_rel] = (rel - lo) / (hi - lo)
+        with np.errstate(divide="ignore", invalid="ignore"):  # no epsilon, as in the official code
+            normed = (a - lo) / (hi - lo)
+            text[k, :n_rel] = np.nan_to_num((rel - lo) / (hi - lo))
         frames = split_grids(normed[None], layout.grids)
         filtered = [rank_gaussian_filter_reference(f[0]).reshape(-1) for f in frames]
         maps[k] = (np.concatenate(filtered) * 255).astype(np.uint8)

@@ -61,3 +61,11 @@ def test_reference_from_hidden_matches_logits():
 def test_reference_rejects_ablation_switches(golden):
     with pytest.raises(ValueError, match="reference"):
         tam_from_logits(golden["logits"], golden["tokens"], compat="reference", filter="median", **golden["layout"])
+
+
+def test_reference_on_all_zero_scores_gives_zero_maps():
+    from tests.core.test_tam import kw, small_case
+
+    logits, ids, vis, prompt, start = small_case(0)
+    r = tam_from_logits(np.zeros_like(logits), ids, compat="reference", **kw(vis, prompt, start, (3, 4)))
+    assert (r.maps == 0).all() and np.isfinite(r.text_relevance).all()
