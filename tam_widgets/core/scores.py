@@ -41,16 +41,20 @@ def class_scores(
     weight: torch.Tensor,
     class_ids: torch.Tensor,
     bias: torch.Tensor | None = None,
+    *,
+    by_class: bool = False,
 ) -> torch.Tensor:
     """Scores ``[L, n]`` of ``class_ids`` at every position: ``hidden @ weight[class_ids].T``.
 
-    Computed in float32 (or float64 for float64 inputs) whatever the model's dtype.
+    Only the ``n`` rows of the LM head are gathered. Computed in float32 (float64 for float64
+    inputs) whatever the model's dtype. ``by_class=True`` returns ``[n, L]`` instead.
     """
     dtype = _compute_dtype(hidden.dtype)
     rows = weight.index_select(0, class_ids.to(weight.device)).to(hidden.device, dtype)
-    out = hidden.to(dtype) @ rows.T
+    out = rows @ hidden.to(dtype).T if by_class else hidden.to(dtype) @ rows.T
     if bias is not None:
-        out = out + bias.index_select(0, class_ids.to(bias.device)).to(hidden.device, dtype)
+        b = bias.index_select(0, class_ids.to(bias.device)).to(hidden.device, dtype)
+        out += b[:, None] if by_class else b
     return out
 
 
@@ -102,12 +106,7 @@ class HiddenScores:
         return class_scores(self.hidden, self.weight, class_ids, self.bias)
 
     def class_rows(self, class_ids: torch.Tensor) -> torch.Tensor:
-        dtype = _compute_dtype(self.hidden.dtype)
-        rows = self.weight.index_select(0, class_ids.to(self.weight.device)).to(self.device, dtype)
-        out = rows @ self.hidden.to(dtype).T
-        if self.bias is not None:
-            out += self.bias.index_select(0, class_ids.to(self.bias.device)).to(self.device, dtype)[:, None]
-        return out
+        return class_scores(self.hidden, self.weight, class_ids, self.bias, by_class=True)
 
     def row(self, position: int) -> torch.Tensor:
         h = self.hidden[position].to(self.weight.device, self.weight.dtype)

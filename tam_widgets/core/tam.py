@@ -21,7 +21,7 @@ from .normalize import multimodal_normalize
 from .result import TAMResult
 from .scores import ArrayLike, HiddenScores, LogitScores
 
-COMPAT_MODES = ("default", "reference")
+COMPAT_MODES = ("default", "reference", "official")  # "official" is another name for "reference"
 
 
 def _check_finite(scores: torch.Tensor, positions: np.ndarray, what: str) -> None:
@@ -115,7 +115,7 @@ def _run(
         grid=grid,
         score_rows=source.length,
     )
-    if compat == "reference":
+    if compat in ("reference", "official"):
         if (eci, filter, include_prompt) != ("ls", "rank_gaussian", False):
             raise ValueError(
                 "compat='reference' reproduces the official code only: leave eci, filter "
@@ -151,8 +151,9 @@ def tam_from_logits(
         prompt_positions: positions of the prompt's text tokens (the context before the answer).
         answer_start: position of the first generated token; every later token is explained.
         grid: ``(h, w)``, ``(t, h, w)`` or a list of them (several images or videos).
-        compat: ``"default"`` (corrected method, float maps) or ``"reference"`` (the official
-            code bit for bit: uint8 maps, its choice of classes, ``maps[0]`` = first prompt token).
+        compat: ``"default"`` (corrected method, float maps) or ``"reference"`` (alias
+            ``"official"``: the official code bit for bit: uint8 maps, its choice of classes,
+            ``maps[0]`` = the first prompt token).
         eci: ``"ls"`` (TAM), ``"mean"`` (plain mean of context maps), or ``None``/``False`` (off).
         filter: ``"rank_gaussian"`` (TAM), ``"gaussian"``, ``"median"``, ``"adaptive_median"``
             or ``None``.

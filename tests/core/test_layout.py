@@ -42,7 +42,7 @@ def call(case, **override):
         (dict(prompt_positions=[5, 15]), "overlap"),
         (dict(visual_positions=np.arange(12.0)), "integer positions"),
         (dict(visual_positions=np.zeros((3, 4), int)), r"1-D list of positions, got shape \(3, 4\)"),
-        (dict(compat="official"), "unknown compat mode"),
+        (dict(compat="paper"), "unknown compat mode"),
         (dict(filter="bilateral"), "unknown filter"),
         (dict(eci="median"), "unknown ECI variant"),
         (dict(input_ids=[1]), "at least one input and one answer token"),

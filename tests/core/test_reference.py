@@ -7,8 +7,9 @@ import torch
 from tam_widgets.core import tam_from_hidden, tam_from_logits
 
 
-def test_golden_maps_exact(golden):
-    r = tam_from_logits(golden["logits"], golden["tokens"], compat="reference", **golden["layout"])
+@pytest.mark.parametrize("compat", ["reference", "official"])
+def test_golden_maps_exact(golden, compat):
+    r = tam_from_logits(golden["logits"], golden["tokens"], compat=compat, **golden["layout"])
     assert r.maps.dtype == np.uint8
     assert r.maps.shape == golden["maps"].shape
     np.testing.assert_array_equal(r.maps, golden["maps"])

@@ -14,6 +14,7 @@ def test_class_scores_gather_rows_of_the_lm_head():
     full = hidden @ weight.T + bias
     torch.testing.assert_close(class_scores(hidden, weight, ids, bias), full[:, ids])
     torch.testing.assert_close(class_scores(hidden, weight, ids), (hidden @ weight.T)[:, ids])
+    torch.testing.assert_close(class_scores(hidden, weight, ids, bias, by_class=True), full[:, ids].T)
 
 
 def test_class_scores_are_float32_for_half_models():
