@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from scipy.optimize import minimize_scalar
 
-from tam_widgets.core import synthetic_example, tam_from_hidden, tam_from_logits
+from tam_widgets.core import synthetic_example, tam_from_logits
+from tam_widgets.testing import ShapeRecorder
 
 VOCAB, DIM = 151_936, 1536
 CASES = {
@@ -47,16 +48,7 @@ def make(case: dict, vocab: int = VOCAB, dim: int = DIM):
 
 
 def run_default(ex, compat: str = "default"):
-    return tam_from_hidden(
-        ex.hidden,
-        ex.lm_head_weight,
-        ex.input_ids,
-        grid=ex.grid,
-        compat=compat,
-        visual_positions=ex.visual_positions,
-        prompt_positions=ex.prompt_positions,
-        answer_start=ex.answer_start,
-    )
+    return ex.tam(compat=compat)
 
 
 def _rank_gaussian_loop(x: np.ndarray) -> np.ndarray:
@@ -77,14 +69,7 @@ def _rank_gaussian_loop(x: np.ndarray) -> np.ndarray:
 
 
 def run_logits(ex, logits):
-    return tam_from_logits(
-        logits,
-        ex.input_ids,
-        grid=ex.grid,
-        visual_positions=ex.visual_positions,
-        prompt_positions=ex.prompt_positions,
-        answer_start=ex.answer_start,
-    )
+    return tam_from_logits(logits, ex.input_ids, **ex.layout)
 
 
 def run_baseline(ex, logits: np.ndarray) -> list[np.ndarray]:
@@ -125,19 +110,7 @@ def timed(fn, repeats: int) -> float:
 
 
 def largest_tensor(ex) -> tuple[tuple[int, ...], int]:
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    class Rec(TorchDispatchMode):
-        shapes: list = []
-
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            out = func(*args, **(kwargs or {}))
-            for t in out if isinstance(out, (tuple, list)) else [out]:
-                if isinstance(t, torch.Tensor):
-                    self.shapes.append(tuple(t.shape))
-            return out
-
-    with Rec() as rec:
+    with ShapeRecorder() as rec:
         run_default(ex)
     biggest = max(rec.shapes, key=lambda s: int(np.prod(s)))
     has_vocab = any(ex.lm_head_weight.shape[0] in s for s in rec.shapes)

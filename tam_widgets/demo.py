@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import synthetic_example, tam_from_hidden
+from .core import synthetic_example
 from .core.synthetic import ANSWER
 from .render import overlay
 
@@ -22,15 +22,7 @@ def run_demo(out: str | Path = "tam_demo.png") -> Path:
     import matplotlib.pyplot as plt
 
     ex = synthetic_example(n_answer=len(ANSWER) + 1)
-    result = tam_from_hidden(
-        ex.hidden,
-        ex.lm_head_weight,
-        ex.input_ids,
-        grid=ex.grid,
-        visual_positions=ex.visual_positions,
-        prompt_positions=ex.prompt_positions,
-        answer_start=ex.answer_start,
-    )
+    result = ex.tam()
     texts = [ex.token_text(p) for p in result.token_positions]
     fig, axes = plt.subplots(2, len(WORDS) + 1, figsize=(3.2 * (len(WORDS) + 1), 5.4))
     axes[0, 0].imshow(ex.image)

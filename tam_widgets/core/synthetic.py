@@ -96,6 +96,22 @@ class SyntheticExample:
     def token_text(self, position: int) -> str:
         return self.vocab[int(self.input_ids[position])]
 
+    @property
+    def layout(self) -> dict:
+        """The layout keywords of :func:`tam_from_logits` / :func:`tam_from_hidden`."""
+        return dict(
+            visual_positions=self.visual_positions,
+            prompt_positions=self.prompt_positions,
+            answer_start=self.answer_start,
+            grid=self.grid,
+        )
+
+    def tam(self, **options):
+        """:func:`tam_from_hidden` on this example; ``options`` as there (``compat``, ``eci``, ...)."""
+        from .tam import tam_from_hidden
+
+        return tam_from_hidden(self.hidden, self.lm_head_weight, self.input_ids, **self.layout, **options)
+
 
 def _shape_masks(h: int, w: int, shift: float = 0.0) -> dict[str, np.ndarray]:
     yy, xx = np.mgrid[0:h, 0:w] + 0.5

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
-from tam_widgets.core import class_scores, synthetic_example, tam_from_hidden
+from tam_widgets.core import class_scores, synthetic_example
 from tam_widgets.core.scores import HiddenScores, LogitScores
+from tam_widgets.testing import ShapeRecorder
 
 
 def test_class_scores_gather_rows_of_the_lm_head():
@@ -33,34 +33,12 @@ def test_logit_and_hidden_sources_agree():
     torch.testing.assert_close(np_src.columns(ids), (hidden @ weight.T)[:, ids])
 
 
-class _Shapes(TorchDispatchMode):
-    def __init__(self):
-        super().__init__()
-        self.shapes = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for t in out if isinstance(out, (tuple, list)) else [out]:
-            if isinstance(t, torch.Tensor):
-                self.shapes.append(tuple(t.shape))
-        return out
-
-
 @pytest.mark.parametrize("compat", ["default", "reference"])
 def test_no_tensor_with_a_vocabulary_dimension_per_position(compat):
     ex = synthetic_example(grid=(6, 8), n_prompt=5, n_answer=9, vocab_size=5000)
     rows, vocab = ex.hidden.shape[0], ex.lm_head_weight.shape[0]
-    with _Shapes() as rec:
-        tam_from_hidden(
-            ex.hidden,
-            ex.lm_head_weight,
-            ex.input_ids,
-            grid=ex.grid,
-            compat=compat,
-            visual_positions=ex.visual_positions,
-            prompt_positions=ex.prompt_positions,
-            answer_start=ex.answer_start,
-        )
+    with ShapeRecorder() as rec:
+        ex.tam(compat=compat)
     assert rec.shapes, "the dispatch recorder saw no operation"
     big = [s for s in rec.shapes if vocab in s and any(d >= rows for d in s if d != vocab)]
     assert big == [], f"tensors with a vocabulary dimension: {big}"

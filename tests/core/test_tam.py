@@ -71,10 +71,9 @@ def test_filter_is_applied_after_normalisation():
 
 def test_hidden_numpy_torch_and_logits_agree():
     ex = synthetic_example(grid=(6, 8), n_prompt=6, n_answer=10)
-    args = kw(ex.visual_positions, ex.prompt_positions, ex.answer_start, ex.grid)
-    a = tam_from_hidden(ex.hidden, ex.lm_head_weight, ex.input_ids, **args)
-    b = tam_from_logits(ex.logits, torch.tensor(ex.input_ids), **args)
-    c = tam_from_logits(ex.logits.numpy(), list(ex.input_ids), **args)
+    a = ex.tam()
+    b = tam_from_logits(ex.logits, torch.tensor(ex.input_ids), **ex.layout)
+    c = tam_from_logits(ex.logits.numpy(), list(ex.input_ids), **ex.layout)
     np.testing.assert_allclose(a.flat_maps, b.flat_maps, atol=1e-5)
     np.testing.assert_array_equal(b.flat_maps, c.flat_maps)
     np.testing.assert_allclose(a.scales, b.scales, rtol=1e-4)
@@ -152,9 +151,7 @@ def test_several_images_each_with_its_own_grid():
 
 def test_video_is_filtered_frame_by_frame():
     ex = synthetic_example(grid=(3, 6, 8), n_prompt=4, n_answer=6)
-    args = kw(ex.visual_positions, ex.prompt_positions, ex.answer_start, ex.grid)
-    r = tam_from_hidden(ex.hidden, ex.lm_head_weight, ex.input_ids, **args)
-    plain = tam_from_hidden(ex.hidden, ex.lm_head_weight, ex.input_ids, **{**args, "filter": None})
+    r, plain = ex.tam(), ex.tam(filter=None)
     assert r.maps.shape == (6, 3, 6, 8)
     for f in range(3):
         np.testing.assert_allclose(
@@ -173,12 +170,7 @@ def test_include_prompt_explains_prompt_then_answer():
 
 def test_tam_focuses_on_the_named_object_where_cam_leaks():
     ex = synthetic_example()
-    r = tam_from_hidden(
-        ex.hidden,
-        ex.lm_head_weight,
-        ex.input_ids,
-        **kw(ex.visual_positions, ex.prompt_positions, ex.answer_start, ex.grid),
-    )
+    r = ex.tam()
     for word in ("circle", "square", "triangle"):
         tam, cam = object_focus(r, ex, word)
         assert tam > 0.35 and tam > 2.5 * cam, (word, tam, cam)
