@@ -1,4 +1,4 @@
-"""Helpers for tests and benchmarks (importing this pulls in nothing beyond torch)."""
+"""Helpers for tests and benchmarks: tensor-shape recording and tiny offline models."""
 
 from __future__ import annotations
 
