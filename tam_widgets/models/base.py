@@ -1,0 +1,129 @@
+"""What every model family's adapter knows: chat inputs, where the visual tokens are, geometry.
+
+An adapter wraps a loaded Hugging Face model and its processor. The pipeline
+(:mod:`tam_widgets.explain`) asks it to
+
+* build the processor inputs for one chat segment (text rendered with the chat template, plus
+  the images / videos that segment introduces) and merge segments of a multi-turn chat;
+* list the visual token spans of a segment: for each image or video, the sequence positions of
+  its tokens in grid order, the token grid, and the pixel box each frame's grid covers in the
+  original picture;
+* name the final normalisation module (its output is the last hidden state) and the LM head.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class VisualSpan:
+    """The visual tokens of one image or video in a processed segment.
+
+    Attributes:
+        kind: ``"image"``, ``"video"`` or ``"thumbnail"``.
+        source: index of the image (or video) among the segment's images (videos).
+        positions: sequence positions of its tokens, in grid order (frame, row, column).
+        grid: ``(h, w)`` or ``(t, h, w)``.
+        frames: for each of the ``t`` grid frames, the frame index in the video (``[0]`` for
+            an image).
+        boxes: ``[t, 4]`` float, the ``(x0, y0, x1, y1)`` box of the original picture, in its
+            pixels, that each grid frame covers.
+    """
+
+    kind: str
+    source: int
+    positions: np.ndarray
+    grid: tuple[int, ...]
+    frames: list[int]
+    boxes: np.ndarray
+
+
+def positions_of(input_ids: torch.Tensor | np.ndarray, token_id: int) -> np.ndarray:
+    """Sequence positions holding ``token_id`` (1-D ids)."""
+    ids = input_ids.cpu().numpy() if isinstance(input_ids, torch.Tensor) else np.asarray(input_ids)
+    return np.flatnonzero(ids.reshape(-1) == token_id)
+
+
+def whole_picture_box(picture: np.ndarray) -> list[float]:
+    h, w = picture.shape[:2]
+    return [0.0, 0.0, float(w), float(h)]
+
+
+class Adapter:
+    """Base adapter; a family subclasses it and registers with :func:`register_adapter`."""
+
+    family: str = "base"
+    model_types: tuple[str, ...] = ()
+    supports_video: bool = False
+
+    def __init__(self, model, processor):
+        self.model = model
+        self.processor = processor
+        self.tokenizer = getattr(processor, "tokenizer", processor)
+
+    # -- chat inputs ---------------------------------------------------------------------------
+    def content(self, text: str, n_images: int, n_videos: int) -> list[dict]:
+        """A user message's content in the transformers chat format (media first, then text)."""
+        if n_videos and not self.supports_video:
+            raise ValueError(f"{self.family} models do not take video input; pass images instead")
+        parts = [{"type": "image"}] * n_images + [{"type": "video"}] * n_videos
+        return [*parts, {"type": "text", "text": text}]
+
+    def render(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+        """The conversation as text, through the checkpoint's own chat template."""
+        return self.processor.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=False)
+
+    def video_kwargs(self) -> dict:
+        """Extra processor keywords for frame lists (no sampling, no metadata fetching)."""
+        return {}
+
+    def process(self, text: str, images: list[np.ndarray], videos: list[list[np.ndarray]], first: bool = True) -> dict:
+        """Run the processor on one segment; returns tensors with a batch dimension of 1.
+
+        Later segments of a chat continue the sequence, so they get no BOS token.
+        """
+        kwargs: dict = {"text": [text], "return_tensors": "pt"}
+        if not first:
+            kwargs["add_special_tokens"] = False
+        if images:
+            kwargs["images"] = list(images)
+        if videos:
+            kwargs["videos"] = [list(v) for v in videos]
+            kwargs.update(self.video_kwargs())
+        return dict(self.processor(**kwargs))
+
+    #: processor outputs that are per-image (or per-video) and concatenate along dim 0
+    concat_keys: tuple[str, ...] = ("pixel_values",)
+
+    def merge(self, first: dict, second: dict) -> dict:
+        """Inputs of two consecutive segments as one sequence (multi-turn chats)."""
+        out = dict(first)
+        out["input_ids"] = torch.cat([first["input_ids"], second["input_ids"]], 1)
+        out["attention_mask"] = torch.ones_like(out["input_ids"])
+        for key in self.concat_keys:
+            if key in second:
+                out[key] = torch.cat([first[key], second[key]], 0) if key in first else second[key]
+        return out
+
+    # -- geometry ------------------------------------------------------------------------------
+    def visual_spans(
+        self, input_ids: np.ndarray, inputs: dict, images: list[np.ndarray], videos: list[list[np.ndarray]]
+    ) -> list[VisualSpan]:
+        """The visual spans of a processed segment, in sequence order."""
+        raise NotImplementedError
+
+    # -- model parts ---------------------------------------------------------------------------
+    def final_norm(self) -> torch.nn.Module:
+        """The module whose output is the text model's last hidden state."""
+        lm = self.model.model.language_model if hasattr(self.model.model, "language_model") else self.model.model
+        return lm.norm
+
+    def lm_head(self) -> torch.nn.Module:
+        return self.model.get_output_embeddings()
+
+    def special_ids(self) -> set[int]:
+        return set(self.tokenizer.all_special_ids)
