@@ -16,15 +16,39 @@ An explanation holds, for one conversation with a vision-language model:
 * ``candidates``: the top-k next-token candidates and probabilities of each explained token;
 * ``words``: ``[n_words, 2]`` half-open token index ranges grouping tokens into words;
 * ``metadata``: model id and revision, dtype, generation settings, package version, ...
+
+File format (:meth:`Explanation.save`, :meth:`Explanation.load`), version 1: one ``.npz`` zip
+archive (suggested extension ``.tam``), read with ``allow_pickle=False`` and holding
+
+* ``header``: uint8 bytes of a UTF-8 JSON object ``{"format": "tam-widgets-explanation",
+  "version": 1, "writer", "methods", "n_images", "tokens": [{"text", "id", "role", "turn",
+  "position"}, ...], "grids": [{"kind", "label", "offset", "grid", "frames"}, ...],
+  "candidate_texts", "metadata"}``;
+* ``explained``, ``text_relevance``, ``candidate_ids``, ``candidate_probs``, ``words``;
+* ``maps_<j>`` for the ``j``-th name of ``header["methods"]``, ``image_<i>`` for each stored
+  picture and ``boxes_<g>`` for each grid, every array with its own dtype (bit-exact).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
+import math
+import os
+import secrets
+import shutil
+import zipfile
+import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 ROLES = ("prompt", "answer", "special")
+FORMAT = "tam-widgets-explanation"
+VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -67,7 +91,27 @@ class VisualGrid:
 
 @dataclass
 class Explanation:
-    """Everything needed to show, save and reload one explained conversation."""
+    """Everything needed to show, save and reload one explained conversation.
+
+    Shapes are checked on construction (``ValueError`` naming them). A tiny example, one 2x2
+    image grid over a 4x4 picture and one explained answer token:
+
+    >>> ex = Explanation(
+    ...     tokens=[Token("Hi", 1, "prompt", 0, 0), Token(" cat", 2, "answer", 0, 5)],
+    ...     explained=np.array([1]), maps={"tam": np.array([[0, 1, 0, 0]], np.float16)},
+    ...     text_relevance=np.array([[0.5, 0]], np.float16),
+    ...     grids=[VisualGrid("image", "image 1", 0, (2, 2), [0], np.array([[0, 0, 4, 4]], np.float32))],
+    ...     images=[np.zeros((4, 4, 3), np.uint8)], candidate_ids=np.array([[2]]),
+    ...     candidate_probs=np.array([[0.9]], np.float32), candidate_texts=[[" cat"]],
+    ...     words=np.array([[0, 1], [1, 2]]), metadata={"model_id": "demo/tiny"})
+    >>> ex
+    Explanation(model='demo/tiny', tokens=2, explained=1, methods=['tam'], grids=['image 1' image 2x2])
+    >>> ex.map(1)[0]
+    array([[0., 1.],
+           [0., 0.]], dtype=float32)
+    >>> ex.overlay(ex.tokens[1]).shape, ex.answer
+    ((4, 4, 3), ' cat')
+    """
 
     tokens: list[Token]
     explained: np.ndarray
@@ -80,3 +124,643 @@ class Explanation:
     candidate_texts: list[list[str]]
     words: np.ndarray
     metadata: dict = field(default_factory=dict)
+
+    # -- validation --------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        """Normalise containers to arrays (keeping dtypes) and check that every shape agrees."""
+        self.tokens = list(self.tokens)
+        n_tok = len(self.tokens)
+        for i, t in enumerate(self.tokens):
+            if not isinstance(t, Token):
+                raise TypeError(f"tokens[{i}] must be a Token, got {type(t).__name__}")
+            if not isinstance(t.text, str):
+                raise TypeError(f"tokens[{i}].text must be str, got {type(t.text).__name__}")
+            if t.role not in ROLES:
+                raise ValueError(f"tokens[{i}] ({t.text!r}) has role {t.role!r}; roles are {ROLES}")
+
+        self.explained = np.asarray(self.explained)
+        if self.explained.size == 0:
+            self.explained = self.explained.astype(np.int64).reshape(0)
+        if self.explained.ndim != 1 or self.explained.dtype.kind not in "iu":
+            raise ValueError(f"explained must be a 1-D integer array, got {self.explained.dtype} "
+                             f"of shape {self.explained.shape}")
+        bad = self.explained[(self.explained < 0) | (self.explained >= n_tok)]
+        if bad.size:
+            raise ValueError(f"explained indices {bad.tolist()} are out of range for {n_tok} tokens")
+        if np.unique(self.explained).size != self.explained.size:
+            raise ValueError("explained indices must be unique")
+        n_exp = self.explained.size
+
+        self.images = [np.asarray(im) for im in self.images]
+        for i, im in enumerate(self.images):
+            if im.ndim != 3 or im.shape[2] != 3 or im.dtype != np.uint8:
+                raise ValueError(f"images[{i}] must be RGB uint8 [H, W, 3], got {im.dtype} of shape {im.shape}")
+
+        self.grids = list(self.grids)
+        n_vis = 0
+        for g_i, g in enumerate(self.grids):
+            g.grid = tuple(int(x) for x in g.grid)
+            g.frames = [int(f) for f in g.frames]
+            g.boxes = np.asarray(g.boxes)
+            name = f"grids[{g_i}] ({g.label!r})"
+            if len(g.grid) not in (2, 3) or min(g.grid) < 1:
+                raise ValueError(f"{name}: grid must be (h, w) or (t, h, w) of positive sizes, got {g.grid}")
+            t = g.grid[0] if len(g.grid) == 3 else 1
+            if len(g.frames) != t:
+                raise ValueError(f"{name}: grid {g.grid} has {t} frame(s) but frames lists {len(g.frames)}")
+            if g.boxes.shape != (t, 4) or g.boxes.dtype.kind not in "iuf":
+                raise ValueError(f"{name}: boxes must be a numeric [{t}, 4] array for grid {g.grid}, "
+                                 f"got {g.boxes.dtype} of shape {g.boxes.shape}")
+            for f, (pic, box) in enumerate(zip(g.frames, g.boxes)):
+                if not 0 <= pic < len(self.images):
+                    raise ValueError(f"{name}: frame {f} points to image {pic}, but there are {len(self.images)}")
+                h, w = self.images[pic].shape[:2]
+                x0, y0, x1, y1 = (float(v) for v in box)
+                if not (-1 <= x0 < x1 <= w + 1 and -1 <= y0 < y1 <= h + 1):
+                    raise ValueError(f"{name}: box {box.tolist()} of frame {f} does not fit image {pic} "
+                                     f"of size {w}x{h} (boxes are (x0, y0, x1, y1) in stored pixels)")
+            n_vis += g.size
+        for g_i, g in enumerate(self.grids):
+            if not 0 <= int(g.offset) <= n_vis - g.size:
+                raise ValueError(f"grids[{g_i}] ({g.label!r}): tokens {g.offset}..{g.offset + g.size} do not fit "
+                                 f"the {n_vis} visual tokens of all grids")
+
+        self.maps = dict(self.maps)
+        for name, m in self.maps.items():
+            if not isinstance(name, str):
+                raise TypeError(f"method names must be str, got {name!r}")
+            m = self.maps[name] = np.asarray(m)
+            if m.shape != (n_exp, n_vis) or m.dtype.kind != "f":
+                raise ValueError(f"maps[{name!r}] must be float [n_explained, n_visual] = [{n_exp}, {n_vis}] "
+                                 f"(n_visual = sum of grid sizes), got {m.dtype} of shape {m.shape}")
+        self.text_relevance = np.asarray(self.text_relevance)
+        if self.text_relevance.shape != (n_exp, n_tok) or self.text_relevance.dtype.kind != "f":
+            raise ValueError(f"text_relevance must be float [n_explained, n_tokens] = [{n_exp}, {n_tok}], "
+                             f"got {self.text_relevance.dtype} of shape {self.text_relevance.shape}")
+
+        self.candidate_ids = np.asarray(self.candidate_ids)
+        self.candidate_probs = np.asarray(self.candidate_probs)
+        ids, probs = self.candidate_ids, self.candidate_probs
+        if ids.ndim != 2 or ids.shape[0] != n_exp or (ids.dtype.kind not in "iu" and ids.size):
+            raise ValueError(f"candidate_ids must be integer [n_explained, k] with n_explained = {n_exp}, "
+                             f"got {ids.dtype} of shape {ids.shape}")
+        if probs.shape != ids.shape or (probs.dtype.kind != "f" and probs.size):
+            raise ValueError(f"candidate_probs must be float with the shape of candidate_ids {ids.shape}, "
+                             f"got {probs.dtype} of shape {probs.shape}")
+        self.candidate_texts = [list(row) for row in self.candidate_texts]
+        if not all(isinstance(s, str) for row in self.candidate_texts for s in row):
+            raise TypeError("candidate_texts must hold str")
+        lens = [len(row) for row in self.candidate_texts]
+        if len(lens) != n_exp or any(n != ids.shape[1] for n in lens):
+            raise ValueError(f"candidate_texts must be {n_exp} lists of {ids.shape[1]} strings, "
+                             f"got {len(lens)} lists of lengths {sorted(set(lens))}")
+
+        self.words = np.asarray(self.words)
+        if self.words.size == 0:
+            self.words = self.words.astype(np.int64).reshape(0, 2)
+        if self.words.ndim != 2 or self.words.shape[1] != 2 or self.words.dtype.kind not in "iu":
+            raise ValueError(f"words must be an integer [n_words, 2] array, got {self.words.dtype} "
+                             f"of shape {self.words.shape}")
+        s, e = self.words[:, 0], self.words[:, 1]
+        if ((s < 0) | (e <= s) | (e > n_tok)).any() or (s[1:] < e[:-1]).any():
+            raise ValueError(f"words must be sorted, non-overlapping, non-empty [start, end) ranges within "
+                             f"the {n_tok} tokens")
+        if not isinstance(self.metadata, dict):
+            raise TypeError(f"metadata must be a dict, got {type(self.metadata).__name__}")
+
+    # -- lookup ------------------------------------------------------------------------------
+    @property
+    def methods(self) -> list[str]:
+        """The names of the stored map kinds, e.g. ``["tam", "eci_only", "filter_only", "cam"]``."""
+        return list(self.maps)
+
+    @property
+    def explained_tokens(self) -> list[Token]:
+        """The tokens that have maps, in the order of the rows of ``maps``."""
+        return [self.tokens[int(i)] for i in self.explained]
+
+    @property
+    def answer(self) -> str:
+        """The model's answer: the answer tokens joined (turns separated by a blank line)."""
+        turns: dict[int, list[str]] = {}
+        for t in self.tokens:
+            if t.role == "answer":
+                turns.setdefault(t.turn, []).append(t.text)
+        return "\n\n".join("".join(parts) for parts in turns.values())
+
+    def token_index(self, token: int | Token) -> int:
+        """Index in ``tokens`` of ``token``: an index (negative counts from the end) or a :class:`Token`."""
+        if isinstance(token, Token):
+            try:
+                return self.tokens.index(token)
+            except ValueError:
+                raise ValueError(f"{token} is not a token of this explanation") from None
+        if isinstance(token, (bool, np.bool_)) or not isinstance(token, (int, np.integer)):
+            raise TypeError(f"a token is an int index or a Token, got {type(token).__name__}")
+        n = len(self.tokens)
+        if not -n <= int(token) < n:
+            raise IndexError(f"token index {int(token)} is out of range for {n} tokens")
+        return int(token) % n
+
+    def _row(self, token: int | Token) -> int:
+        """The row of ``token`` in ``maps``/``text_relevance``; ValueError listing the explained tokens."""
+        i = self.token_index(token)
+        rows = np.flatnonzero(self.explained == i)
+        if rows.size == 0:
+            shown = ", ".join(f"{int(k)} {self.tokens[int(k)].text!r}" for k in self.explained[:30])
+            more = f", ... ({self.explained.size} in all)" if self.explained.size > 30 else ""
+            raise ValueError(f"token {i} ({self.tokens[i].text!r}) was not explained; explained tokens "
+                             f"(index text): {shown or 'none'}{more}")
+        return int(rows[0])
+
+    def _method(self, method: str) -> np.ndarray:
+        if method not in self.maps:
+            raise ValueError(f"unknown method {method!r}; this explanation has maps for {self.methods}")
+        return self.maps[method]
+
+    def _grid(self, grid: int) -> int:
+        """``grid`` as a non-negative index into ``grids``; IndexError listing the grids."""
+        if isinstance(grid, (bool, np.bool_)) or not isinstance(grid, (int, np.integer)):
+            raise TypeError(f"grid must be an int index, got {type(grid).__name__}")
+        if not -len(self.grids) <= grid < len(self.grids):
+            labels = [f"{k}: {g.label!r}" for k, g in enumerate(self.grids)]
+            raise IndexError(f"grid {grid} is out of range; grids are {labels}")
+        return int(grid) % len(self.grids)
+
+    def map(self, token: int | Token, method: str = "tam") -> list[np.ndarray]:
+        """The map of an explained token over each grid: float32 ``[h, w]`` or ``[t, h, w]`` arrays.
+
+        ``token`` is an index into ``tokens`` or a :class:`Token`; values are as stored (no scaling).
+        """
+        flat = self._method(method)[self._row(token)].astype(np.float32)
+        return [flat[g.offset : g.offset + g.size].reshape(g.grid) for g in self.grids]
+
+    def _display(self, token: int | Token, method: str) -> tuple[list[np.ndarray], float, float]:
+        """Maps on the display scale ``[0, 1]`` and the ``(lo, span)`` used: as stored when the token's
+        values over all grids already lie in ``[0, 1]``, else min-max scaled over all of them."""
+        flat = np.nan_to_num(self._method(method)[self._row(token)].astype(np.float32), posinf=0, neginf=0)
+        lo, hi = (float(flat.min()), float(flat.max())) if flat.size else (0.0, 1.0)
+        if lo >= 0 and hi <= 1:
+            lo, span = 0.0, 1.0
+        else:
+            span = hi - lo
+        shown = (flat - lo) / span if span > 0 else np.zeros_like(flat)
+        return [shown[g.offset : g.offset + g.size].reshape(g.grid) for g in self.grids], lo, span
+
+    # -- drawing -----------------------------------------------------------------------------
+    def overlay(
+        self,
+        token: int | Token,
+        method: str = "tam",
+        grid: int = 0,
+        frame: int = 0,
+        cmap: str = "jet",
+        alpha: float = 0.5,
+    ) -> np.ndarray:
+        """The stored picture of ``grids[grid]``'s ``frame`` with the token's map blended into its box.
+
+        Returns RGB uint8 of the picture's size; pixels outside the grid's box are unchanged. The map
+        is shown as stored when the token's values over all grids lie in ``[0, 1]`` (TAM maps do,
+        which keeps weak tokens faint), otherwise min-max scaled over all grids of that token.
+        """
+        from .render import overlay as blend
+
+        gi = self._grid(grid)
+        g = self.grids[gi]
+        t = len(g.frames)
+        if isinstance(frame, (bool, np.bool_)) or not isinstance(frame, (int, np.integer)) or not -t <= frame < t:
+            raise IndexError(f"frame {frame!r} is out of range for {g.label!r}, which has {t} frame(s)")
+        shown = self._display(token, method)[0][gi]
+        m = shown[frame] if shown.ndim == 3 else shown
+        image = self.images[g.frames[frame]]
+        h, w = image.shape[:2]
+        x0, y0, x1, y1 = (int(round(float(v))) for v in g.boxes[frame])
+        x0, x1 = min(max(x0, 0), w), min(max(x1, 0), w)
+        y0, y1 = min(max(y0, 0), h), min(max(y1, 0), h)
+        if x1 <= x0 or y1 <= y0:
+            raise ValueError(f"box {g.boxes[frame].tolist()} of {g.label!r} frame {frame} is empty in a {w}x{h} image")
+        return blend(image, m, cmap=cmap, alpha=alpha, box=(x0, y0, x1, y1))
+
+    def figure(
+        self,
+        tokens: int | Token | list[int | Token] | None = None,
+        method: str = "tam",
+        grid: int = 0,
+        cmap: str = "jet",
+        max_tokens: int = 8,
+        frame: int | None = None,
+        ncols: int = 4,
+    ):
+        """A matplotlib ``Figure`` in the style of the TAM paper's figures, one panel per token.
+
+        Each panel shows the picture of ``grids[grid]`` with the token's map blended (all frames of a
+        video side by side unless ``frame`` is given), and under it the whole text (specials hidden)
+        with each word shaded by the token's ``text_relevance`` on the map's display scale, the
+        explained token bold and boxed, later tokens grey, and its top-k candidates. ``tokens``
+        defaults to the first ``max_tokens`` explained answer tokens. No window is opened (the figure
+        is not registered with pyplot) and neither LaTeX nor mathtext is used, so ``$`` shows as is.
+
+        >>> fig = ex.figure(max_tokens=4)         # doctest: +SKIP
+        >>> fig.savefig("tam.png", dpi=150)      # doctest: +SKIP
+        """
+        from matplotlib import colormaps
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.font_manager import FontProperties
+        from matplotlib.patches import Rectangle
+
+        self._method(method)
+        g = self.grids[self._grid(grid)]
+        if tokens is None:
+            answer = [int(i) for i in self.explained if self.tokens[int(i)].role == "answer"]
+            chosen = (answer or [int(i) for i in self.explained])[: max(int(max_tokens), 0)]
+        else:
+            many = isinstance(tokens, (list, tuple, np.ndarray))
+            chosen = [self.token_index(t) for t in (tokens if many else [tokens])]
+        rows = [self._row(i) for i in chosen]
+        if not chosen:
+            raise ValueError("no token to show: this explanation has no explained tokens")
+        frames = range(len(g.frames)) if frame is None else [frame]
+        text_kw = dict(usetex=False, parse_math=False)
+        fs, small = 8.5, 7.5
+        font = FontProperties(size=fs)
+        bold = FontProperties(size=fs, weight="bold")
+        panel_w, gap, margin, title_h, line_h = 3.2, 0.25, 0.15, 0.32, fs / 72 * 1.55
+
+        fig = Figure(dpi=100)
+        canvas = FigureCanvasAgg(fig)
+        renderer = canvas.get_renderer()
+
+        def width(s: str, prop: FontProperties) -> float:
+            return renderer.get_text_width_height_descent(s, prop, ismath=False)[0] / fig.dpi
+
+        panels = []
+        for idx, row in zip(chosen, rows):
+            pic = _tile([self.overlay(idx, method, grid, f, cmap) for f in frames])
+            items, n_lines = self._strip_layout(idx, row, method, panel_w, line_h, width, font, bold)
+            cands = "top-k: " + "  ".join(f"{t!r} {float(p):.2f}" for t, p in
+                                          zip(self.candidate_texts[row], self.candidate_probs[row]))
+            cand_lines = _wrap(cands, panel_w, lambda s: width(s, FontProperties(size=small)))
+            panels.append((idx, pic, items, n_lines, cand_lines))
+
+        ncols = max(1, min(int(ncols), len(panels)))
+        layout = []  # per figure row: (image height, text height)
+        for r in range(0, len(panels), ncols):
+            group = panels[r : r + ncols]
+            img_h = max(min(p[1].shape[0] / p[1].shape[1], 1.3) for p in group) * panel_w
+            txt_h = max(p[3] * line_h + len(p[4]) * small / 72 * 1.45 + 0.2 for p in group)
+            layout.append((img_h, txt_h))
+        sup_h = 0.45
+        fig_w = 2 * margin + ncols * panel_w + (ncols - 1) * gap
+        fig_h = sup_h + sum(title_h + a + b for a, b in layout) + margin
+        fig.set_size_inches(fig_w, fig_h)
+
+        relevance_cmap = colormaps[cmap]
+        top = sup_h
+        for r, (img_h, txt_h) in enumerate(layout):
+            for c, (idx, pic, items, n_lines, cand_lines) in enumerate(panels[r * ncols : (r + 1) * ncols]):
+                left = (margin + c * (panel_w + gap)) / fig_w
+                ax = fig.add_axes((left, 1 - (top + title_h + img_h) / fig_h, panel_w / fig_w, img_h / fig_h))
+                ax.imshow(pic)
+                ax.set_axis_off()
+                tok = self.tokens[idx]
+                ax.set_title(f"{_visible(tok.text)}  (token {idx})", fontsize=9.5, **text_kw)
+                tx = fig.add_axes((left, 1 - (top + title_h + img_h + txt_h) / fig_h, panel_w / fig_w, txt_h / fig_h))
+                tx.set_xlim(0, panel_w)
+                tx.set_ylim(txt_h, 0)
+                tx.set_axis_off()
+                for x, line, text, style, v in items:
+                    y = 0.08 + (line + 0.5) * line_h
+                    w = width(text, bold if style == "target" else font)
+                    color = "black"
+                    if style == "target":
+                        tx.add_patch(Rectangle((x - 0.02, y - line_h * 0.45), w + 0.04, line_h * 0.9,
+                                               facecolor="#fff2a8", edgecolor="black", linewidth=1.0, zorder=1))
+                    elif style == "context" and v > 0:
+                        rgb = np.asarray(relevance_cmap(v)[:3])
+                        face = 1 - v * (1 - rgb)
+                        tx.add_patch(Rectangle((x - 0.01, y - line_h * 0.45), w + 0.02, line_h * 0.9,
+                                               facecolor=face, edgecolor="none", zorder=1))
+                        if 0.299 * face[0] + 0.587 * face[1] + 0.114 * face[2] < 0.5:
+                            color = "white"
+                    elif style == "later":
+                        color = "0.6"
+                    tx.text(x, y, text, fontproperties=bold if style == "target" else font, color=color,
+                            va="center", ha="left", zorder=2, clip_on=True, **text_kw)
+                y = 0.08 + n_lines * line_h + 0.06
+                for line in cand_lines:
+                    tx.text(0, y, line, fontsize=small, color="0.25", va="top", ha="left", clip_on=True, **text_kw)
+                    y += small / 72 * 1.45
+            top += title_h + img_h + txt_h
+        model = self.metadata.get("model_id") or "unknown model"
+        fig.suptitle(f"{method}: {g.label}  ·  {model}", fontsize=11, y=1 - 0.12 / fig_h, va="top", **text_kw)
+        return fig
+
+    def _strip_layout(self, idx, row, method, panel_w, line_h, width, font, bold):
+        """Place the words of the whole text: ``[(x, line, text, style, relevance)]`` and the line count.
+
+        ``style`` is ``"context"`` (before the explained token, shaded by relevance), ``"target"`` or
+        ``"later"``; specials are skipped, a role/turn change or a newline starts a new line.
+        """
+        _, lo, span = self._display(idx, method)
+        rel = np.nan_to_num(self.text_relevance[row].astype(np.float32), posinf=0, neginf=0)
+        rel = np.where(rel != 0, np.clip((rel - lo) / span if span > 0 else 0 * rel, 0, 1), 0)
+        # Tokenizers that keep a word's leading space in its text show spaces themselves.
+        spaced = any(t.text[:1].isspace() or t.text.startswith("▁") for t in self.tokens[1:])
+        space = width("a a", font) - width("aa", font)
+        items, x, line, prev_key = [], 0.0, 0, None
+        for s, e in _cover(self.words, len(self.tokens)):
+            toks = [i for i in range(s, e) if self.tokens[i].role != "special"]
+            if not toks:
+                continue
+            key = (self.tokens[toks[0]].role, self.tokens[toks[0]].turn)
+            if prev_key is not None and key != prev_key and x > 0:
+                x, line = 0.0, line + 1
+            prev_key = key
+            raw = "".join(self.tokens[i].text for i in toks).replace("▁", " ")
+            gap = raw[:1].isspace() or (not spaced and raw.lstrip()[:1].isalnum())
+            v = max((float(rel[i]) for i in toks if i < idx), default=0.0)
+            runs: list[list] = []  # [text, style] merged over consecutive tokens of one style
+            for i in toks:
+                style = "context" if i < idx else "target" if i == idx else "later"
+                text = self.tokens[i].text.replace("▁", " ").replace("\t", " ").replace("\r", "")
+                if style == "target" and not text.strip():
+                    text = "↵" if "\n" in text else "␣"
+                if runs and runs[-1][1] == style:
+                    runs[-1][0] += text
+                else:
+                    runs.append([text, style])
+            runs[0][0] = runs[0][0].lstrip(" ")
+            segments: list[list] = [[]]  # pieces between newlines
+            for text, style in runs:
+                parts = text.split("\n")
+                for k, part in enumerate(parts):
+                    if k:
+                        segments.append([])
+                    if part:
+                        segments[-1].append((part, style))
+            for k, seg in enumerate(segments):
+                if k:
+                    x, line = 0.0, line + 1
+                if not seg:
+                    continue
+                seg_w = sum(width(p, bold if st == "target" else font) for p, st in seg)
+                pad = space if (gap and k == 0 and x > 0) else 0.0
+                if x > 0 and x + pad + seg_w > panel_w:
+                    x, line, pad = 0.0, line + 1, 0.0
+                x += pad
+                for p, st in seg:
+                    items.append((x, line, p, st, v if st == "context" else 0.0))
+                    x += width(p, bold if st == "target" else font)
+        return items, line + 1
+
+    def __repr__(self) -> str:
+        grids = ", ".join(f"{g.label!r} {g.kind} {'x'.join(map(str, g.grid))}" for g in self.grids)
+        return (f"Explanation(model={self.metadata.get('model_id')!r}, tokens={len(self.tokens)}, "
+                f"explained={self.explained.size}, methods={self.methods}, grids=[{grids}])")
+
+    # -- file format -------------------------------------------------------------------------
+    def _payload(self) -> dict[str, np.ndarray]:
+        """Every entry of the file, the header included; raises before any writing if unserialisable."""
+        self.__post_init__()
+        _check_json(self.metadata, "metadata")
+        from . import __version__
+
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "writer": f"tam-widgets {__version__}",
+            "methods": self.methods,
+            "n_images": len(self.images),
+            "tokens": [{"text": t.text, "id": int(t.id), "role": t.role, "turn": int(t.turn),
+                        "position": int(t.position)} for t in self.tokens],
+            "grids": [{"kind": g.kind, "label": g.label, "offset": int(g.offset), "grid": list(g.grid),
+                       "frames": g.frames} for g in self.grids],
+            "candidate_texts": self.candidate_texts,
+            "metadata": self.metadata,
+        }
+        try:
+            blob = json.dumps(header, ensure_ascii=True).encode("ascii")
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"cannot serialise the explanation header to JSON: {e}") from e
+        arrays = {
+            "header": np.frombuffer(blob, np.uint8),
+            "explained": self.explained,
+            "text_relevance": self.text_relevance,
+            "candidate_ids": self.candidate_ids,
+            "candidate_probs": self.candidate_probs,
+            "words": self.words,
+        }
+        arrays.update({f"maps_{j}": m for j, m in enumerate(self.maps.values())})
+        arrays.update({f"image_{i}": im for i, im in enumerate(self.images)})
+        arrays.update({f"boxes_{k}": g.boxes for k, g in enumerate(self.grids)})
+        for name, a in arrays.items():
+            if a.dtype.hasobject:
+                raise TypeError(f"{name} has dtype object, which the file format cannot hold")
+        return arrays
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the explanation to one versioned ``.npz`` file (``.tam`` suggested), atomically.
+
+        The data go to a temporary file beside ``path``, which is fsynced and then renamed over
+        ``path``: a failure never leaves a partial file or damages an existing one. Metadata must be
+        JSON-serialisable: str keys; None, bool, int, finite float, str, list/tuple (read back as lists)
+        and dict values (``TypeError`` naming the key otherwise, raised before anything is written).
+
+        >>> ex.save("street.tam"); Explanation.load("street.tam")   # doctest: +SKIP
+        """
+        path = Path(os.fspath(path))
+        arrays = self._payload()
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            with open(tmp, "xb") as f:
+                np.savez_compressed(f, allow_pickle=False, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            if path.exists():
+                shutil.copymode(path, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        with contextlib.suppress(OSError, AttributeError):  # make the rename durable (POSIX)
+            fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Explanation:
+        """Read a file written by :meth:`save` (never unpickles anything).
+
+        Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a truncated or foreign
+        file, a file from a newer tam-widgets, or a corrupt one (header and arrays that disagree).
+        """
+        path = Path(os.fspath(path))
+        if not path.exists():
+            raise FileNotFoundError(errno.ENOENT, "no tam-widgets explanation file at this path", str(path))
+        with open(path, "rb") as f:
+            magic = f.read(4)
+        if magic != b"PK\x03\x04" or not zipfile.is_zipfile(path):
+            raise ValueError(f"{path} is truncated or not a tam-widgets explanation (not a complete .npz archive)")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if "header" not in z.files:
+                    raise ValueError(f"{path} is not a tam-widgets explanation (an .npz without its header)")
+                try:
+                    raw = z["header"]
+                except ValueError:  # e.g. an object array, which is never read
+                    raw = None
+                header = _read_header(raw, path)
+                try:
+                    data = {k: z[k] for k in z.files if k != "header"}
+                except ValueError as e:
+                    raise ValueError(f"corrupt tam-widgets explanation {path}: {e}") from e
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+            raise ValueError(f"{path} is truncated or corrupt: {e}") from e
+        odd = [k for k, v in data.items() if not isinstance(v, np.ndarray)]
+        if odd:
+            raise ValueError(f"corrupt tam-widgets explanation {path}: entries {odd} are not arrays")
+        try:
+            return cls._from_payload(header, data, path)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+            raise ValueError(f"corrupt tam-widgets explanation {path}: {e}") from e
+
+    @classmethod
+    def _from_payload(cls, header: dict, data: dict[str, np.ndarray], path: Path) -> Explanation:
+        def array(name: str) -> np.ndarray:
+            if name not in data:
+                raise ValueError(f"array {name!r} is missing")
+            return data[name]
+
+        missing = [k for k in ("methods", "n_images", "tokens", "grids", "candidate_texts", "metadata")
+                   if k not in header]
+        if missing:
+            raise ValueError(f"header lacks {missing}")
+        tokens = []
+        for t in header["tokens"]:
+            tok = Token(t["text"], t["id"], t["role"], t["turn"], t["position"])
+            if not (isinstance(tok.text, str) and all(_is_int(v) for v in (tok.id, tok.turn, tok.position))):
+                raise ValueError(f"bad token entry {t!r}")
+            tokens.append(tok)
+        grids = []
+        for k, g in enumerate(header["grids"]):
+            if not (_is_int(g["offset"]) and all(_is_int(v) for v in [*g["grid"], *g["frames"]])):
+                raise ValueError(f"bad grid entry {g!r}")
+            grids.append(VisualGrid(g["kind"], g["label"], g["offset"], tuple(g["grid"]), list(g["frames"]),
+                                    array(f"boxes_{k}")))
+        methods = header["methods"]
+        if not isinstance(methods, list) or len(set(methods)) != len(methods):
+            raise ValueError(f"bad method list {methods!r}")
+        if not _is_int(header["n_images"]) or not isinstance(header["metadata"], dict):
+            raise ValueError("bad n_images or metadata in the header")
+        return cls(
+            tokens=tokens,
+            explained=array("explained"),
+            maps={m: array(f"maps_{j}") for j, m in enumerate(methods)},
+            text_relevance=array("text_relevance"),
+            grids=grids,
+            images=[array(f"image_{i}") for i in range(header["n_images"])],
+            candidate_ids=array("candidate_ids"),
+            candidate_probs=array("candidate_probs"),
+            candidate_texts=header["candidate_texts"],
+            words=array("words"),
+            metadata=header["metadata"],
+        )
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _read_header(arr: Any, path: Path) -> dict:
+    """The JSON header, after checking that it is ours and not from a newer version."""
+    not_ours = f"{path} is not a tam-widgets explanation"
+    if not isinstance(arr, np.ndarray) or arr.dtype != np.uint8 or arr.ndim != 1:
+        raise ValueError(f"{not_ours} (its 'header' is not a byte array)")
+    try:
+        header = json.loads(arr.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{not_ours} (its 'header' is not JSON)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        fmt = header.get("format") if isinstance(header, dict) else None
+        raise ValueError(f"{not_ours} (format {fmt!r}, expected {FORMAT!r})")
+    version = header.get("version")
+    if not _is_int(version) or version < 1:
+        raise ValueError(f"corrupt tam-widgets explanation {path}: bad format version {version!r}")
+    if version > VERSION:
+        raise ValueError(f"{path} uses format version {version}, newer than the version {VERSION} this "
+                         f"tam-widgets reads: upgrade tam-widgets (pip install -U tam-widgets)")
+    return header
+
+
+def _check_json(value: Any, where: str) -> None:
+    """Raise ``TypeError`` naming the first value under ``where`` that JSON cannot round-trip."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TypeError(f"{where} is {value!r}, which JSON cannot store; use None or a string")
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{where} has the key {k!r} of type {type(k).__name__}; JSON keys must be str")
+            _check_json(v, f"{where}[{k!r}]")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_json(v, f"{where}[{i}]")
+        return
+    raise TypeError(f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which is not "
+                    f"JSON-serialisable; convert it (e.g. to str, int, float, list or dict) before saving")
+
+
+def _cover(words: np.ndarray, n: int) -> list[tuple[int, int]]:
+    """Word ranges completed with one-token words for any token no word covers."""
+    out, at = [], 0
+    for s, e in words.tolist():
+        out.extend((i, i + 1) for i in range(at, s))
+        out.append((s, e))
+        at = e
+    out.extend((i, i + 1) for i in range(at, n))
+    return out
+
+
+def _visible(text: str) -> str:
+    """A token's text for a title: stripped, or its repr when it is only whitespace."""
+    return text.strip() or repr(text)
+
+
+def _wrap(text: str, max_w: float, width) -> list[str]:
+    """Greedy wrap of ``text`` at spaces to lines no wider than ``max_w`` (by ``width``)."""
+    lines, cur = [], ""
+    for word in text.split(" "):
+        trial = f"{cur} {word}" if cur else word
+        if cur and width(trial) > max_w:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = trial
+    return [*lines, cur] if cur else lines
+
+
+def _tile(pictures: list[np.ndarray], gap: int = 4) -> np.ndarray:
+    """Pictures side by side at the first one's height, separated by white gaps."""
+    if len(pictures) == 1:
+        return pictures[0]
+    import cv2
+
+    h = pictures[0].shape[0]
+    out = []
+    for k, p in enumerate(pictures):
+        if p.shape[0] != h:
+            p = cv2.resize(p, (max(1, round(p.shape[1] * h / p.shape[0])), h), interpolation=cv2.INTER_AREA)
+        if k:
+            out.append(np.full((h, gap, 3), 255, np.uint8))
+        out.append(p)
+    return np.concatenate(out, axis=1)

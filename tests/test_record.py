@@ -1,0 +1,424 @@
+"""The Explanation record: lookup, overlays, the paper-style figure, and the lossless file format."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+
+from tam_widgets.record import FORMAT, VERSION, Explanation, Token, VisualGrid
+
+IMAGE_BOX = [10.4, 20.6, 70.4, 50.6]  # rounds to (10, 21, 70, 51): 60x30 pixels for a 3x4 grid
+
+
+def _pictures() -> list[np.ndarray]:
+    """Three small RGB pictures: photos from scikit-image when installed, else synthetic ones."""
+    try:
+        from skimage import data
+
+        photos = [data.astronaut(), data.chelsea(), data.coffee()]
+    except ImportError:
+        rng = np.random.default_rng(1)
+        photos = [rng.integers(0, 256, (120, 180, 3), dtype=np.uint8) for _ in range(3)]
+    sizes = [(96, 64), (96, 64), (96, 64)]  # (width, height)
+    return [cv2.resize(p, s, interpolation=cv2.INTER_AREA) for p, s in zip(photos, sizes)]
+
+
+TEXTS = [
+    ("<|im_start|>", "special"), ("Describe", "prompt"), (" the", "prompt"), (" scene", "prompt"),
+    ("<|im_end|>", "special"), ("A", "answer"), (" cat", "answer"), (" costs", "answer"),
+    (" $", "answer"), ("5", "answer"), (" <script>", "answer"), ("<|im_end|>", "special"),
+]
+EXPLAINED = [5, 6, 7, 8, 10]
+
+
+def make_explanation(**overrides) -> Explanation:
+    """12 tokens, 5 explained; an image grid (3, 4) in a crop and a video grid (2, 2, 3) over 2 frames."""
+    rng = np.random.default_rng(0)
+    tokens = [Token(text, 100 + i, role, 0, 3 + i + (24 if i >= 4 else 0)) for i, (text, role) in enumerate(TEXTS)]
+    n_exp, n_vis = len(EXPLAINED), 12 + 12
+    grids = [
+        VisualGrid("image", "image 1", 0, (3, 4), [0], np.array([IMAGE_BOX], np.float32)),
+        VisualGrid("video", "video 1", 12, (2, 2, 3), [1, 2], np.array([[0, 0, 96, 64]] * 2, np.float32)),
+    ]
+    rel = np.zeros((n_exp, len(tokens)), np.float16)
+    for r, i in enumerate(EXPLAINED):
+        rel[r, 1:i] = rng.random(i - 1)
+    fields = dict(
+        tokens=tokens,
+        explained=np.array(EXPLAINED, np.int64),
+        maps={"tam": rng.random((n_exp, n_vis)).astype(np.float16),
+              "cam": rng.random((n_exp, n_vis)).astype(np.float16)},
+        text_relevance=rel,
+        grids=grids,
+        images=_pictures(),
+        candidate_ids=rng.integers(0, 1000, (n_exp, 3)).astype(np.int64),
+        candidate_probs=np.sort(rng.random((n_exp, 3)).astype(np.float32))[:, ::-1].copy(),
+        candidate_texts=[[" cat", " $dog$", "<b>"] for _ in range(n_exp)],
+        words=np.array([[i, i + 1] for i in range(8)] + [[8, 10], [10, 11], [11, 12]], np.int64),
+        metadata={"model_id": "test/tiny-vlm", "generation": {"max_new_tokens": 7, "do_sample": False},
+                  "prompts": ["Describe the scene"], "temperature": 0.7},
+    )
+    fields.update(overrides)
+    return Explanation(**fields)
+
+
+@pytest.fixture
+def ex() -> Explanation:
+    return make_explanation()
+
+
+# -- lookup --------------------------------------------------------------------------------------
+def test_map_shapes_and_values(ex):
+    maps = ex.map(6)
+    assert [m.shape for m in maps] == [(3, 4), (2, 2, 3)]
+    assert all(m.dtype == np.float32 for m in maps)
+    row = ex.maps["tam"][1].astype(np.float32)
+    np.testing.assert_array_equal(maps[0], row[:12].reshape(3, 4))
+    np.testing.assert_array_equal(maps[1], row[12:].reshape(2, 2, 3))
+    cam = ex.maps["cam"][1, 12:].astype(np.float32).reshape(2, 2, 3)
+    np.testing.assert_array_equal(ex.map(ex.tokens[6], "cam")[1], cam)
+    np.testing.assert_array_equal(ex.map(-2)[0], ex.maps["tam"][4, :12].astype(np.float32).reshape(3, 4))
+    assert ex.token_index(ex.tokens[8]) == 8 and ex.token_index(np.int64(3)) == 3
+
+
+def test_lookup_errors_say_what_exists(ex):
+    with pytest.raises(ValueError, match=r"not explained.*explained tokens.*5 'A'.*10 ' <script>'"):
+        ex.map(9)
+    with pytest.raises(ValueError, match=r"unknown method 'nope'.*\['tam', 'cam'\]"):
+        ex.map(6, "nope")
+    with pytest.raises(IndexError, match="out of range for 12 tokens"):
+        ex.map(12)
+    with pytest.raises(ValueError, match="not a token of this explanation"):
+        ex.map(Token(" dog", 1, "answer", 0, 99))
+    with pytest.raises(TypeError):
+        ex.map("cat")
+    with pytest.raises(IndexError, match="grids are"):
+        ex.overlay(6, grid=2)
+    with pytest.raises(IndexError, match="2 frame"):
+        ex.overlay(6, grid=1, frame=2)
+
+
+def test_properties_and_repr(ex):
+    assert ex.methods == ["tam", "cam"]
+    assert [t.text for t in ex.explained_tokens] == ["A", " cat", " costs", " $", " <script>"]
+    assert ex.answer == "A cat costs $5 <script>"
+    r = repr(ex)
+    assert "test/tiny-vlm" in r and "tokens=12" in r and "explained=5" in r
+    assert "'image 1' image 3x4" in r and "'video 1' video 2x2x3" in r
+
+
+# -- overlays ------------------------------------------------------------------------------------
+def _one_hot(ex: Explanation, row: int, visual: int, value: float = 1.0) -> Explanation:
+    maps = np.zeros_like(ex.maps["tam"])
+    maps[row, visual] = value
+    return make_explanation(maps={"tam": maps})
+
+
+def _assert_hot_box(out: np.ndarray, grid_box: tuple, cell: tuple) -> None:
+    """With a grey colormap at alpha 1, a one-hot map is bright (> 0.5) exactly over its cell: the
+    bright pixels span the cell, fill its middle row and column, and the corners of the cell are
+    the only dimmer ones (bilinear weights multiply)."""
+    gx0, gy0, gx1, gy1 = grid_box
+    x0, y0, x1, y1 = cell
+    hot = out[gy0:gy1, gx0:gx1, 0] > 127
+    ys, xs = np.nonzero(hot)
+    assert (xs.min() + gx0, ys.min() + gy0, xs.max() + gx0 + 1, ys.max() + gy0 + 1) == cell
+    cy, cx = (y0 + y1) // 2, (x0 + x1) // 2
+    row, col = out[cy, gx0:gx1, 0] > 127, out[gy0:gy1, cx, 0] > 127
+    np.testing.assert_array_equal(np.flatnonzero(row) + gx0, np.arange(x0, x1))
+    np.testing.assert_array_equal(np.flatnonzero(col) + gy0, np.arange(y0, y1))
+    assert out[cy, cx, 0] >= 200
+
+
+def test_overlay_puts_a_single_token_on_its_pixel_box(ex):
+    # Image grid (3, 4) in box (10, 21)-(70, 51): token (1, 2) covers x 40..55, y 31..41.
+    one = _one_hot(ex, row=1, visual=1 * 4 + 2)
+    out = one.overlay(6, cmap="gray", alpha=1.0)
+    image = one.images[0]
+    assert out.shape == image.shape and out.dtype == np.uint8
+    _assert_hot_box(out, grid_box=(10, 21, 70, 51), cell=(40, 31, 55, 41))
+    outside = np.ones(image.shape[:2], bool)
+    outside[21:51, 10:70] = False
+    np.testing.assert_array_equal(out[outside], image[outside])
+    # Default look: blended with jet, still only inside the grid's box.
+    soft = one.overlay(one.tokens[6])
+    np.testing.assert_array_equal(soft[outside], image[outside])
+    assert not np.array_equal(soft[31:41, 40:55], image[31:41, 40:55])
+
+
+def test_overlay_video_frame(ex):
+    # Video grid (2, 2, 3) over 96x64 pictures: frame 1, token (0, 2) covers x 64..96, y 0..32 of picture 2.
+    one = _one_hot(ex, row=0, visual=12 + 6 + 0 * 3 + 2)
+    out = one.overlay(5, grid=1, frame=1, cmap="gray", alpha=1.0)
+    _assert_hot_box(out, grid_box=(0, 0, 96, 64), cell=(64, 0, 96, 32))
+    assert (one.overlay(5, grid=1, frame=0, cmap="gray", alpha=1.0) == 0).all()  # frame 0 is cold
+
+
+def test_overlay_scales_maps_outside_unit_range(ex):
+    stored = make_explanation(maps={"tam": (ex.maps["tam"].astype(np.float32) * 4 - 1).astype(np.float16)})
+    row = stored.maps["tam"][1].astype(np.float32)
+    scaled = (row - row.min()) / (row.max() - row.min())
+    from tam_widgets.render import overlay
+
+    expected = overlay(stored.images[0], scaled[:12].reshape(3, 4), box=(10, 21, 70, 51))
+    np.testing.assert_array_equal(stored.overlay(6), expected)
+    unit = ex.maps["tam"][1].astype(np.float32)  # already in [0, 1]: shown as stored
+    np.testing.assert_array_equal(ex.overlay(6), overlay(ex.images[0], unit[:12].reshape(3, 4), box=(10, 21, 70, 51)))
+
+
+# -- figure --------------------------------------------------------------------------------------
+def _image_axes(fig) -> list:
+    return [ax for ax in fig.axes if ax.images]
+
+
+def test_figure_panels_and_png(ex, tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    before = plt.get_fignums()
+    fig = ex.figure()
+    assert len(_image_axes(fig)) == 5  # every explained answer token
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    joined = " ".join(texts)
+    assert "$" in joined and "<script>" in joined and "$dog$" in joined
+    assert "<|im_end|>" not in joined  # specials hidden
+    assert not any(t.get_usetex() for t in fig.findobj(Text))
+    out = tmp_path / "fig.png"
+    fig.savefig(out, dpi=60)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plt.get_fignums() == before  # never registered with pyplot, so no window
+
+    assert len(_image_axes(ex.figure(max_tokens=2))) == 2
+    video = ex.figure(tokens=[6, ex.tokens[10]], grid=1, method="cam", ncols=1)
+    assert len(_image_axes(video)) == 2
+    video.savefig(tmp_path / "video.png", dpi=50)
+    single = ex.figure(tokens=8, grid=1, frame=1)
+    assert len(_image_axes(single)) == 1
+    single.savefig(tmp_path / "single.svg")
+    with pytest.raises(ValueError, match="not explained"):
+        ex.figure(tokens=[9])
+
+
+def test_figure_marks_target_and_greys_later_tokens(ex):
+    from matplotlib.text import Text
+
+    fig = ex.figure(tokens=[7])
+    strip = [t for t in fig.findobj(Text) if t.get_text() in ("costs", "cat", "$5", "<script>")]
+    by_text = {t.get_text(): t for t in strip}
+    assert by_text["costs"].get_fontweight() == "bold"
+    assert by_text["<script>"].get_color() == "0.6"  # later token
+    assert by_text["cat"].get_color() != "0.6"
+
+
+# -- file format ---------------------------------------------------------------------------------
+def _arrays(ex: Explanation) -> dict[str, np.ndarray]:
+    out = {"explained": ex.explained, "text_relevance": ex.text_relevance, "candidate_ids": ex.candidate_ids,
+           "candidate_probs": ex.candidate_probs, "words": ex.words}
+    out.update({f"map {k}": v for k, v in ex.maps.items()})
+    out.update({f"image {i}": v for i, v in enumerate(ex.images)})
+    out.update({f"boxes {i}": g.boxes for i, g in enumerate(ex.grids)})
+    return out
+
+
+def test_save_load_round_trip_is_bit_exact(ex, tmp_path):
+    path = ex.save(tmp_path / "run.tam")
+    back = Explanation.load(path)
+    a, b = _arrays(ex), _arrays(back)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k].dtype == b[k].dtype, k
+        assert np.array_equal(a[k], b[k]), k
+    assert back.maps["tam"].dtype == np.float16 and back.images[0].dtype == np.uint8
+    assert back.tokens == ex.tokens
+    assert back.metadata == ex.metadata
+    assert back.candidate_texts == ex.candidate_texts
+    assert back.methods == ex.methods
+    for g, h in zip(ex.grids, back.grids):
+        assert (g.kind, g.label, g.offset, g.grid, g.frames) == (h.kind, h.label, h.offset, h.grid, h.frames)
+    assert repr(back) == repr(ex)
+    np.testing.assert_array_equal(back.overlay(6, grid=1, frame=1), ex.overlay(6, grid=1, frame=1))
+    with zipfile.ZipFile(path) as z:  # one zip, nothing pickled: every entry is a plain .npy
+        assert all(n.endswith(".npy") for n in z.namelist())
+    with np.load(path, allow_pickle=False) as z:
+        header = json.loads(z["header"].tobytes())
+    assert header["format"] == FORMAT and header["version"] == VERSION == 1
+    assert [t["text"] for t in header["tokens"]] == [t for t, _ in TEXTS]
+
+
+def test_save_overwrites_atomically_and_leaves_no_temp_files(ex, tmp_path):
+    path = tmp_path / "run.tam"
+    ex.save(path)
+    other = make_explanation(metadata={"model_id": "second"})
+    other.save(str(path))
+    assert Explanation.load(path).metadata == {"model_id": "second"}
+    assert os.listdir(tmp_path) == ["run.tam"]
+
+
+def test_unserialisable_metadata_never_touches_the_file(ex, tmp_path):
+    path = tmp_path / "run.tam"
+    ex.save(path)
+    original = path.read_bytes()
+    ex.metadata["generation"]["temperature"] = np.float32(0.5)
+    with pytest.raises(TypeError, match=r"metadata\['generation'\]\['temperature'\].*numpy"):
+        ex.save(path)
+    ex.metadata["generation"]["temperature"] = 0.5
+    ex.metadata[3] = "x"
+    with pytest.raises(TypeError, match="key 3"):
+        ex.save(path)
+    assert path.read_bytes() == original
+    assert os.listdir(tmp_path) == ["run.tam"]
+
+
+def test_failure_while_writing_keeps_the_old_file(ex, tmp_path, monkeypatch):
+    path = tmp_path / "run.tam"
+    ex.save(path)
+    original = path.read_bytes()
+
+    def disk_full(f, *args, **kwargs):
+        f.write(b"PK\x03\x04 partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        make_explanation(metadata={"model_id": "new"}).save(path)
+    assert path.read_bytes() == original
+    assert os.listdir(tmp_path) == ["run.tam"]
+
+
+def test_load_missing_file(tmp_path):
+    missing = tmp_path / "nope.tam"
+    with pytest.raises(FileNotFoundError, match="nope.tam"):
+        Explanation.load(missing)
+
+
+def test_load_truncated_or_foreign_files(ex, tmp_path):
+    path = ex.save(tmp_path / "run.tam")
+    cut = tmp_path / "cut.tam"
+    data = path.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated or not a tam-widgets explanation"):
+        Explanation.load(cut)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="truncated or not a tam-widgets explanation"):
+        Explanation.load(text)
+    npy = tmp_path / "one.npy"
+    np.save(npy, np.zeros(3))
+    with pytest.raises(ValueError, match="not a tam-widgets explanation"):
+        Explanation.load(npy)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a tam-widgets explanation"):
+        Explanation.load(foreign)
+    other = tmp_path / "other.npz"
+    np.savez(other, header=np.frombuffer(json.dumps({"format": "something-else", "version": 1}).encode(), np.uint8))
+    with pytest.raises(ValueError, match="not a tam-widgets explanation"):
+        Explanation.load(other)
+    garbage = tmp_path / "garbage.npz"
+    np.savez(garbage, header=np.arange(5, dtype=np.float64))
+    with pytest.raises(ValueError, match="not a tam-widgets explanation"):
+        Explanation.load(garbage)
+
+
+def _rewrite(src, dst, header_change=None, **arrays):
+    """Copy the file's entries with some replaced (``None`` deletes) and the header edited."""
+    with np.load(src, allow_pickle=False) as z:
+        entries = {k: z[k] for k in z.files}
+    header = json.loads(entries["header"].tobytes())
+    if header_change:
+        header_change(header)
+    entries["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+    for k, v in arrays.items():
+        if v is None:
+            entries.pop(k)
+        else:
+            entries[k] = v
+    with open(dst, "wb") as f:  # a file object, so numpy does not append ".npz"
+        np.savez_compressed(f, **entries)
+    return dst
+
+
+def test_load_newer_version(ex, tmp_path):
+    path = ex.save(tmp_path / "run.tam")
+    newer = _rewrite(path, tmp_path / "newer.tam", lambda h: h.update(version=VERSION + 1))
+    with pytest.raises(ValueError, match="upgrade tam-widgets"):
+        Explanation.load(newer)
+
+
+@pytest.mark.parametrize(
+    "header_change, arrays",
+    [
+        (None, {"maps_0": np.zeros((5, 23), np.float16)}),  # one visual token short
+        (None, {"text_relevance": np.zeros((4, 12), np.float16)}),
+        (None, {"image_1": None}),  # a picture is missing
+        (None, {"boxes_1": np.zeros((3, 4), np.float32)}),  # video has 2 frames
+        (None, {"explained": np.array([5, 6, 7, 8, 40])}),
+        (lambda h: h.pop("tokens"), {}),
+        (lambda h: h["tokens"].pop(), {}),
+        (lambda h: h["grids"][0].update(grid=[3, 5]), {}),
+        (lambda h: h.update(methods=["tam", "cam", "extra"]), {}),
+        (lambda h: h["tokens"][0].update(role="narrator"), {}),
+        (lambda h: h.update(version="1"), {}),
+    ],
+)
+def test_load_corrupt_files(ex, tmp_path, header_change, arrays):
+    path = ex.save(tmp_path / "run.tam")
+    bad = _rewrite(path, tmp_path / "bad.tam", header_change, **arrays)
+    with pytest.raises(ValueError, match="corrupt"):
+        Explanation.load(bad)
+
+
+def test_load_flipped_bytes_is_corrupt(ex, tmp_path):
+    path = ex.save(tmp_path / "run.tam")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("image_0.npy")
+    at = info.header_offset + 30 + len(info.filename) + 200  # inside the compressed picture
+    data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="corrupt"):
+        Explanation.load(path)
+
+
+# -- validation ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(maps={"tam": np.zeros((5, 20), np.float16)}), r"\[5, 24\].*\(5, 20\)"),
+        (dict(text_relevance=np.zeros((5, 11), np.float16)), r"\[5, 12\].*\(5, 11\)"),
+        (dict(candidate_probs=np.zeros((5, 2), np.float32)), r"\(5, 3\).*\(5, 2\)"),
+        (dict(candidate_ids=np.zeros((4, 3), np.int64)), r"n_explained = 5.*\(4, 3\)"),
+        (dict(candidate_texts=[["a"]] * 5), "5 lists of 3 strings"),
+        (dict(explained=np.array([5, 6, 7, 8, 12])), r"\[12\] are out of range for 12 tokens"),
+        (dict(explained=np.array([5, 6, 7, 8, 8])), "unique"),
+        (dict(words=np.array([[0, 3], [2, 12]])), "non-overlapping"),
+        (dict(images=[np.zeros((64, 96), np.uint8)] * 3), r"RGB uint8 \[H, W, 3\].*\(64, 96\)"),
+    ],
+)
+def test_validation_names_the_shapes(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        make_explanation(**overrides)
+
+
+def test_validation_of_grids_and_roles():
+    grids = make_explanation().grids
+    grids[1].boxes = np.zeros((3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"\[2, 4\].*\(3, 4\)"):
+        make_explanation(grids=grids)
+    grids = make_explanation().grids
+    grids[0].boxes = np.array([[0, 0, 200, 50]], np.float32)
+    with pytest.raises(ValueError, match="does not fit image 0"):
+        make_explanation(grids=grids)
+    grids = make_explanation().grids
+    grids[1].frames = [1, 7]
+    with pytest.raises(ValueError, match="points to image 7"):
+        make_explanation(grids=grids)
+    tokens = make_explanation().tokens
+    tokens[3] = Token(" scene", 3, "user", 0, 6)
+    with pytest.raises(ValueError, match="role 'user'"):
+        make_explanation(tokens=tokens)
