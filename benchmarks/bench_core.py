@@ -162,7 +162,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, head V={VOCAB} d={DIM}; times in ms")
     print(
         f"{'case':36s} {'logits':>7s} {'hidden':>7s} {'reference':>9s} {'baseline':>9s} {'ratio':>7s}  "
-        f"{'peak MB hidden/base':>19s}  largest tensor seen (hidden path, views too)"
+        f"{'peak MB hidden/base':>19s}  largest new tensor (hidden path)"
     )
     for k, (name, case) in enumerate(CASES.items()):
         ex = make(case)

@@ -11,13 +11,80 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="explain the built-in synthetic scene and save a PNG")
     demo.add_argument("--out", default="tam_demo.png", help="where to write the PNG (default: %(default)s)")
+    ex = sub.add_parser("explain", help="explain a model's answer about an image or a video")
+    ex.add_argument("--model", required=True, help="Hugging Face model id or local path")
+    ex.add_argument("--image", action="append", default=[], help="image path (repeat for several images)")
+    ex.add_argument("--video", help="video path (or a folder of frames)")
+    ex.add_argument("--prompt", required=True, help="the question")
+    ex.add_argument("--out", required=True, help="where to write the explanation (.tam)")
+    ex.add_argument("--png-dir", help="also write one overlay PNG per answer token here")
+    ex.add_argument("--max-new-tokens", type=int, default=64)
+    ex.add_argument("--device", default="auto")
+    ex.add_argument("--dtype", default="auto")
+    ex.add_argument("--trust-remote-code", action="store_true", help="allow the checkpoint's own code to run")
     args = parser.parse_args(argv)
+    if args.command == "explain":
+        return _explain(args)
     if args.command == "demo":
         from .demo import run_demo
 
         path = run_demo(args.out)
         print(f"wrote {path}")
     return 0
+
+
+def _explain(args) -> int:
+    from pathlib import Path
+
+    from .explain import load
+
+    if not args.image and not args.video:
+        print("error: pass --image PATH (one or more) or --video PATH", file=sys.stderr)
+        return 2
+    with _Status(f"loading {args.model}"):
+        explainer = load(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
+    video = args.video
+    if video and Path(video).is_dir():
+        video = sorted(str(p) for p in Path(video).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    with _Status(f"generating up to {args.max_new_tokens} tokens and explaining them"):
+        exp = explainer.explain(images=args.image, video=video, prompt=args.prompt, max_new_tokens=args.max_new_tokens)
+    path = exp.save(args.out)
+    print(f"answer: {exp.answer}")
+    print(f"wrote {path}")
+    if args.png_dir:
+        written = exp.save_pngs(args.png_dir)
+        print(f"wrote {len(written)} PNGs to {args.png_dir}")
+    return 0
+
+
+class _Status:
+    """A one-line progress display with elapsed seconds (on stderr)."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __enter__(self):
+        import threading
+        import time
+
+        self.t0, self.done = time.perf_counter(), threading.Event()
+
+        def tick():
+            while not self.done.wait(0.5):
+                print(f"\r{self.what} ... {time.perf_counter() - self.t0:.0f}s", end="", file=sys.stderr, flush=True)
+
+        self.thread = threading.Thread(target=tick, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        import time
+
+        self.done.set()
+        self.thread.join()
+        status = "failed" if exc[0] else "done"
+        print(f"\r{self.what} ... {status} in {time.perf_counter() - self.t0:.1f}s", file=sys.stderr, flush=True)
+        return False
 
 
 if __name__ == "__main__":

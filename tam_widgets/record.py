@@ -142,8 +142,9 @@ class Explanation:
         if self.explained.size == 0:
             self.explained = self.explained.astype(np.int64).reshape(0)
         if self.explained.ndim != 1 or self.explained.dtype.kind not in "iu":
-            raise ValueError(f"explained must be a 1-D integer array, got {self.explained.dtype} "
-                             f"of shape {self.explained.shape}")
+            raise ValueError(
+                f"explained must be a 1-D integer array, got {self.explained.dtype} of shape {self.explained.shape}"
+            )
         bad = self.explained[(self.explained < 0) | (self.explained >= n_tok)]
         if bad.size:
             raise ValueError(f"explained indices {bad.tolist()} are out of range for {n_tok} tokens")
@@ -169,21 +170,27 @@ class Explanation:
             if len(g.frames) != t:
                 raise ValueError(f"{name}: grid {g.grid} has {t} frame(s) but frames lists {len(g.frames)}")
             if g.boxes.shape != (t, 4) or g.boxes.dtype.kind not in "iuf":
-                raise ValueError(f"{name}: boxes must be a numeric [{t}, 4] array for grid {g.grid}, "
-                                 f"got {g.boxes.dtype} of shape {g.boxes.shape}")
+                raise ValueError(
+                    f"{name}: boxes must be a numeric [{t}, 4] array for grid {g.grid}, "
+                    f"got {g.boxes.dtype} of shape {g.boxes.shape}"
+                )
             for f, (pic, box) in enumerate(zip(g.frames, g.boxes)):
                 if not 0 <= pic < len(self.images):
                     raise ValueError(f"{name}: frame {f} points to image {pic}, but there are {len(self.images)}")
                 h, w = self.images[pic].shape[:2]
                 x0, y0, x1, y1 = (float(v) for v in box)
                 if not (-1 <= x0 < x1 <= w + 1 and -1 <= y0 < y1 <= h + 1):
-                    raise ValueError(f"{name}: box {box.tolist()} of frame {f} does not fit image {pic} "
-                                     f"of size {w}x{h} (boxes are (x0, y0, x1, y1) in stored pixels)")
+                    raise ValueError(
+                        f"{name}: box {box.tolist()} of frame {f} does not fit image {pic} "
+                        f"of size {w}x{h} (boxes are (x0, y0, x1, y1) in stored pixels)"
+                    )
             n_vis += g.size
         for g_i, g in enumerate(self.grids):
             if not 0 <= int(g.offset) <= n_vis - g.size:
-                raise ValueError(f"grids[{g_i}] ({g.label!r}): tokens {g.offset}..{g.offset + g.size} do not fit "
-                                 f"the {n_vis} visual tokens of all grids")
+                raise ValueError(
+                    f"grids[{g_i}] ({g.label!r}): tokens {g.offset}..{g.offset + g.size} do not fit "
+                    f"the {n_vis} visual tokens of all grids"
+                )
 
         self.maps = dict(self.maps)
         for name, m in self.maps.items():
@@ -191,40 +198,52 @@ class Explanation:
                 raise TypeError(f"method names must be str, got {name!r}")
             m = self.maps[name] = np.asarray(m)
             if m.shape != (n_exp, n_vis) or m.dtype.kind != "f":
-                raise ValueError(f"maps[{name!r}] must be float [n_explained, n_visual] = [{n_exp}, {n_vis}] "
-                                 f"(n_visual = sum of grid sizes), got {m.dtype} of shape {m.shape}")
+                raise ValueError(
+                    f"maps[{name!r}] must be float [n_explained, n_visual] = [{n_exp}, {n_vis}] "
+                    f"(n_visual = sum of grid sizes), got {m.dtype} of shape {m.shape}"
+                )
         self.text_relevance = np.asarray(self.text_relevance)
         if self.text_relevance.shape != (n_exp, n_tok) or self.text_relevance.dtype.kind != "f":
-            raise ValueError(f"text_relevance must be float [n_explained, n_tokens] = [{n_exp}, {n_tok}], "
-                             f"got {self.text_relevance.dtype} of shape {self.text_relevance.shape}")
+            raise ValueError(
+                f"text_relevance must be float [n_explained, n_tokens] = [{n_exp}, {n_tok}], "
+                f"got {self.text_relevance.dtype} of shape {self.text_relevance.shape}"
+            )
 
         self.candidate_ids = np.asarray(self.candidate_ids)
         self.candidate_probs = np.asarray(self.candidate_probs)
         ids, probs = self.candidate_ids, self.candidate_probs
         if ids.ndim != 2 or ids.shape[0] != n_exp or (ids.dtype.kind not in "iu" and ids.size):
-            raise ValueError(f"candidate_ids must be integer [n_explained, k] with n_explained = {n_exp}, "
-                             f"got {ids.dtype} of shape {ids.shape}")
+            raise ValueError(
+                f"candidate_ids must be integer [n_explained, k] with n_explained = {n_exp}, "
+                f"got {ids.dtype} of shape {ids.shape}"
+            )
         if probs.shape != ids.shape or (probs.dtype.kind != "f" and probs.size):
-            raise ValueError(f"candidate_probs must be float with the shape of candidate_ids {ids.shape}, "
-                             f"got {probs.dtype} of shape {probs.shape}")
+            raise ValueError(
+                f"candidate_probs must be float with the shape of candidate_ids {ids.shape}, "
+                f"got {probs.dtype} of shape {probs.shape}"
+            )
         self.candidate_texts = [list(row) for row in self.candidate_texts]
         if not all(isinstance(s, str) for row in self.candidate_texts for s in row):
             raise TypeError("candidate_texts must hold str")
         lens = [len(row) for row in self.candidate_texts]
         if len(lens) != n_exp or any(n != ids.shape[1] for n in lens):
-            raise ValueError(f"candidate_texts must be {n_exp} lists of {ids.shape[1]} strings, "
-                             f"got {len(lens)} lists of lengths {sorted(set(lens))}")
+            raise ValueError(
+                f"candidate_texts must be {n_exp} lists of {ids.shape[1]} strings, "
+                f"got {len(lens)} lists of lengths {sorted(set(lens))}"
+            )
 
         self.words = np.asarray(self.words)
         if self.words.size == 0:
             self.words = self.words.astype(np.int64).reshape(0, 2)
         if self.words.ndim != 2 or self.words.shape[1] != 2 or self.words.dtype.kind not in "iu":
-            raise ValueError(f"words must be an integer [n_words, 2] array, got {self.words.dtype} "
-                             f"of shape {self.words.shape}")
+            raise ValueError(
+                f"words must be an integer [n_words, 2] array, got {self.words.dtype} of shape {self.words.shape}"
+            )
         s, e = self.words[:, 0], self.words[:, 1]
         if ((s < 0) | (e <= s) | (e > n_tok)).any() or (s[1:] < e[:-1]).any():
-            raise ValueError(f"words must be sorted, non-overlapping, non-empty [start, end) ranges within "
-                             f"the {n_tok} tokens")
+            raise ValueError(
+                f"words must be sorted, non-overlapping, non-empty [start, end) ranges within the {n_tok} tokens"
+            )
         if not isinstance(self.metadata, dict):
             raise TypeError(f"metadata must be a dict, got {type(self.metadata).__name__}")
 
@@ -269,8 +288,10 @@ class Explanation:
         if rows.size == 0:
             shown = ", ".join(f"{int(k)} {self.tokens[int(k)].text!r}" for k in self.explained[:30])
             more = f", ... ({self.explained.size} in all)" if self.explained.size > 30 else ""
-            raise ValueError(f"token {i} ({self.tokens[i].text!r}) was not explained; explained tokens "
-                             f"(index text): {shown or 'none'}{more}")
+            raise ValueError(
+                f"token {i} ({self.tokens[i].text!r}) was not explained; explained tokens "
+                f"(index text): {shown or 'none'}{more}"
+            )
         return int(rows[0])
 
     def _method(self, method: str) -> np.ndarray:
@@ -360,8 +381,8 @@ class Explanation:
         defaults to the first ``max_tokens`` explained answer tokens. No window is opened (the figure
         is not registered with pyplot) and neither LaTeX nor mathtext is used, so ``$`` shows as is.
 
-        >>> fig = ex.figure(max_tokens=4)         # doctest: +SKIP
-        >>> fig.savefig("tam.png", dpi=150)      # doctest: +SKIP
+            fig = ex.figure(max_tokens=4)
+            fig.savefig("tam.png", dpi=150)
         """
         from matplotlib import colormaps
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -398,8 +419,9 @@ class Explanation:
         for idx, row in zip(chosen, rows):
             pic = _tile([self.overlay(idx, method, grid, f, cmap) for f in frames])
             items, n_lines = self._strip_layout(idx, row, method, panel_w, line_h, width, font, bold)
-            cands = "top-k: " + "  ".join(f"{t!r} {float(p):.2f}" for t, p in
-                                          zip(self.candidate_texts[row], self.candidate_probs[row]))
+            cands = "top-k: " + "  ".join(
+                f"{t!r} {float(p):.2f}" for t, p in zip(self.candidate_texts[row], self.candidate_probs[row])
+            )
             cand_lines = _wrap(cands, panel_w, lambda s: width(s, FontProperties(size=small)))
             panels.append((idx, pic, items, n_lines, cand_lines))
 
@@ -434,19 +456,46 @@ class Explanation:
                     w = width(text, bold if style == "target" else font)
                     color = "black"
                     if style == "target":
-                        tx.add_patch(Rectangle((x - 0.02, y - line_h * 0.45), w + 0.04, line_h * 0.9,
-                                               facecolor="#fff2a8", edgecolor="black", linewidth=1.0, zorder=1))
+                        tx.add_patch(
+                            Rectangle(
+                                (x - 0.02, y - line_h * 0.45),
+                                w + 0.04,
+                                line_h * 0.9,
+                                facecolor="#fff2a8",
+                                edgecolor="black",
+                                linewidth=1.0,
+                                zorder=1,
+                            )
+                        )
                     elif style == "context" and v > 0:
                         rgb = np.asarray(relevance_cmap(v)[:3])
                         face = 1 - v * (1 - rgb)
-                        tx.add_patch(Rectangle((x - 0.01, y - line_h * 0.45), w + 0.02, line_h * 0.9,
-                                               facecolor=face, edgecolor="none", zorder=1))
+                        tx.add_patch(
+                            Rectangle(
+                                (x - 0.01, y - line_h * 0.45),
+                                w + 0.02,
+                                line_h * 0.9,
+                                facecolor=face,
+                                edgecolor="none",
+                                zorder=1,
+                            )
+                        )
                         if 0.299 * face[0] + 0.587 * face[1] + 0.114 * face[2] < 0.5:
                             color = "white"
                     elif style == "later":
                         color = "0.6"
-                    tx.text(x, y, text, fontproperties=bold if style == "target" else font, color=color,
-                            va="center", ha="left", zorder=2, clip_on=True, **text_kw)
+                    tx.text(
+                        x,
+                        y,
+                        text,
+                        fontproperties=bold if style == "target" else font,
+                        color=color,
+                        va="center",
+                        ha="left",
+                        zorder=2,
+                        clip_on=True,
+                        **text_kw,
+                    )
                 y = 0.08 + n_lines * line_h + 0.06
                 for line in cand_lines:
                     tx.text(0, y, line, fontsize=small, color="0.25", va="top", ha="left", clip_on=True, **text_kw)
@@ -516,8 +565,10 @@ class Explanation:
 
     def __repr__(self) -> str:
         grids = ", ".join(f"{g.label!r} {g.kind} {'x'.join(map(str, g.grid))}" for g in self.grids)
-        return (f"Explanation(model={self.metadata.get('model_id')!r}, tokens={len(self.tokens)}, "
-                f"explained={self.explained.size}, methods={self.methods}, grids=[{grids}])")
+        return (
+            f"Explanation(model={self.metadata.get('model_id')!r}, tokens={len(self.tokens)}, "
+            f"explained={self.explained.size}, methods={self.methods}, grids=[{grids}])"
+        )
 
     # -- file format -------------------------------------------------------------------------
     def _payload(self) -> dict[str, np.ndarray]:
@@ -532,10 +583,14 @@ class Explanation:
             "writer": f"tam-widgets {__version__}",
             "methods": self.methods,
             "n_images": len(self.images),
-            "tokens": [{"text": t.text, "id": int(t.id), "role": t.role, "turn": int(t.turn),
-                        "position": int(t.position)} for t in self.tokens],
-            "grids": [{"kind": g.kind, "label": g.label, "offset": int(g.offset), "grid": list(g.grid),
-                       "frames": g.frames} for g in self.grids],
+            "tokens": [
+                {"text": t.text, "id": int(t.id), "role": t.role, "turn": int(t.turn), "position": int(t.position)}
+                for t in self.tokens
+            ],
+            "grids": [
+                {"kind": g.kind, "label": g.label, "offset": int(g.offset), "grid": list(g.grid), "frames": g.frames}
+                for g in self.grids
+            ],
             "candidate_texts": self.candidate_texts,
             "metadata": self.metadata,
         }
@@ -559,6 +614,27 @@ class Explanation:
                 raise TypeError(f"{name} has dtype object, which the file format cannot hold")
         return arrays
 
+    def save_pngs(self, directory: str | os.PathLike, method: str = "tam", cmap: str = "jet") -> list[Path]:
+        """Write one overlay PNG per explained token and grid (first frame of a video) into ``directory``.
+
+        Files are named ``<row>_<token text>_<grid label>.png`` with unsafe characters replaced.
+        """
+        import re
+
+        from PIL import Image
+
+        out_dir = Path(directory)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for row, idx in enumerate(self.explained):
+            name = re.sub(r"[^A-Za-z0-9]+", "_", self.tokens[int(idx)].text).strip("_")[:24] or "tok"
+            for gi, g in enumerate(self.grids):
+                label = re.sub(r"[^A-Za-z0-9]+", "_", g.label).strip("_")
+                path = out_dir / f"{row:03d}_{name}_{label}.png"
+                Image.fromarray(self.overlay(int(idx), method=method, grid=gi, cmap=cmap)).save(path)
+                written.append(path)
+        return written
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write the explanation to one versioned ``.npz`` file (``.tam`` suggested), atomically.
 
@@ -567,7 +643,7 @@ class Explanation:
         JSON-serialisable: str keys; None, bool, int, finite float, str, list/tuple (read back as lists)
         and dict values (``TypeError`` naming the key otherwise, raised before anything is written).
 
-        >>> ex.save("street.tam"); Explanation.load("street.tam")   # doctest: +SKIP
+            ex.save("street.tam"); Explanation.load("street.tam")
         """
         path = Path(os.fspath(path))
         arrays = self._payload()
@@ -636,8 +712,9 @@ class Explanation:
                 raise ValueError(f"array {name!r} is missing")
             return data[name]
 
-        missing = [k for k in ("methods", "n_images", "tokens", "grids", "candidate_texts", "metadata")
-                   if k not in header]
+        missing = [
+            k for k in ("methods", "n_images", "tokens", "grids", "candidate_texts", "metadata") if k not in header
+        ]
         if missing:
             raise ValueError(f"header lacks {missing}")
         tokens = []
@@ -650,8 +727,9 @@ class Explanation:
         for k, g in enumerate(header["grids"]):
             if not (_is_int(g["offset"]) and all(_is_int(v) for v in [*g["grid"], *g["frames"]])):
                 raise ValueError(f"bad grid entry {g!r}")
-            grids.append(VisualGrid(g["kind"], g["label"], g["offset"], tuple(g["grid"]), list(g["frames"]),
-                                    array(f"boxes_{k}")))
+            grids.append(
+                VisualGrid(g["kind"], g["label"], g["offset"], tuple(g["grid"]), list(g["frames"]), array(f"boxes_{k}"))
+            )
         methods = header["methods"]
         if not isinstance(methods, list) or len(set(methods)) != len(methods):
             raise ValueError(f"bad method list {methods!r}")
@@ -693,8 +771,10 @@ def _read_header(arr: Any, path: Path) -> dict:
     if not _is_int(version) or version < 1:
         raise ValueError(f"corrupt tam-widgets explanation {path}: bad format version {version!r}")
     if version > VERSION:
-        raise ValueError(f"{path} uses format version {version}, newer than the version {VERSION} this "
-                         f"tam-widgets reads: upgrade tam-widgets (pip install -U tam-widgets)")
+        raise ValueError(
+            f"{path} uses format version {version}, newer than the version {VERSION} this "
+            f"tam-widgets reads: upgrade tam-widgets (pip install -U tam-widgets)"
+        )
     return header
 
 
@@ -716,8 +796,10 @@ def _check_json(value: Any, where: str) -> None:
         for i, v in enumerate(value):
             _check_json(v, f"{where}[{i}]")
         return
-    raise TypeError(f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which is not "
-                    f"JSON-serialisable; convert it (e.g. to str, int, float, list or dict) before saving")
+    raise TypeError(
+        f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which is not "
+        f"JSON-serialisable; convert it (e.g. to str, int, float, list or dict) before saving"
+    )
 
 
 def _cover(words: np.ndarray, n: int) -> list[tuple[int, int]]:

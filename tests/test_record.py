@@ -29,9 +29,18 @@ def _pictures() -> list[np.ndarray]:
 
 
 TEXTS = [
-    ("<|im_start|>", "special"), ("Describe", "prompt"), (" the", "prompt"), (" scene", "prompt"),
-    ("<|im_end|>", "special"), ("A", "answer"), (" cat", "answer"), (" costs", "answer"),
-    (" $", "answer"), ("5", "answer"), (" <script>", "answer"), ("<|im_end|>", "special"),
+    ("<|im_start|>", "special"),
+    ("Describe", "prompt"),
+    (" the", "prompt"),
+    (" scene", "prompt"),
+    ("<|im_end|>", "special"),
+    ("A", "answer"),
+    (" cat", "answer"),
+    (" costs", "answer"),
+    (" $", "answer"),
+    ("5", "answer"),
+    (" <script>", "answer"),
+    ("<|im_end|>", "special"),
 ]
 EXPLAINED = [5, 6, 7, 8, 10]
 
@@ -51,8 +60,10 @@ def make_explanation(**overrides) -> Explanation:
     fields = dict(
         tokens=tokens,
         explained=np.array(EXPLAINED, np.int64),
-        maps={"tam": rng.random((n_exp, n_vis)).astype(np.float16),
-              "cam": rng.random((n_exp, n_vis)).astype(np.float16)},
+        maps={
+            "tam": rng.random((n_exp, n_vis)).astype(np.float16),
+            "cam": rng.random((n_exp, n_vis)).astype(np.float16),
+        },
         text_relevance=rel,
         grids=grids,
         images=_pictures(),
@@ -60,8 +71,12 @@ def make_explanation(**overrides) -> Explanation:
         candidate_probs=np.sort(rng.random((n_exp, 3)).astype(np.float32))[:, ::-1].copy(),
         candidate_texts=[[" cat", " $dog$", "<b>"] for _ in range(n_exp)],
         words=np.array([[i, i + 1] for i in range(8)] + [[8, 10], [10, 11], [11, 12]], np.int64),
-        metadata={"model_id": "test/tiny-vlm", "generation": {"max_new_tokens": 7, "do_sample": False},
-                  "prompts": ["Describe the scene"], "temperature": 0.7},
+        metadata={
+            "model_id": "test/tiny-vlm",
+            "generation": {"max_new_tokens": 7, "do_sample": False},
+            "prompts": ["Describe the scene"],
+            "temperature": 0.7,
+        },
     )
     fields.update(overrides)
     return Explanation(**fields)
@@ -217,8 +232,13 @@ def test_figure_marks_target_and_greys_later_tokens(ex):
 
 # -- file format ---------------------------------------------------------------------------------
 def _arrays(ex: Explanation) -> dict[str, np.ndarray]:
-    out = {"explained": ex.explained, "text_relevance": ex.text_relevance, "candidate_ids": ex.candidate_ids,
-           "candidate_probs": ex.candidate_probs, "words": ex.words}
+    out = {
+        "explained": ex.explained,
+        "text_relevance": ex.text_relevance,
+        "candidate_ids": ex.candidate_ids,
+        "candidate_probs": ex.candidate_probs,
+        "words": ex.words,
+    }
     out.update({f"map {k}": v for k, v in ex.maps.items()})
     out.update({f"image {i}": v for i, v in enumerate(ex.images)})
     out.update({f"boxes {i}": g.boxes for i, g in enumerate(ex.grids)})

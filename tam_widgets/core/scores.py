@@ -21,9 +21,9 @@ ArrayLike = np.ndarray | torch.Tensor
 
 
 def as_tensor(x: ArrayLike, name: str) -> torch.Tensor:
-    """``x`` as a torch tensor without copying numpy data."""
+    """``x`` as a torch tensor (detached: TAM needs no gradients) without copying numpy data."""
     if isinstance(x, torch.Tensor):
-        return x
+        return x.detach()
     if isinstance(x, np.ndarray):
         return torch.from_numpy(x)
     try:

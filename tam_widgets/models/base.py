@@ -77,7 +77,7 @@ class Adapter:
         """The conversation as text, through the checkpoint's own chat template."""
         return self.processor.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=False)
 
-    def video_kwargs(self) -> dict:
+    def video_kwargs(self, videos: list[list[np.ndarray]]) -> dict:
         """Extra processor keywords for frame lists (no sampling, no metadata fetching)."""
         return {}
 
@@ -86,24 +86,50 @@ class Adapter:
 
         Later segments of a chat continue the sequence, so they get no BOS token.
         """
-        kwargs: dict = {"text": [text], "return_tensors": "pt"}
+        kwargs: dict = {
+            "text": [text],
+            "return_tensors": "pt",
+            "return_offsets_mapping": True,
+            "return_text_replacement_offsets": True,
+        }
         if not first:
             kwargs["add_special_tokens"] = False
         if images:
             kwargs["images"] = list(images)
         if videos:
             kwargs["videos"] = [list(v) for v in videos]
-            kwargs.update(self.video_kwargs())
+            kwargs.update(self.video_kwargs(kwargs["videos"]))
         return dict(self.processor(**kwargs))
 
     #: processor outputs that are per-image (or per-video) and concatenate along dim 0
     concat_keys: tuple[str, ...] = ("pixel_values",)
+    #: processor outputs with one entry per token (dim 1)
+    token_keys: tuple[str, ...] = ("input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids")
+
+    def resize_tokens(self, inputs: dict, length: int, input_ids: torch.Tensor | None = None) -> dict:
+        """``inputs`` cut or extended (with text tokens) to ``length`` tokens; new ids if given."""
+        out = dict(inputs)
+        for key in self.token_keys:
+            if key not in out or key == "input_ids":
+                continue
+            v = out[key][:, :length]
+            if v.shape[1] < length:
+                fill = 1 if key == "attention_mask" else 0
+                v = torch.cat([v, torch.full((v.shape[0], length - v.shape[1]), fill, dtype=v.dtype)], 1)
+            out[key] = v
+        out["input_ids"] = input_ids[None] if input_ids is not None else out["input_ids"][:, :length]
+        return out
 
     def merge(self, first: dict, second: dict) -> dict:
         """Inputs of two consecutive segments as one sequence (multi-turn chats)."""
         out = dict(first)
-        out["input_ids"] = torch.cat([first["input_ids"], second["input_ids"]], 1)
-        out["attention_mask"] = torch.ones_like(out["input_ids"])
+        n1, n2 = first["input_ids"].shape[1], second["input_ids"].shape[1]
+        for key in self.token_keys:
+            if key in first or key in second:
+                fill = 1 if key == "attention_mask" else 0
+                a = first.get(key, torch.full((1, n1), fill, dtype=torch.long))
+                b = second.get(key, torch.full((1, n2), fill, dtype=torch.long))
+                out[key] = torch.cat([a, b.to(a.dtype)], 1)
         for key in self.concat_keys:
             if key in second:
                 out[key] = torch.cat([first[key], second[key]], 0) if key in first else second[key]

@@ -21,11 +21,13 @@ class QwenVLAdapter(Adapter):
     supports_video = True
     concat_keys = ("pixel_values", "image_grid_thw", "pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
 
-    def video_kwargs(self) -> dict:
-        kwargs: dict = {"do_sample_frames": False}
-        if self.model.config.model_type == "qwen3_vl":
-            kwargs["video_metadata"] = None
-        return kwargs
+    #: frame rate assumed for frame lists (it sets Qwen3-VL's timestamps and Qwen2.5-VL's time ids)
+    fps = 2.0
+
+    def video_kwargs(self, videos: list[list[np.ndarray]]) -> dict:
+        """Use every given frame, at :attr:`fps`, with no sampling and nothing fetched."""
+        meta = [{"fps": self.fps, "total_num_frames": len(v), "frames_indices": list(range(len(v)))} for v in videos]
+        return {"do_sample_frames": False, "video_metadata": meta}
 
     def _merge_size(self, processor) -> int:
         return int(getattr(processor, "merge_size", 2))

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+from .tiny import FAMILIES, tiny_model  # cheap: transformers is only imported when a model is built
+
+__all__ = ["FAMILIES", "ShapeRecorder", "tiny_model"]
 
 
 class ShapeRecorder(TorchDispatchMode):
-    """Record the shape of every tensor each torch operation returns while active.
+    """Record the shape of every new tensor torch operations allocate while active.
+
+    Views and in-place results (outputs that share storage with an input) are not allocations
+    and are left out.
 
     >>> import torch
     >>> with ShapeRecorder() as rec:
@@ -21,8 +29,13 @@ class ShapeRecorder(TorchDispatchMode):
         self.shapes: list[tuple[int, ...]] = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        inputs = {
+            a.untyped_storage().data_ptr()
+            for a in tree_flatten((args, kwargs or {}))[0]
+            if isinstance(a, torch.Tensor) and a.device.type != "meta"
+        }
         out = func(*args, **(kwargs or {}))
-        for t in out if isinstance(out, (tuple, list)) else [out]:
-            if isinstance(t, torch.Tensor):
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() not in inputs:
                 self.shapes.append(tuple(t.shape))
         return out

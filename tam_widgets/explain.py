@@ -1,0 +1,515 @@
+"""Run a vision-language model, capture its last hidden states, and build an ``Explanation``.
+
+    import tam_widgets as tw
+    explainer = tw.load("Qwen/Qwen2-VL-2B-Instruct")
+    exp = explainer.explain(image="street.jpg", prompt="Describe this image.")
+    chat = explainer.chat(images=["a.jpg", "b.jpg"])
+    chat.ask("What differs?"); chat.ask("Which is older?")
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .core import tam_from_hidden
+from .models import Adapter, VisualSpan, adapter_for
+from .record import Explanation, Token, VisualGrid
+
+PictureLike = str | os.PathLike | np.ndarray
+#: the maps stored for every explained token: method name -> keywords of the core entry point
+METHODS = {
+    "tam": {},
+    "eci_only": {"filter": None},
+    "filter_only": {"eci": None},
+}
+MAX_STORED_SIDE = 768
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def load_picture(p: PictureLike) -> np.ndarray:
+    """An RGB uint8 ``[H, W, 3]`` array from a path, a PIL image or an array."""
+    if isinstance(p, (str, os.PathLike)):
+        from PIL import Image
+
+        path = Path(p)
+        if not path.exists():
+            raise FileNotFoundError(f"image {path} does not exist")
+        with Image.open(path) as im:
+            return np.array(im.convert("RGB"))
+    if hasattr(p, "convert"):  # a PIL image
+        return np.array(p.convert("RGB"))
+    arr = np.asarray(p)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, -1)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise ValueError(f"an image must be [H, W, 3] RGB, got shape {arr.shape}")
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr * 255 if arr.dtype.kind == "f" and arr.max() <= 1 else arr, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(arr[..., :3])
+
+
+def load_video(v, max_frames: int = 16) -> list[np.ndarray]:
+    """Frames of a video: a list/array of frames, or a file path read with OpenCV."""
+    if isinstance(v, (str, os.PathLike)):
+        import cv2
+
+        path = Path(v)
+        if not path.exists():
+            raise FileNotFoundError(f"video {path} does not exist")
+        cap = cv2.VideoCapture(str(path))
+        frames = []
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        cap.release()
+        if not frames:
+            raise ValueError(f"could not read any frame from {path}")
+        if len(frames) > max_frames:
+            keep = np.linspace(0, len(frames) - 1, max_frames).round().astype(int)
+            frames = [frames[i] for i in keep]
+        return frames
+    frames = [load_picture(f) for f in v]
+    if not frames:
+        raise ValueError("the video has no frames")
+    return frames
+
+
+def _downscale(picture: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    import cv2
+
+    h, w = picture.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale == 1.0:
+        return picture, 1.0
+    return cv2.resize(picture, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA), scale
+
+
+# -- generation with capture -------------------------------------------------------------------
+class TopK:
+    """A logits processor that records each step's top-k tokens and probabilities, changing nothing."""
+
+    def __init__(self, k: int = 3):
+        self.k = k
+        self.ids: list[torch.Tensor] = []
+        self.probs: list[torch.Tensor] = []
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        p, i = scores[0].float().softmax(-1).topk(self.k)
+        self.ids.append(i.cpu())
+        self.probs.append(p.cpu())
+        return scores
+
+
+@dataclass
+class _Segment:
+    """One processed chunk of a chat: its inputs, pictures and visual spans."""
+
+    inputs: dict
+    images: list[np.ndarray]
+    videos: list[list[np.ndarray]]
+    spans: list[VisualSpan]
+    user_mask: np.ndarray  # True at the user's own text tokens
+    start: int  # position of the segment's first token in the conversation
+
+
+@dataclass
+class _Turn:
+    prompt: str
+    answer_start: int
+    answer_end: int
+    candidate_ids: np.ndarray
+    candidate_probs: np.ndarray
+
+
+class Explainer:
+    """A loaded model with its adapter; explains single questions and chats.
+
+    Args:
+        model, processor: a transformers image-text-to-text model and its processor.
+        model_id: for the record's metadata.
+        compat: ``"default"`` (TAM plus the CAM baseline and the ECI-only / filter-only ablations)
+            or ``"reference"`` (the official code's maps and token choice, bit for bit).
+        max_new_tokens, do_sample, ...: default generation settings (greedy by default).
+    """
+
+    def __init__(self, model, processor, model_id: str = "", compat: str = "default", **generation):
+        if compat not in ("default", "reference", "official"):
+            raise ValueError(f"unknown compat mode {compat!r}; choose 'default' or 'reference'")
+        self.compat = compat
+        self.model = model.eval()
+        self.processor = processor
+        self.adapter: Adapter = adapter_for(model, processor)
+        self.model_id = model_id or getattr(model.config, "_name_or_path", "")
+        self.generation = {"max_new_tokens": 64, "do_sample": False, **generation}
+
+    def __repr__(self) -> str:
+        return f"Explainer({self.model_id!r}, family={self.adapter.family}, device={self.model.device})"
+
+    def explain(
+        self,
+        image: PictureLike | None = None,
+        prompt: str = "",
+        *,
+        images: Sequence[PictureLike] | None = None,
+        video=None,
+        repeat_frames: bool = False,
+        **generation,
+    ) -> Explanation:
+        """Ask ``prompt`` about an image (or ``images``, or a ``video``) and explain the answer."""
+        chat = self.chat(image=image, images=images, video=video, repeat_frames=repeat_frames)
+        return chat.ask(prompt, **generation)
+
+    def chat(self, image=None, *, images=None, video=None, repeat_frames: bool = False) -> Chat:
+        """Start a multi-turn chat about these pictures; each :meth:`Chat.ask` extends one record."""
+        pics = ([image] if image is not None else []) + list(images or [])
+        return Chat(self, pics, video, repeat_frames=repeat_frames)
+
+
+class Chat:
+    """A conversation whose every answer is explained, with all earlier turns as context."""
+
+    def __init__(self, explainer: Explainer, images: list, video=None, repeat_frames: bool = False):
+        self.explainer = explainer
+        self.adapter = explainer.adapter
+        self._pending_images = [load_picture(p) for p in images]
+        frames = load_video(video) if video is not None else None
+        if frames is not None and repeat_frames:
+            frames = [f for f in frames for _ in range(2)]
+        self._pending_videos = [frames] if frames is not None else []
+        self.messages: list[dict] = []
+        self.segments: list[_Segment] = []
+        self.turns: list[_Turn] = []
+        self.inputs: dict | None = None
+        self.hidden: torch.Tensor | None = None  # last hidden states of the whole conversation
+        self.explanation: Explanation | None = None
+
+    # The conversation text so far, rendered; new segments are what the template adds after it.
+    def _segment_text(self, messages: list[dict]) -> tuple[str, str]:
+        full = self.adapter.render(messages, add_generation_prompt=True)
+        if not self.turns:
+            return full, full
+        previous = self.adapter.render(messages[:-1], add_generation_prompt=False)
+        answer = self.messages[-1]["content"][0]["text"]
+        cut = previous.rfind(answer)
+        if cut < 0 or not full.startswith(previous[: cut + len(answer)]):
+            raise RuntimeError("the chat template does not extend the previous conversation; cannot continue")
+        return full[cut + len(answer) :], full
+
+    def ask(self, prompt: str, images: Sequence[PictureLike] | None = None, **generation) -> Explanation:
+        """Ask the next question (optionally with new images); returns the updated explanation."""
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError("the prompt is empty: ask a question, e.g. 'Describe this image.'")
+        new_images = self._pending_images + [load_picture(p) for p in (images or [])]
+        new_videos = self._pending_videos
+        self._pending_images, self._pending_videos = [], []
+        content = self.adapter.content(prompt, len(new_images), len(new_videos))
+        messages = [*self.messages, {"role": "user", "content": content}]
+        text, _ = self._segment_text(messages)
+        seg_inputs = self.adapter.process(text, new_images, new_videos, first=not self.turns)
+        user_mask = self._user_mask(text, prompt, seg_inputs)
+        ids = seg_inputs["input_ids"]
+        if self.turns:
+            # The previous answer ends with the generated end-of-turn token; the template's own
+            # text for it starts the new segment, so drop the generated one.
+            prev = self.inputs
+            eos = int(prev["input_ids"][0, -1])
+            if eos in self.adapter.special_ids() and ids.shape[1] and int(ids[0, 0]) == eos:
+                prev = self.adapter.resize_tokens(prev, prev["input_ids"].shape[1] - 1)
+            offset = prev["input_ids"].shape[1]
+            merged = self.adapter.merge(prev, seg_inputs)
+        else:
+            offset, merged = 0, seg_inputs
+        spans = self.adapter.visual_spans(ids[0].numpy(), seg_inputs, new_images, new_videos)
+        for s in spans:
+            s.positions = s.positions + offset
+        self.segments.append(_Segment(seg_inputs, new_images, new_videos, spans, user_mask, offset))
+
+        settings = {**self.explainer.generation, **generation}
+        sequence, hidden, topk = self._generate(merged, settings)
+        answer_start = merged["input_ids"].shape[1]
+        answer_ids = sequence[answer_start:]
+        answer_text = self.adapter.tokenizer.decode(answer_ids, skip_special_tokens=True).strip()
+        self.messages = [*messages, {"role": "assistant", "content": [{"type": "text", "text": answer_text}]}]
+        self.inputs = self.adapter.resize_tokens(merged, len(sequence), sequence)
+        self.turns.append(_Turn(prompt, answer_start, len(sequence), topk[0], topk[1]))
+        # The latest pass covers the whole conversation causally: its hidden states at earlier
+        # turns are those of their own passes, so one tensor serves every turn.
+        self.hidden = hidden
+        self.explanation = self._build(sequence, settings)
+        return self.explanation
+
+    @staticmethod
+    def _user_mask(text: str, prompt: str, inputs: dict) -> np.ndarray:
+        """Which tokens of a processed segment are the user's own text (by character offsets)."""
+        offsets = np.asarray(inputs.pop("offset_mapping")[0]).reshape(-1, 2)
+        replacements = inputs.pop("text_replacement_offsets", None)
+        # With no media the processor turns the empty list into an empty tensor.
+        replacements = replacements[0] if isinstance(replacements, list) and replacements else []
+        mask = np.zeros(len(offsets), bool)
+        start = text.rfind(prompt)
+        if start < 0:
+            return mask
+        end = start + len(prompt)
+        # The processor expanded each media placeholder; shift the prompt's span accordingly.
+        shift = sum(
+            (r["new_span"][1] - r["new_span"][0]) - (r["span"][1] - r["span"][0])
+            for r in replacements
+            if r["span"][1] <= start
+        )
+        start, end = start + shift, end + shift
+        mask[(offsets[:, 0] < end) & (offsets[:, 1] > start) & (offsets[:, 1] > offsets[:, 0])] = True
+        return mask
+
+    def _generate(self, inputs: dict, settings: dict):
+        model, adapter = self.explainer.model, self.adapter
+        states: list[torch.Tensor] = []
+        hook = adapter.final_norm().register_forward_hook(lambda m, a, out: states.append(out[0].detach()))
+        topk = TopK(3)
+        from transformers import LogitsProcessorList
+
+        device = model.device
+        batch = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in inputs.items()}
+        try:
+            with torch.inference_mode():
+                out = model.generate(**batch, logits_processor=LogitsProcessorList([topk]), **settings)
+        finally:
+            hook.remove()
+        sequence = out[0].cpu()
+        hidden = torch.cat(states, 0)
+        n_fed = len(sequence) - 1
+        if hidden.shape[0] < n_fed:
+            raise RuntimeError(f"captured {hidden.shape[0]} hidden states for {n_fed} fed tokens")
+        hidden = hidden[:n_fed]
+        ids = torch.stack(topk.ids).numpy() if topk.ids else np.zeros((0, 3), np.int64)
+        probs = torch.stack(topk.probs).numpy() if topk.probs else np.zeros((0, 3), np.float32)
+        return sequence, hidden, (ids, probs)
+
+    # -- the record ----------------------------------------------------------------------------
+    def _build(self, sequence: torch.Tensor, settings: dict) -> Explanation:
+        seq = sequence.numpy()
+        n = len(seq)
+        spans = [s for seg in self.segments for s in seg.spans]
+        visual = np.concatenate([s.positions for s in spans]) if spans else np.zeros(0, np.int64)
+        is_visual = np.zeros(n, bool)
+        is_visual[visual] = True
+        # Roles: the user's text, generated answers, and everything else (template, specials).
+        role = np.full(n, "special", dtype=object)
+        turn_of = np.zeros(n, int)
+        for k, seg in enumerate(self.segments):
+            role[seg.start : seg.start + len(seg.user_mask)][seg.user_mask] = "prompt"
+            turn_of[seg.start :] = k
+        specials = self.adapter.special_ids()
+        for t in self.turns:
+            role[t.answer_start : t.answer_end] = "answer"
+            for p in range(t.answer_start, t.answer_end):
+                if int(seq[p]) in specials:
+                    role[p] = "special"
+        text_pos = np.flatnonzero(~is_visual)
+        index_of = {int(p): i for i, p in enumerate(text_pos)}
+        tok = self.adapter.tokenizer
+        texts = token_texts(tok, seq)
+        tokens = [Token(texts[p], int(seq[p]), str(role[p]), int(turn_of[p]), int(p)) for p in text_pos]
+
+        grids, images, offset_v = [], [], 0
+        lm_head = self.adapter.lm_head()
+        weight, bias = lm_head.weight, getattr(lm_head, "bias", None)
+        for seg in self.segments:
+            base = len(images)
+            stored_images, scales = [], []
+            for pic in seg.images:
+                small, sc = _downscale(pic, MAX_STORED_SIDE)
+                stored_images.append(small)
+                scales.append(sc)
+            video_base = base + len(stored_images)
+            video_index = []
+            for frames in seg.videos:
+                video_index.append(video_base + sum(len(f) for f in seg.videos[: len(video_index)]))
+                for f in frames:
+                    small, sc = _downscale(f, MAX_STORED_SIDE)
+                    stored_images.append(small)
+                    scales.append(sc)
+            for s in seg.spans:
+                if s.kind == "video":
+                    idx = [video_index[s.source] + f for f in s.frames]
+                else:
+                    idx = [base + s.source] * len(s.frames)
+                boxes = np.array([b * scales[i - base] for b, i in zip(s.boxes, idx)], dtype=np.float32)
+                count = sum(1 for g in grids if g.kind == s.kind) + 1
+                grids.append(
+                    VisualGrid(s.kind, f"{s.kind} {count}", offset_v, tuple(int(x) for x in s.grid), idx, boxes)
+                )
+                offset_v += len(s.positions)
+            images.extend(stored_images)
+
+        n_vis = offset_v
+        compat = self.explainer.compat
+        methods = {"tam": {"compat": compat}} if compat != "default" else METHODS
+        explained, maps, rel_rows, cand_ids, cand_probs = [], {m: [] for m in (*methods, "cam")}, [], [], []
+        for t in self.turns:
+            ids_k = torch.as_tensor(seq[: t.answer_end])
+            vis_k = visual[visual < t.answer_start]
+            ctx = np.flatnonzero((role[: t.answer_start] == "prompt") | (role[: t.answer_start] == "answer"))
+            grids_k = [g.grid for g, s in zip(grids, spans) if s.positions[0] < t.answer_start]
+            common = dict(
+                visual_positions=vis_k,
+                prompt_positions=ctx,
+                answer_start=t.answer_start,
+                grid=grids_k,
+                lm_head_bias=bias,
+            )
+            h = self.hidden[: t.answer_end - 1]
+            results = {name: tam_from_hidden(h, weight, ids_k, **common, **opts) for name, opts in methods.items()}
+            base = results["tam"]
+            for name, r in results.items():
+                flat = r.flat_maps.astype(np.float32) / (255 if r.flat_maps.dtype == np.uint8 else 1)
+                maps[name].append(_pad(flat, n_vis))
+            raw = base.flat_raw_maps
+            cam = raw / np.maximum(raw.max(1, keepdims=True), 1e-12)
+            maps["cam"].append(_pad(cam, n_vis))
+            rel = np.zeros((len(base.token_positions), len(tokens)), np.float32)
+            cols = np.array([index_of[int(p)] for p in base.context_positions])
+            rel[:, cols] = base.text_relevance
+            rel_rows.append(rel)
+            explained.extend(index_of[int(p)] for p in base.token_positions)
+            # Candidates come from the generation step that produced each token (none for others).
+            step = base.token_positions - t.answer_start
+            ok = (step >= 0) & (step < len(t.candidate_ids))
+            ids = np.full((len(step), 3), -1, np.int64)
+            probs = np.zeros((len(step), 3), np.float32)
+            ids[ok], probs[ok] = t.candidate_ids[step[ok]], t.candidate_probs[step[ok]]
+            cand_ids.append(ids)
+            cand_probs.append(probs)
+        cand_ids_all = np.concatenate(cand_ids).astype(np.int64)
+        model = self.explainer.model
+        import transformers
+
+        from . import __version__
+
+        metadata = {
+            "model_id": self.explainer.model_id,
+            "model_type": model.config.model_type,
+            "revision": getattr(model.config, "_commit_hash", None),
+            "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
+            "generation": {k: v for k, v in settings.items() if isinstance(v, (int, float, str, bool, type(None)))},
+            "prompts": [t.prompt for t in self.turns],
+            "compat": self.explainer.compat,
+            "tam_widgets": __version__,
+            "transformers": transformers.__version__,
+            "torch": torch.__version__,
+        }
+        return Explanation(
+            tokens=tokens,
+            explained=np.asarray(explained, np.int64),
+            maps={k: np.concatenate(v).astype(np.float16) for k, v in maps.items()},
+            text_relevance=np.concatenate(rel_rows).astype(np.float16),
+            grids=grids,
+            images=images,
+            candidate_ids=cand_ids_all,
+            candidate_probs=np.concatenate(cand_probs).astype(np.float32),
+            candidate_texts=[[tok.decode([int(i)]) if i >= 0 else "" for i in row] for row in cand_ids_all],
+            words=group_words(tokens),
+            metadata=metadata,
+        )
+
+
+def token_texts(tokenizer, ids: np.ndarray) -> list[str]:
+    """Each token's text as it reads in context (leading spaces kept, even for SentencePiece).
+
+    A token is decoded after its predecessor and the predecessor's text removed, so word-initial
+    pieces keep the space a lone decode would strip.
+    """
+    out = []
+    for i, t in enumerate(ids.tolist()):
+        if i == 0:
+            out.append(tokenizer.decode([t]))
+            continue
+        prev = tokenizer.decode([ids[i - 1]])
+        pair = tokenizer.decode([ids[i - 1], t])
+        out.append(pair[len(prev) :] if pair.startswith(prev) else tokenizer.decode([t]))
+    return out
+
+
+def _pad(flat: np.ndarray, n_visual: int) -> np.ndarray:
+    """Maps over the visual tokens seen so far, padded with 0 for later images."""
+    out = np.zeros((flat.shape[0], n_visual), np.float32)
+    out[:, : flat.shape[1]] = flat
+    return out
+
+
+def group_words(tokens: list[Token]) -> np.ndarray:
+    """Half-open ``[start, end)`` token ranges of words: a word starts at a space, a punctuation
+    mark, a role or turn change, or a special token."""
+    starts = []
+    for i, t in enumerate(tokens):
+        prev = tokens[i - 1] if i else None
+        if (
+            prev is None
+            or t.role != prev.role
+            or t.turn != prev.turn
+            or t.role == "special"
+            or t.text[:1].isspace()
+            or t.text.startswith("▁")
+            or (t.text.strip() and all(not c.isalnum() for c in t.text.strip()))
+            or (prev.text.strip() and all(not c.isalnum() for c in prev.text.strip()))
+        ):
+            starts.append(i)
+    ends = [*starts[1:], len(tokens)]
+    return np.array(list(zip(starts, ends)), np.int64).reshape(-1, 2)
+
+
+def load(
+    model_id: str | os.PathLike,
+    *,
+    device: str = "auto",
+    dtype: str | torch.dtype = "auto",
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+    compat: str = "default",
+    **generation,
+) -> Explainer:
+    """Load a supported vision-language model from the Hub or a local path, ready to explain.
+
+    ``device="auto"`` takes the GPU when there is one; ``dtype="auto"`` is bfloat16 on a GPU
+    that supports it and float32 otherwise. Checkpoints that need ``trust_remote_code`` are
+    refused unless you pass ``trust_remote_code=True``.
+    """
+    from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+
+    from .models import SUPPORTED
+
+    try:
+        config = AutoConfig.from_pretrained(model_id, revision=revision, trust_remote_code=trust_remote_code)
+    except ValueError as exc:
+        if "trust_remote_code" in str(exc) and not trust_remote_code:
+            raise ValueError(
+                f"{model_id} needs custom code from its repository (trust_remote_code). tam-widgets does "
+                "not run remote code unless you ask: pass trust_remote_code=True if you trust it, or use "
+                "the transformers-native checkpoint (e.g. an '-hf' variant)."
+            ) from exc
+        raise
+    if getattr(config, "auto_map", None) and not trust_remote_code:
+        raise ValueError(f"{model_id} ships custom code (auto_map); pass trust_remote_code=True if you trust it")
+    if config.model_type not in SUPPORTED:
+        raise ValueError(
+            f"unsupported model_type {config.model_type!r} for {model_id}. Supported: "
+            f"{', '.join(sorted(SUPPORTED))}. Register an adapter with tam_widgets.models.register_adapter."
+        )
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype == "auto":
+        dtype = torch.bfloat16 if device.startswith("cuda") and torch.cuda.is_bf16_supported() else torch.float32
+    elif isinstance(dtype, str):
+        dtype = getattr(torch, dtype)
+    processor = AutoProcessor.from_pretrained(model_id, revision=revision, trust_remote_code=trust_remote_code)
+    model = AutoModelForImageTextToText.from_pretrained(
+        model_id, revision=revision, dtype=dtype, trust_remote_code=trust_remote_code
+    ).to(device)
+    return Explainer(model, processor, model_id=str(model_id), compat=compat, **generation)

@@ -1,0 +1,193 @@
+"""The explanation pipeline end to end on tiny random models of every family (no network)."""
+
+import numpy as np
+import pytest
+import torch
+from skimage import data as skimage_data  # noqa: E402
+
+import tam_widgets as tw
+from tam_widgets.core import tam_from_hidden
+from tam_widgets.testing import tiny_model
+
+FAMILIES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava", "internvl"]
+QWEN = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl"]
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return {"astronaut": skimage_data.astronaut(), "chelsea": skimage_data.chelsea(), "coffee": skimage_data.coffee()}
+
+
+@pytest.fixture(scope="module", params=FAMILIES)
+def explainer(request):
+    return tw.load(tiny_model(request.param), max_new_tokens=6)
+
+
+def _check_record(exp, n_grids_min=1):
+    answer = [t for t in exp.tokens if t.role == "answer"]
+    assert answer, "no answer tokens"
+    assert len(exp.explained) >= len(answer)
+    n_vis = sum(g.size for g in exp.grids)
+    for name in ("tam", "cam", "eci_only", "filter_only"):
+        assert exp.maps[name].shape == (len(exp.explained), n_vis)
+        assert exp.maps[name].dtype == np.float16
+        assert np.isfinite(exp.maps[name].astype(np.float32)).all()
+    assert len(exp.grids) >= n_grids_min
+    assert exp.candidate_ids.shape == (len(exp.explained), 3)
+    assert (np.diff(exp.candidate_probs, axis=1) <= 1e-6).all()  # sorted, most likely first
+    roles = {t.role for t in exp.tokens}
+    assert {"prompt", "answer", "special"} <= roles
+
+
+def test_single_image(explainer, photos):
+    exp = explainer.explain(image=photos["astronaut"], prompt="Describe this image.")
+    _check_record(exp)
+    prompt_text = "".join(t.text for t in exp.tokens if t.role == "prompt")
+    assert "Describe this image" in prompt_text
+    assert exp.metadata["model_type"] == explainer.model.config.model_type
+    # The explained tokens are exactly the generated ones, each with its own class.
+    for row, idx in enumerate(exp.explained):
+        tok = exp.tokens[idx]
+        assert tok.role in ("answer", "special") and tok.position >= 0
+        assert row < len(exp.explained)
+
+
+def test_two_images(explainer, photos):
+    exp = explainer.explain(images=[photos["astronaut"], photos["chelsea"]], prompt="What differs?")
+    _check_record(exp, n_grids_min=2)
+    sources = {g.frames[0] for g in exp.grids}
+    assert sources == {0, 1}
+
+
+def test_multi_turn(explainer, photos):
+    chat = explainer.chat(images=[photos["coffee"]])
+    first = chat.ask("What is this?")
+    second = chat.ask("And the colour?")
+    _check_record(second)
+    turns = {t.turn for t in second.tokens if t.role == "answer"}
+    assert turns == {0, 1}
+    # The first turn's maps are unchanged by the second turn (same causal context).
+    n1 = len(first.explained)
+    np.testing.assert_allclose(
+        second.maps["tam"][:n1].astype(np.float32), first.maps["tam"].astype(np.float32), atol=2e-3
+    )
+    # Second-turn answer tokens see the first turn's text as context.
+    first_answer = [i for i, t in enumerate(second.tokens) if t.role == "answer" and t.turn == 0]
+    rows = [r for r, i in enumerate(second.explained) if second.tokens[i].turn == 1]
+    assert np.abs(second.text_relevance[rows][:, first_answer].astype(np.float32)).sum() >= 0
+
+
+@pytest.mark.parametrize("family", QWEN)
+def test_video(family, photos):
+    explainer = tw.load(tiny_model(family), max_new_tokens=5)
+    frames = [np.roll(photos["astronaut"], 20 * k, axis=1) for k in range(4)]
+    exp = explainer.explain(video=frames, prompt="What happens?")
+    _check_record(exp)
+    video = [g for g in exp.grids if g.kind == "video"]
+    assert len(video) == 1 and len(video[0].grid) == 3 and video[0].grid[0] == 2
+    assert video[0].frames == [0, 2]
+    rep = explainer.explain(video=frames, prompt="What happens?", repeat_frames=True)
+    assert [g for g in rep.grids if g.kind == "video"][0].grid[0] == 4
+
+
+@pytest.mark.parametrize("compat", ["default", "reference"])
+def test_pipeline_maps_equal_the_core_on_the_same_scores(photos, compat):
+    explainer = tw.load(tiny_model("qwen2_vl"), max_new_tokens=5, compat=compat)
+    chat = explainer.chat(image=photos["chelsea"])
+    exp = chat.ask("Describe it.")
+    t = chat.turns[0]
+    seq = torch.as_tensor(chat.inputs["input_ids"][0])
+    head = explainer.model.get_output_embeddings()
+    ctx = np.array(
+        [tok.position for tok in exp.tokens if tok.role in ("prompt", "answer") and tok.position < t.answer_start]
+    )
+    vis = np.concatenate([s.positions for s in chat.segments[0].spans])
+    core = tam_from_hidden(
+        chat.hidden,
+        head.weight,
+        seq,
+        visual_positions=vis,
+        prompt_positions=ctx,
+        answer_start=t.answer_start,
+        grid=[g.grid for g in exp.grids],
+        compat=compat,
+    )
+    assert [exp.tokens[i].position for i in exp.explained] == core.token_positions.tolist()
+    if compat == "reference":
+        assert core.flat_maps.dtype == np.uint8
+        assert exp.tokens[exp.explained[0]].role == "prompt"  # the official code's maps[0]
+        np.testing.assert_array_equal(np.round(exp.maps["tam"].astype(np.float32) * 255), core.flat_maps)
+        assert exp.methods == ["tam", "cam"] and exp.metadata["compat"] == "reference"
+    else:
+        np.testing.assert_allclose(exp.maps["tam"].astype(np.float32), core.flat_maps, atol=1e-3)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_map_on_one_token_lands_on_its_pixel_box(family, photos):
+    explainer = tw.load(tiny_model(family), max_new_tokens=3)
+    exp = explainer.explain(image=photos["chelsea"], prompt="Describe it.")
+    g = exp.grids[0]
+    h, w = g.grid[-2:]
+    r, c = h // 2, w - 1  # a token on the right edge, half-way down
+    exp.maps["tam"][0] = 0
+    exp.maps["tam"][0, g.offset + r * w + c] = 1
+    out = exp.overlay(int(exp.explained[0]), cmap="gray", alpha=1.0).astype(int)
+    x0, y0, x1, y1 = g.boxes[0]
+    cx, cy = x0 + (c + 0.5) * (x1 - x0) / w, y0 + (r + 0.5) * (y1 - y0) / h
+    assert out[int(cy), int(cx)].mean() > 180
+    assert out[int(y0 + 0.5 * (y1 - y0) / h), int(x0 + 0.5 * (x1 - x0) / w)].mean() < 40  # top-left token is dark
+    if family == "llava":  # the crop box is narrower than the landscape photo: its sides are untouched
+        picture = exp.images[g.frames[0]]
+        assert x0 > 1 and (out[:, : int(x0) - 1] == picture[:, : int(x0) - 1]).all()
+
+
+def test_save_load_and_cli(photos, tmp_path, capsys):
+    from PIL import Image
+
+    from tam_widgets.cli import main
+
+    path = tiny_model("qwen2_vl")
+    image = tmp_path / "cat.png"
+    Image.fromarray(photos["chelsea"]).save(image)
+    out = tmp_path / "cat.tam"
+    code = main(
+        [
+            "explain",
+            "--model",
+            str(path),
+            "--image",
+            str(image),
+            "--prompt",
+            "What is it?",
+            "--out",
+            str(out),
+            "--png-dir",
+            str(tmp_path / "png"),
+            "--max-new-tokens",
+            "4",
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr()
+    assert f"wrote {out}" in printed.out and "generating" in printed.err
+    exp = tw.Explanation.load(out)
+    assert exp.metadata["prompts"] == ["What is it?"] and exp.metadata["model_type"] == "qwen2_vl"
+    pngs = sorted((tmp_path / "png").glob("*.png"))
+    assert len(pngs) == len(exp.explained) * len(exp.grids)
+    again = tw.load(path, max_new_tokens=4).explain(image=image, prompt="What is it?")
+    for k in again.maps:
+        np.testing.assert_array_equal(again.maps[k], exp.maps[k])
+    assert main(["explain", "--model", str(path), "--prompt", "x", "--out", str(out)]) == 2
+
+
+def test_bad_input(photos, tmp_path):
+    explainer = tw.load(tiny_model("qwen2_vl"), max_new_tokens=3)
+    with pytest.raises(ValueError, match="prompt is empty"):
+        explainer.explain(image=photos["astronaut"], prompt="  ")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        explainer.explain(image=tmp_path / "missing.jpg", prompt="Describe.")
+    with pytest.raises(ValueError, match=r"\[H, W, 3\]"):
+        explainer.explain(image=np.zeros((4, 4, 4, 4)), prompt="Describe.")
+    llava = tw.load(tiny_model("llava"), max_new_tokens=3)
+    with pytest.raises(ValueError, match="video"):
+        llava.explain(video=[photos["astronaut"]] * 2, prompt="What happens?")
