@@ -6,7 +6,7 @@ STAMP := $(VENV)/.tam-widgets-installed
 SHARED := $(abspath ../shared)
 export NLTK_DATA ?= $(SHARED)/nltk_data
 
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test bench setup clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_explain.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info tam_demo.png

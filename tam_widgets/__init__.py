@@ -1,7 +1,7 @@
 """tam-widgets: explain multimodal LLMs in Jupyter with Token Activation Maps (TAM).
 
-    import tam_widgets as tw
-    exp = tw.load("Qwen/Qwen2-VL-2B-Instruct").explain(image="street.jpg", prompt="Describe.")
+import tam_widgets as tw
+exp = tw.load("Qwen/Qwen2-VL-2B-Instruct").explain(image="street.jpg", prompt="Describe.")
 """
 
 __version__ = "0.1.0"

@@ -1,10 +1,10 @@
 """Run a vision-language model, capture its last hidden states, and build an ``Explanation``.
 
-    import tam_widgets as tw
-    explainer = tw.load("Qwen/Qwen2-VL-2B-Instruct")
-    exp = explainer.explain(image="street.jpg", prompt="Describe this image.")
-    chat = explainer.chat(images=["a.jpg", "b.jpg"])
-    chat.ask("What differs?"); chat.ask("Which is older?")
+import tam_widgets as tw
+explainer = tw.load("Qwen/Qwen2-VL-2B-Instruct")
+exp = explainer.explain(image="street.jpg", prompt="Describe this image.")
+chat = explainer.chat(images=["a.jpg", "b.jpg"])
+chat.ask("What differs?"); chat.ask("Which is older?")
 """
 
 from __future__ import annotations
@@ -191,17 +191,17 @@ class Chat:
         self.hidden: torch.Tensor | None = None  # last hidden states of the whole conversation
         self.explanation: Explanation | None = None
 
-    # The conversation text so far, rendered; new segments are what the template adds after it.
-    def _segment_text(self, messages: list[dict]) -> tuple[str, str]:
+    def _segment_text(self, messages: list[dict]) -> str:
+        """What the chat template adds after the conversation so far (all of it on the first turn)."""
         full = self.adapter.render(messages, add_generation_prompt=True)
         if not self.turns:
-            return full, full
+            return full
         previous = self.adapter.render(messages[:-1], add_generation_prompt=False)
         answer = self.messages[-1]["content"][0]["text"]
         cut = previous.rfind(answer)
         if cut < 0 or not full.startswith(previous[: cut + len(answer)]):
             raise RuntimeError("the chat template does not extend the previous conversation; cannot continue")
-        return full[cut + len(answer) :], full
+        return full[cut + len(answer) :]
 
     def ask(self, prompt: str, images: Sequence[PictureLike] | None = None, **generation) -> Explanation:
         """Ask the next question (optionally with new images); returns the updated explanation."""
@@ -209,10 +209,9 @@ class Chat:
             raise ValueError("the prompt is empty: ask a question, e.g. 'Describe this image.'")
         new_images = self._pending_images + [load_picture(p) for p in (images or [])]
         new_videos = self._pending_videos
-        self._pending_images, self._pending_videos = [], []
         content = self.adapter.content(prompt, len(new_images), len(new_videos))
         messages = [*self.messages, {"role": "user", "content": content}]
-        text, _ = self._segment_text(messages)
+        text = self._segment_text(messages)
         seg_inputs = self.adapter.process(text, new_images, new_videos, first=not self.turns)
         user_mask = self._user_mask(text, prompt, seg_inputs)
         ids = seg_inputs["input_ids"]
@@ -230,13 +229,12 @@ class Chat:
         spans = self.adapter.visual_spans(ids[0].numpy(), seg_inputs, new_images, new_videos)
         for s in spans:
             s.positions = s.positions + offset
-        self.segments.append(_Segment(seg_inputs, new_images, new_videos, spans, user_mask, offset))
-
         settings = {**self.explainer.generation, **generation}
-        sequence, hidden, topk = self._generate(merged, settings)
+        sequence, hidden, topk = self._generate(merged, settings)  # nothing is changed if this fails
+        self.segments.append(_Segment(seg_inputs, new_images, new_videos, spans, user_mask, offset))
+        self._pending_images, self._pending_videos = [], []
         answer_start = merged["input_ids"].shape[1]
-        answer_ids = sequence[answer_start:]
-        answer_text = self.adapter.tokenizer.decode(answer_ids, skip_special_tokens=True).strip()
+        answer_text = self.adapter.tokenizer.decode(sequence[answer_start:], skip_special_tokens=True).strip()
         self.messages = [*messages, {"role": "assistant", "content": [{"type": "text", "text": answer_text}]}]
         self.inputs = self.adapter.resize_tokens(merged, len(sequence), sequence)
         self.turns.append(_Turn(prompt, answer_start, len(sequence), topk[0], topk[1]))

@@ -191,3 +191,29 @@ def test_bad_input(photos, tmp_path):
     llava = tw.load(tiny_model("llava"), max_new_tokens=3)
     with pytest.raises(ValueError, match="video"):
         llava.explain(video=[photos["astronaut"]] * 2, prompt="What happens?")
+
+
+def test_failed_generation_leaves_the_chat_usable(photos):
+    explainer = tw.load(tiny_model("qwen2_vl"), max_new_tokens=3)
+    chat = explainer.chat(image=photos["coffee"])
+    with pytest.raises(ValueError):
+        chat.ask("What is this?", max_new_tokens=-1)
+    assert chat.turns == [] and chat.segments == []
+    exp = chat.ask("What is this?")
+    assert len(chat.turns) == 1 and len(exp.grids) == 1
+
+
+def test_load_refuses_unsupported_and_remote_code(tmp_path):
+    from transformers import BertConfig
+
+    bert = tmp_path / "bert"
+    BertConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8).save_pretrained(bert)
+    with pytest.raises(ValueError, match=r"unsupported model_type 'bert'.*qwen2_vl.*register_adapter"):
+        tw.load(bert)
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    (remote / "config.json").write_text(
+        '{"model_type": "internvl_chat", "auto_map": {"AutoConfig": "configuration_internvl_chat.InternVLChatConfig"}}'
+    )
+    with pytest.raises(ValueError, match="trust_remote_code"):
+        tw.load(remote)
