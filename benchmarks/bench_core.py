@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 import torch
@@ -32,6 +30,7 @@ from scipy.optimize import minimize_scalar
 
 from tam_widgets.core import synthetic_example, tam_from_logits
 from tam_widgets.testing import ShapeRecorder
+from tam_widgets.testing.bench import PeakMemory, timed
 
 VOCAB, DIM = 151_936, 1536
 CASES = {
@@ -99,30 +98,12 @@ def run_baseline(ex, logits: np.ndarray) -> list[np.ndarray]:
     return maps
 
 
-def timed(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def largest_tensor(ex) -> tuple[tuple[int, ...], int]:
     with ShapeRecorder() as rec:
         run_default(ex)
     biggest = max(rec.shapes, key=lambda s: int(np.prod(s)))
     has_vocab = any(ex.lm_head_weight.shape[0] in s for s in rec.shapes)
     return biggest, has_vocab
-
-
-def _rss_mb(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def peak_rss_mb(case_name: str, path: str) -> float:
@@ -144,11 +125,9 @@ def _memory_child(case_name: str, path: str) -> None:
         def fn():
             return run_baseline(ex, (ex.hidden @ ex.lm_head_weight.T).numpy())
 
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset the peak (VmHWM) to the current RSS
-    before = _rss_mb("VmRSS")
-    fn()
-    print(json.dumps({"peak_mb": _rss_mb("VmHWM") - before}))
+    with PeakMemory() as peak:
+        fn()
+    print(json.dumps({"peak_mb": peak.mb}))
 
 
 def main() -> None:

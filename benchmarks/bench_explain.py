@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
+
+from tam_widgets.testing.bench import PeakMemory, timed
 
 FAMILIES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava", "internvl")
 
@@ -41,24 +41,6 @@ def _plain(explainer, image, prompt, n):
     return explainer.model.generate(**inputs, max_new_tokens=n, min_new_tokens=n, do_sample=False)
 
 
-def timed(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def _rss(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(field)
-
-
 def _memory_child(vocab: int, tokens: int, path: str) -> None:
     import torch
 
@@ -75,12 +57,10 @@ def _memory_child(vocab: int, tokens: int, path: str) -> None:
         else (lambda: _plain(explainer, image, "Describe this image.", tokens))
     )
     run()  # warm-up: lazy imports and allocator pools
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    before = _rss("VmRSS")
-    out = run()
+    with PeakMemory() as peak:
+        out = run()
     length = len(out.tokens) if path == "explain" else out.shape[1]
-    print(json.dumps({"peak_mb": _rss("VmHWM") - before, "length": length}))
+    print(json.dumps({"peak_mb": peak.mb, "length": length}))
 
 
 def memory(vocab: int, tokens: int, path: str) -> dict:

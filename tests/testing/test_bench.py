@@ -1,0 +1,27 @@
+import numpy as np
+import torch
+
+from tam_widgets.testing import ShapeRecorder
+from tam_widgets.testing.bench import PeakMemory, timed
+
+
+def test_timed_is_a_median_in_seconds():
+    calls = []
+    t = timed(lambda: calls.append(1), repeats=3)
+    assert len(calls) == 4 and 0 <= t < 1
+
+
+def test_peak_memory_sees_a_temporary_allocation():
+    with PeakMemory() as peak:
+        a = np.ones(50_000_000 // 8)  # 50 MB, touched
+        del a
+    assert peak.mb > 30
+
+
+def test_shape_recorder_skips_views_and_in_place_results():
+    x = torch.ones(4, 6)
+    with ShapeRecorder() as rec:
+        x.T  # a view
+        x.add_(1)  # in place
+        y = x @ torch.ones(6, 2)  # new
+    assert (4, 2) in rec.shapes and (6, 4) not in rec.shapes and y.shape == (4, 2)
