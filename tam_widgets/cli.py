@@ -22,7 +22,28 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--device", default="auto")
     ex.add_argument("--dtype", default="auto")
     ex.add_argument("--trust-remote-code", action="store_true", help="allow the checkpoint's own code to run")
+    ev = sub.add_parser("evaluate", help="score a method on a dataset (resumable, shardable)")
+    ev.add_argument("--model", required=True, help="Hugging Face model id or local path")
+    ev.add_argument("--dataset", required=True, choices=["coco", "grandf", "openpsg", "okvqa", "star"])
+    ev.add_argument("--root", required=True, help="the dataset's folder")
+    ev.add_argument("--method", default="tam", help="which maps to score: tam, cam, eci_only, filter_only")
+    ev.add_argument("--out", required=True, help="folder for per-sample results and the summary")
+    ev.add_argument(
+        "--compat",
+        default="default",
+        choices=["default", "official"],
+        help="official: the paper's code (reference maps and its metric quirks)",
+    )
+    ev.add_argument("--shard", help="i/n: this process takes every n-th sample from i (default: RANK/WORLD_SIZE)")
+    ev.add_argument("--limit", type=int, help="at most this many samples per shard")
+    ev.add_argument("--max-new-tokens", type=int, default=256)
+    ev.add_argument("--device", default="auto")
+    ev.add_argument("--dtype", default="auto")
+    ev.add_argument("--wait", type=float, default=0.0, help="seconds to wait for other shards before merging")
+    ev.add_argument("--trust-remote-code", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "evaluate":
+        return _evaluate(args)
     if args.command == "explain":
         return _explain(args)
     if args.command == "demo":
@@ -54,6 +75,46 @@ def _explain(args) -> int:
     if args.png_dir:
         written = exp.save_pngs(args.png_dir)
         print(f"wrote {len(written)} PNGs to {args.png_dir}")
+    return 0
+
+
+def _evaluate(args) -> int:
+    import os
+
+    from .evaluate import format_table, open_dataset, parse_shard, run
+    from .explain import load
+
+    shard = parse_shard(args.shard)
+    device = args.device
+    if device == "auto" and "LOCAL_RANK" in os.environ:
+        import torch
+
+        if torch.cuda.is_available():
+            device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
+    dataset = open_dataset(args.dataset, args.root)
+    with _Status(f"loading {args.model}"):
+        explainer = load(
+            args.model,
+            device=device,
+            dtype=args.dtype,
+            trust_remote_code=args.trust_remote_code,
+            compat="reference" if args.compat == "official" else "default",
+        )
+    summary = run(
+        explainer,
+        dataset,
+        args.out,
+        method=args.method,
+        compat=args.compat,
+        shard=shard,
+        max_new_tokens=args.max_new_tokens,
+        limit=args.limit,
+        wait_for_shards=args.wait,
+    )
+    if summary is None:
+        print(f"shard {shard[0]}/{shard[1]} done; the summary is written when every shard has finished")
+    else:
+        print(format_table(summary, f"{args.method} ({args.compat})"))
     return 0
 
 

@@ -273,11 +273,13 @@ class Chat:
         topk = TopK(3)
         from transformers import LogitsProcessorList
 
+        settings = dict(settings)
+        processors = LogitsProcessorList([*(settings.pop("logits_processor", None) or []), topk])
         device = model.device
         batch = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in inputs.items()}
         try:
             with torch.inference_mode():
-                out = model.generate(**batch, logits_processor=LogitsProcessorList([topk]), **settings)
+                out = model.generate(**batch, logits_processor=processors, **settings)
         finally:
             hook.remove()
         sequence = out[0].cpu()
@@ -398,6 +400,7 @@ class Chat:
             "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
             "generation": {k: v for k, v in settings.items() if isinstance(v, (int, float, str, bool, type(None)))},
             "prompts": [t.prompt for t in self.turns],
+            "answer_spans": [[t.answer_start, t.answer_end] for t in self.turns],
             "compat": self.explainer.compat,
             "tam_widgets": __version__,
             "transformers": transformers.__version__,

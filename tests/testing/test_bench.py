@@ -21,7 +21,7 @@ def test_peak_memory_sees_a_temporary_allocation():
 def test_shape_recorder_skips_views_and_in_place_results():
     x = torch.ones(4, 6)
     with ShapeRecorder() as rec:
-        x.T  # a view
+        view = x.T  # a view
         x.add_(1)  # in place
         y = x @ torch.ones(6, 2)  # new
-    assert (4, 2) in rec.shapes and (6, 4) not in rec.shapes and y.shape == (4, 2)
+    assert (4, 2) in rec.shapes and (6, 4) not in rec.shapes and y.shape == (4, 2) and view.shape == (6, 4)
