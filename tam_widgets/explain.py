@@ -244,6 +244,34 @@ class Chat:
         self.explanation = self._build(sequence, settings)
         return self.explanation
 
+    def method_input(self, turn: int = -1):
+        """The state of an answered turn for the map-making methods (:mod:`tam_widgets.methods`)."""
+        from .methods.base import MethodInput
+
+        if not self.turns:
+            raise ValueError("nothing answered yet: call ask() first")
+        t = self.turns[turn]
+        spans = [s for seg in self.segments for s in seg.spans if s.positions[0] < t.answer_start]
+        role = self._roles(self.inputs["input_ids"][0].numpy())
+        ctx = np.flatnonzero((role[: t.answer_start] == "prompt") | (role[: t.answer_start] == "answer"))
+        inputs = self.adapter.resize_tokens(self.inputs, t.answer_end)
+        return MethodInput(self.explainer.model, self.adapter, inputs, self.hidden[: t.answer_end - 1],
+                           np.concatenate([s.positions for s in spans]), [tuple(s.grid) for s in spans], ctx,
+                           t.answer_start, t.answer_end)
+
+    def _roles(self, seq: np.ndarray) -> np.ndarray:
+        """Each position's role: "prompt" (the user's text), "answer" (generated), "special"."""
+        role = np.full(len(seq), "special", dtype=object)
+        for seg in self.segments:
+            role[seg.start : seg.start + len(seg.user_mask)][seg.user_mask] = "prompt"
+        specials = self.adapter.special_ids()
+        for t in self.turns:
+            role[t.answer_start : t.answer_end] = "answer"
+            for p in range(t.answer_start, t.answer_end):
+                if int(seq[p]) in specials:
+                    role[p] = "special"
+        return role
+
     @staticmethod
     def _user_mask(text: str, prompt: str, inputs: dict) -> np.ndarray:
         """Which tokens of a processed segment are the user's own text (by character offsets)."""
@@ -278,7 +306,7 @@ class Chat:
         device = model.device
         batch = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in inputs.items()}
         try:
-            with torch.inference_mode():
+            with torch.no_grad():  # not inference_mode: gradient methods re-run these tensors
                 out = model.generate(**batch, logits_processor=processors, **settings)
         finally:
             hook.remove()
@@ -300,18 +328,10 @@ class Chat:
         visual = np.concatenate([s.positions for s in spans]) if spans else np.zeros(0, np.int64)
         is_visual = np.zeros(n, bool)
         is_visual[visual] = True
-        # Roles: the user's text, generated answers, and everything else (template, specials).
-        role = np.full(n, "special", dtype=object)
+        role = self._roles(seq)
         turn_of = np.zeros(n, int)
         for k, seg in enumerate(self.segments):
-            role[seg.start : seg.start + len(seg.user_mask)][seg.user_mask] = "prompt"
             turn_of[seg.start :] = k
-        specials = self.adapter.special_ids()
-        for t in self.turns:
-            role[t.answer_start : t.answer_end] = "answer"
-            for p in range(t.answer_start, t.answer_end):
-                if int(seq[p]) in specials:
-                    role[p] = "special"
         text_pos = np.flatnonzero(~is_visual)
         index_of = {int(p): i for i, p in enumerate(text_pos)}
         tok = self.adapter.tokenizer
