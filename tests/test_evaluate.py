@@ -6,41 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
-from skimage import data
 
 import tam_widgets as tw
 from tam_widgets.evaluate import format_table, merge, open_dataset, parse_shard, run, vqa_accuracy
 from tam_widgets.testing import tiny_model
+from tam_widgets.testing.datasets import coco_formatted
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def coco_formatted(root: Path) -> Path:
-    """The paper's formatted COCO layout with three real photos and hand-drawn label masks."""
-    photos = {1: ("person", data.astronaut()), 2: ("cat", data.chelsea()), 3: ("cup", data.coffee())}
-    ids = {"person": 1, "cat": 17, "cup": 47, "dog": 18}
-    (root / "annotations").mkdir(parents=True)
-    (root / "image").mkdir()
-    (root / "seg_label").mkdir()
-    images, captions = [], []
-    for k, (name, img) in photos.items():
-        Image.fromarray(img).save(root / "image" / f"{k:012d}.jpg")
-        mask = np.zeros(img.shape[:2], np.uint8)
-        h, w = mask.shape
-        mask[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = ids[name]
-        Image.fromarray(mask).save(root / "seg_label" / f"{k:012d}.png")
-        images.append({"id": k, "file_name": f"{k:012d}.jpg", "height": h, "width": w})
-        captions.append({"id": 10 * k, "image_id": k, "caption": f"A photo of a {name} on a table."})
-    categories = [{"id": v, "name": n, "supercategory": "x"} for n, v in ids.items()]
-    (root / "annotations" / "instances_minival2014.json").write_text(
-        json.dumps({"images": images, "annotations": [], "categories": categories})
-    )
-    (root / "annotations" / "captions_val2014.json").write_text(json.dumps({"images": images, "annotations": captions}))
-    return root
 
 
 def same(a: dict, b: dict) -> bool:
