@@ -118,6 +118,8 @@ class _Segment:
     spans: list[VisualSpan]
     user_mask: np.ndarray  # True at the user's own text tokens
     start: int  # position of the segment's first token in the conversation
+    stored: list[np.ndarray]  # the downscaled pictures kept in the record
+    grids: list[VisualGrid]  # the record's view of ``spans``
 
 
 @dataclass
@@ -231,7 +233,8 @@ class Chat:
             s.positions = s.positions + offset
         settings = {**self.explainer.generation, **generation}
         sequence, hidden, topk = self._generate(merged, settings)  # nothing is changed if this fails
-        self.segments.append(_Segment(seg_inputs, new_images, new_videos, spans, user_mask, offset))
+        stored, grids = self._record_grids(new_images, new_videos, spans)
+        self.segments.append(_Segment(seg_inputs, new_images, new_videos, spans, user_mask, offset, stored, grids))
         self._pending_images, self._pending_videos = [], []
         answer_start = merged["input_ids"].shape[1]
         answer_text = self.adapter.tokenizer.decode(sequence[answer_start:], skip_special_tokens=True).strip()
@@ -244,6 +247,33 @@ class Chat:
         self.explanation = self._build(sequence, settings)
         return self.explanation
 
+    def _record_grids(self, images, videos, spans) -> tuple[list[np.ndarray], list[VisualGrid]]:
+        """Downscaled pictures of a new segment and its grids, numbered after the earlier segments."""
+        first_picture = sum(len(seg.stored) for seg in self.segments)
+        offset = sum(g.size for seg in self.segments for g in seg.grids)
+        counts: dict[str, int] = {}
+        for seg in self.segments:
+            for g in seg.grids:
+                counts[g.kind] = counts.get(g.kind, 0) + 1
+        pictures = list(images) + [f for frames in videos for f in frames]
+        stored, scales = zip(*(_downscale(p, MAX_STORED_SIDE) for p in pictures)) if pictures else ((), ())
+        video_start = np.cumsum([len(images)] + [len(v) for v in videos])  # local index of each video's frame 0
+        grids = []
+        for s in spans:
+            local = (
+                [int(video_start[s.source]) + f for f in s.frames] if s.kind == "video" else [s.source] * len(s.frames)
+            )
+            boxes = np.array([b * scales[i] for b, i in zip(s.boxes, local)], dtype=np.float32)
+            counts[s.kind] = counts.get(s.kind, 0) + 1
+            grid = tuple(int(x) for x in s.grid)
+            grids.append(
+                VisualGrid(
+                    s.kind, f"{s.kind} {counts[s.kind]}", offset, grid, [first_picture + i for i in local], boxes
+                )
+            )
+            offset += len(s.positions)
+        return list(stored), grids
+
     def method_input(self, turn: int = -1):
         """The state of an answered turn for the map-making methods (:mod:`tam_widgets.methods`)."""
         from .methods.base import MethodInput
@@ -255,9 +285,17 @@ class Chat:
         role = self._roles(self.inputs["input_ids"][0].numpy())
         ctx = np.flatnonzero((role[: t.answer_start] == "prompt") | (role[: t.answer_start] == "answer"))
         inputs = self.adapter.resize_tokens(self.inputs, t.answer_end)
-        return MethodInput(self.explainer.model, self.adapter, inputs, self.hidden[: t.answer_end - 1],
-                           np.concatenate([s.positions for s in spans]), [tuple(s.grid) for s in spans], ctx,
-                           t.answer_start, t.answer_end)
+        return MethodInput(
+            self.explainer.model,
+            self.adapter,
+            inputs,
+            self.hidden[: t.answer_end - 1],
+            np.concatenate([s.positions for s in spans]),
+            [tuple(s.grid) for s in spans],
+            ctx,
+            t.answer_start,
+            t.answer_end,
+        )
 
     def _roles(self, seq: np.ndarray) -> np.ndarray:
         """Each position's role: "prompt" (the user's text), "answer" (generated), "special"."""
@@ -338,38 +376,11 @@ class Chat:
         texts = token_texts(tok, seq)
         tokens = [Token(texts[p], int(seq[p]), str(role[p]), int(turn_of[p]), int(p)) for p in text_pos]
 
-        grids, images, offset_v = [], [], 0
+        grids = [g for seg in self.segments for g in seg.grids]
+        images = [im for seg in self.segments for im in seg.stored]
         lm_head = self.adapter.lm_head()
         weight, bias = lm_head.weight, getattr(lm_head, "bias", None)
-        for seg in self.segments:
-            base = len(images)
-            stored_images, scales = [], []
-            for pic in seg.images:
-                small, sc = _downscale(pic, MAX_STORED_SIDE)
-                stored_images.append(small)
-                scales.append(sc)
-            video_base = base + len(stored_images)
-            video_index = []
-            for frames in seg.videos:
-                video_index.append(video_base + sum(len(f) for f in seg.videos[: len(video_index)]))
-                for f in frames:
-                    small, sc = _downscale(f, MAX_STORED_SIDE)
-                    stored_images.append(small)
-                    scales.append(sc)
-            for s in seg.spans:
-                if s.kind == "video":
-                    idx = [video_index[s.source] + f for f in s.frames]
-                else:
-                    idx = [base + s.source] * len(s.frames)
-                boxes = np.array([b * scales[i - base] for b, i in zip(s.boxes, idx)], dtype=np.float32)
-                count = sum(1 for g in grids if g.kind == s.kind) + 1
-                grids.append(
-                    VisualGrid(s.kind, f"{s.kind} {count}", offset_v, tuple(int(x) for x in s.grid), idx, boxes)
-                )
-                offset_v += len(s.positions)
-            images.extend(stored_images)
-
-        n_vis = offset_v
+        n_vis = sum(g.size for g in grids)
         compat = self.explainer.compat
         methods = {"tam": {"compat": compat}} if compat != "default" else METHODS
         explained, maps, rel_rows, cand_ids, cand_probs = [], {m: [] for m in (*methods, "cam")}, [], [], []
