@@ -26,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--model", required=True, help="Hugging Face model id or local path")
     ev.add_argument("--dataset", required=True, choices=["coco", "grandf", "openpsg", "okvqa", "star"])
     ev.add_argument("--root", required=True, help="the dataset's folder")
-    ev.add_argument("--method", default="tam", help="which maps to score: tam, cam, eci_only, filter_only")
+    ev.add_argument(
+        "--method",
+        default="tam",
+        help="tam, cam, eci_only, filter_only, eci_mean, tam_gaussian, tam_median, "
+        "tam_adaptive_median, feature_surgery, gradcam_pp, layercam, attention, rollout",
+    )
     ev.add_argument("--out", required=True, help="folder for per-sample results and the summary")
     ev.add_argument(
         "--compat",

@@ -97,11 +97,13 @@ def vqa_accuracy(answer: str, answers: list[str]) -> float:
     return min(sum(" ".join(a.lower().strip(" .").split()) == norm for a in answers) / 3, 1.0)
 
 
-def score_sample(exp, sample, tokenizer, method: str, compat: str) -> dict:
+def score_sample(exp, sample, tokenizer, method: str, compat: str, maps: np.ndarray | None = None) -> dict:
     """One result row: the caption, per-word IoUs, METEOR / ROUGE-L or VQA accuracy.
 
-    With ``compat="official"`` the record must come from ``compat="reference"`` explanations:
-    its maps are then exactly the official code's (``maps[0]`` is the first prompt token's).
+    The maps are the record's ``method`` maps, or ``maps`` (one per generated token, over the
+    first image's grid) when given. With ``compat="official"`` a record should come from
+    ``compat="reference"`` explanations: its maps are then exactly the official code's
+    (``maps[0]`` is the first prompt token's).
     """
     from .metrics import meteor, rouge_l, score_caption
 
@@ -111,7 +113,8 @@ def score_sample(exp, sample, tokenizer, method: str, compat: str) -> dict:
     caption = exp.answer
     row = {"id": sample.id, "caption": caption, "prompt": sample.prompt}
     if sample.label_mask is not None:
-        maps = np.stack([exp.map(int(exp.explained[r]), method)[0] for r in rows])
+        if maps is None:
+            maps = np.stack([exp.map(int(exp.explained[r]), method)[0] for r in rows])
         if compat == "official":
             maps = np.round(np.clip(maps, 0, 1) * 255).astype(np.uint8)
         result = score_caption(maps, generated, tokenizer, sample.label_mask, sample.categories, compat=compat)
@@ -147,6 +150,10 @@ def run(
     """
     from tqdm.auto import tqdm
 
+    from .methods import METHODS, compute
+
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(sorted(METHODS))}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ev = Evaluation(out, shard)
@@ -157,8 +164,14 @@ def run(
     bar = tqdm(todo, desc=f"shard {shard[0]}/{shard[1]}", disable=not progress, unit="sample")
     for sample in bar:
         media = {"video": sample.frames} if getattr(sample, "frames", None) else {"image": sample.image}
-        exp = explainer.explain(prompt=sample.prompt, max_new_tokens=max_new_tokens, **media, **(generation or {}))
-        ev.append(score_sample(exp, sample, tokenizer, method, compat))
+        chat = explainer.chat(**media)
+        exp = chat.ask(sample.prompt, max_new_tokens=max_new_tokens, **(generation or {}))
+        maps = None
+        if method not in exp.maps:  # a baseline from the registry, computed from the same turn
+            flat = compute(method, chat.method_input())
+            g = exp.grids[0]
+            maps = flat[:, g.offset : g.offset + g.size].reshape(len(flat), *g.grid)
+        ev.append(score_sample(exp, sample, tokenizer, method, compat, maps))
     ev.mark_complete()
     deadline = time.monotonic() + wait_for_shards
     while True:

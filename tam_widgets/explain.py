@@ -18,16 +18,13 @@ import numpy as np
 import torch
 
 from .core import tam_from_hidden
+from .methods import compute
 from .models import Adapter, VisualSpan, adapter_for
 from .record import Explanation, Token, VisualGrid
 
 PictureLike = str | os.PathLike | np.ndarray
-#: the maps stored for every explained token: method name -> keywords of the core entry point
-METHODS = {
-    "tam": {},
-    "eci_only": {"filter": None},
-    "filter_only": {"eci": None},
-}
+#: the maps stored for every explained token (names of :mod:`tam_widgets.methods`)
+RECORD_METHODS = ("tam", "cam", "eci_only", "filter_only")
 MAX_STORED_SIDE = 768
 
 
@@ -382,29 +379,29 @@ class Chat:
         weight, bias = lm_head.weight, getattr(lm_head, "bias", None)
         n_vis = sum(g.size for g in grids)
         compat = self.explainer.compat
-        methods = {"tam": {"compat": compat}} if compat != "default" else METHODS
-        explained, maps, rel_rows, cand_ids, cand_probs = [], {m: [] for m in (*methods, "cam")}, [], [], []
-        for t in self.turns:
-            ids_k = torch.as_tensor(seq[: t.answer_end])
-            vis_k = visual[visual < t.answer_start]
-            ctx = np.flatnonzero((role[: t.answer_start] == "prompt") | (role[: t.answer_start] == "answer"))
-            grids_k = [g.grid for g, s in zip(grids, spans) if s.positions[0] < t.answer_start]
-            common = dict(
-                visual_positions=vis_k,
-                prompt_positions=ctx,
+        explained, maps, rel_rows, cand_ids, cand_probs = [], {m: [] for m in RECORD_METHODS}, [], [], []
+        for k, t in enumerate(self.turns):
+            inp = self.method_input(k)
+            base = tam_from_hidden(
+                inp.hidden,
+                weight,
+                inp.input_ids,
+                visual_positions=inp.visual_positions,
+                prompt_positions=inp.context_positions,
                 answer_start=t.answer_start,
-                grid=grids_k,
+                grid=inp.grids,
                 lm_head_bias=bias,
+                compat=compat,
             )
-            h = self.hidden[: t.answer_end - 1]
-            results = {name: tam_from_hidden(h, weight, ids_k, **common, **opts) for name, opts in methods.items()}
-            base = results["tam"]
-            for name, r in results.items():
-                flat = r.flat_maps.astype(np.float32) / (255 if r.flat_maps.dtype == np.uint8 else 1)
-                maps[name].append(_pad(flat, n_vis))
-            raw = base.flat_raw_maps
-            cam = raw / np.maximum(raw.max(1, keepdims=True), 1e-12)
-            maps["cam"].append(_pad(cam, n_vis))
+            if compat == "default":
+                rows = {"tam": base.flat_maps, **{m: compute(m, inp) for m in RECORD_METHODS if m != "tam"}}
+            else:  # the official code's maps (its own choice of tokens) and their plain CAM
+                raw = base.flat_raw_maps
+                lo, hi = raw.min(1, keepdims=True), raw.max(1, keepdims=True)
+                rows = {"tam": base.flat_maps / 255.0, "cam": (raw - lo) / np.maximum(hi - lo, 1e-12)}
+                maps = {m: v for m, v in maps.items() if m in rows}
+            for name, r in rows.items():
+                maps[name].append(_pad(r.astype(np.float32), n_vis))
             rel = np.zeros((len(base.token_positions), len(tokens)), np.float32)
             cols = np.array([index_of[int(p)] for p in base.context_positions])
             rel[:, cols] = base.text_relevance

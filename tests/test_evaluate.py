@@ -166,3 +166,22 @@ def test_helpers():
     assert vqa_accuracy("green", ["red"]) == 0.0
     with pytest.raises(ValueError, match="unknown dataset"):
         open_dataset("imagenet", ".")
+
+
+@pytest.mark.parametrize("method", ["feature_surgery", "rollout"])
+def test_baseline_methods_from_the_registry(coco, explainer, tmp_path, method):
+    summary = run(
+        explainer,
+        open_dataset("coco", coco),
+        tmp_path / method,
+        method=method,
+        progress=False,
+        **caption_kwargs(explainer),
+    )
+    assert summary["n_obj_words"] == 1 and summary["n_func_words"] == 6
+    assert 0 <= summary["obj_iou"] <= 1 and 0 <= summary["func_iou"] <= 1
+
+
+def test_unknown_method(coco, explainer, tmp_path):
+    with pytest.raises(ValueError, match="unknown method 'magic'.*layercam"):
+        run(explainer, open_dataset("coco", coco), tmp_path / "x", method="magic", progress=False)

@@ -1,0 +1,88 @@
+"""The registry of map-making methods: ``fn(inp: MethodInput) -> [n_answer, n_visual]`` float32 in ``[0, 1]``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from .base import MethodInput, MethodUnavailable
+
+Method = Callable[[MethodInput], np.ndarray]
+#: ``check(model, adapter_or_None) -> (ok, reason)``: can the method run on this model?
+Check = Callable[[torch.nn.Module, object], tuple[bool, str]]
+
+METHODS: dict[str, Method] = {}
+_CHECKS: dict[str, Check] = {}
+
+
+def _always(model: torch.nn.Module, adapter: object = None) -> tuple[bool, str]:
+    return True, ""
+
+
+def register_method(name: str, *, check: Check | None = None) -> Callable[[Method], Method]:
+    """Decorator: register ``fn(inp) -> np.ndarray`` as method ``name``.
+
+    ``check(model, adapter)`` (optional) tells whether the method can run on a model, returning
+    ``(ok, reason)``; the reason should say why not and what to do. Registering an existing name
+    replaces it.
+    """
+
+    def wrap(fn: Method) -> Method:
+        METHODS[name] = fn
+        _CHECKS[name] = check or _always
+        return fn
+
+    return wrap
+
+
+def _lookup(name: str) -> Method:
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}") from None
+
+
+def available(name: str, model: torch.nn.Module, adapter: object = None) -> tuple[bool, str]:
+    """``(True, "")`` if method ``name`` can run on ``model``, else ``(False, reason and remedy)``.
+
+    The check is cheap (no forward pass); it may switch the attention implementation and back.
+
+    Raises:
+        ValueError: unknown method name.
+    """
+    _lookup(name)
+    try:
+        return _CHECKS[name](model, adapter)
+    except MethodUnavailable as err:
+        return False, str(err)
+    except Exception as err:  # a check must answer, not fail
+        return False, f"{type(err).__name__}: {err}"
+
+
+def compute(name: str, inp: MethodInput) -> np.ndarray:
+    """The maps of method ``name`` for the answer of ``inp``: float32 ``[n_answer, n_visual]`` in ``[0, 1]``.
+
+    Raises:
+        ValueError: unknown method name (the message lists the registered ones).
+        MethodUnavailable: the model cannot support this method (the message says why and what to do).
+    """
+    fn = _lookup(name)
+    ok, reason = available(name, inp.model, inp.adapter)
+    if not ok:
+        raise MethodUnavailable(f"method {name!r} is unavailable for {type(inp.model).__name__}: {reason}")
+    return validate(fn(inp), inp, name)
+
+
+def validate(maps: np.ndarray, inp: MethodInput, name: str = "method") -> np.ndarray:
+    """Check the method contract (shape, finite, ``[0, 1]``) and return the maps as float32."""
+    arr = np.asarray(maps.detach().cpu() if isinstance(maps, torch.Tensor) else maps, dtype=np.float32)
+    shape = (inp.answer_end - inp.answer_start, len(inp.visual_positions))
+    if arr.shape != shape:
+        raise RuntimeError(f"{name} returned maps of shape {arr.shape}, expected [n_answer, n_visual] = {shape}")
+    if not np.isfinite(arr).all():
+        raise RuntimeError(f"{name} returned NaN or inf")
+    if arr.size and (arr.min() < -1e-6 or arr.max() > 1 + 1e-6):
+        raise RuntimeError(f"{name} returned values outside [0, 1] ({arr.min()}, {arr.max()})")
+    return np.clip(arr, 0, 1, out=arr)
