@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .core import tam_from_hidden
 from .methods import compute
+from .methods.activation import tam_result
 from .models import Adapter, VisualSpan, adapter_for
 from .record import Explanation, Token, VisualGrid
 
@@ -375,24 +375,12 @@ class Chat:
 
         grids = [g for seg in self.segments for g in seg.grids]
         images = [im for seg in self.segments for im in seg.stored]
-        lm_head = self.adapter.lm_head()
-        weight, bias = lm_head.weight, getattr(lm_head, "bias", None)
         n_vis = sum(g.size for g in grids)
         compat = self.explainer.compat
         explained, maps, rel_rows, cand_ids, cand_probs = [], {m: [] for m in RECORD_METHODS}, [], [], []
         for k, t in enumerate(self.turns):
             inp = self.method_input(k)
-            base = tam_from_hidden(
-                inp.hidden,
-                weight,
-                inp.input_ids,
-                visual_positions=inp.visual_positions,
-                prompt_positions=inp.context_positions,
-                answer_start=t.answer_start,
-                grid=inp.grids,
-                lm_head_bias=bias,
-                compat=compat,
-            )
+            base = tam_result(inp, compat=compat)
             if compat == "default":
                 rows = {"tam": base.flat_maps, **{m: compute(m, inp) for m in RECORD_METHODS if m != "tam"}}
             else:  # the official code's maps (its own choice of tokens) and their plain CAM
