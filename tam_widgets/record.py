@@ -563,6 +563,16 @@ class Explanation:
                     x += width(p, bold if st == "target" else font)
         return items, line + 1
 
+    def _repr_png_(self) -> bytes | None:
+        """In a notebook, ``exp`` shows the paper-style figure of its first answer tokens."""
+        import io
+
+        if not len(self.explained):
+            return None
+        buf = io.BytesIO()
+        self.figure(max_tokens=4).savefig(buf, format="png", dpi=80)
+        return buf.getvalue()
+
     def __repr__(self) -> str:
         grids = ", ".join(f"{g.label!r} {g.kind} {'x'.join(map(str, g.grid))}" for g in self.grids)
         return (
