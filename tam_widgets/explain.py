@@ -345,7 +345,7 @@ class Chat:
                 out = model.generate(**batch, logits_processor=processors, **settings)
         finally:
             hook.remove()
-        sequence = out[0].cpu()
+        sequence = (out.sequences if hasattr(out, "sequences") else out)[0].cpu()
         hidden = torch.cat(states, 0)
         n_fed = len(sequence) - 1
         if hidden.shape[0] < n_fed:

@@ -217,3 +217,17 @@ def test_load_refuses_unsupported_and_remote_code(tmp_path):
     )
     with pytest.raises(ValueError, match="trust_remote_code"):
         tw.load(remote)
+
+
+def test_generation_settings_pass_through(photos):
+    explainer = tw.load(tiny_model("qwen2_vl"), max_new_tokens=3)
+    exp = explainer.explain(
+        image=photos["coffee"],
+        prompt="What is this?",
+        max_new_tokens=5,
+        min_new_tokens=5,
+        return_dict_in_generate=True,
+        output_scores=True,
+    )
+    start, end = exp.metadata["answer_spans"][0]
+    assert end - start == 5 and exp.metadata["generation"]["min_new_tokens"] == 5
