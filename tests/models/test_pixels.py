@@ -1,0 +1,87 @@
+"""Geometry checked against the pixels the processor really feeds the model.
+
+A black picture with a white rectangle goes through each family's processor. From the pixel
+values we read how bright each visual token's input is (using how the model consumes them: Qwen's
+merger takes 4 consecutive patch rows per token; CLIP's patches are row-major over the crop;
+InternVL's tiles give 4x4 tokens of 28x28 pixels each). The adapter's grid and pixel box must put
+the bright tokens exactly where the rectangle is.
+"""
+
+import numpy as np
+import pytest
+
+import tam_widgets as tw
+from tam_widgets.testing import tiny_model
+
+H, W = 300, 451
+RECT = (250, 60, 430, 200)  # x0, y0, x1, y1 in the original picture
+
+
+def picture() -> np.ndarray:
+    img = np.zeros((H, W, 3), np.uint8)
+    x0, y0, x1, y1 = RECT
+    img[y0:y1, x0:x1] = 255
+    return img
+
+
+def token_brightness(family: str, inputs: dict, processor) -> np.ndarray:
+    """Mean input value of every visual token, in the order its tokens appear in the sequence."""
+    pv = inputs["pixel_values"].float()
+    if family.startswith("qwen"):
+        return pv.reshape(-1, 4, pv.shape[-1]).mean((1, 2)).numpy()
+    if family == "llava":
+        img = pv[0].mean(0)  # [84, 84]: the crop
+        p = img.shape[0] // 14
+        return img.reshape(p, 14, p, 14).mean((1, 3)).reshape(-1).numpy()
+    tiles = pv.mean(1)  # [n_tiles, 112, 112]
+    side = int(round(processor.image_seq_length**0.5))
+    cell = tiles.shape[-1] // side
+    return tiles.reshape(len(tiles), side, cell, side, cell).mean((2, 4)).reshape(-1).numpy()
+
+
+def coverage(grid: tuple[int, int], box: np.ndarray) -> np.ndarray:
+    """Share of each grid cell (laid over ``box``) covered by the rectangle."""
+    h, w = grid
+    bx0, by0, bx1, by1 = box
+    xs = np.linspace(bx0, bx1, w + 1)
+    ys = np.linspace(by0, by1, h + 1)
+    x0, y0, x1, y1 = RECT
+    cov_x = np.clip(np.minimum(xs[1:], x1) - np.maximum(xs[:-1], x0), 0, None) / np.diff(xs)
+    cov_y = np.clip(np.minimum(ys[1:], y1) - np.maximum(ys[:-1], y0), 0, None) / np.diff(ys)
+    return np.outer(cov_y, cov_x)
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava", "internvl"])
+def test_bright_tokens_sit_where_the_rectangle_is(family):
+    explainer = tw.load(tiny_model(family), max_new_tokens=1)
+    adapter = explainer.adapter
+    img = picture()
+    messages = [{"role": "user", "content": adapter.content("Where?", 1, 0)}]
+    inputs = adapter.process(adapter.render(messages), [img], [])
+    ids = inputs["input_ids"][0].numpy()
+    spans = adapter.visual_spans(ids, inputs, [img], [])
+    bright = token_brightness(family, inputs, adapter.processor)
+    all_pos = np.sort(np.concatenate([s.positions for s in spans]))
+    assert len(bright) == len(all_pos)
+    rank = {int(p): k for k, p in enumerate(all_pos)}
+    lo, hi = bright.min(), bright.max()
+    for s in spans:
+        grid = s.grid[-2:]
+        values = np.array([bright[rank[int(p)]] for p in s.positions]).reshape(grid)
+        cov = coverage(grid, s.boxes[0])
+        inside, outside = cov > 0.95, cov < 0.05
+        assert outside.any(), (family, s.kind, grid)
+        assert (values[inside] > lo + 0.8 * (hi - lo)).all(), (family, s.kind)
+        assert (values[outside] < lo + 0.2 * (hi - lo)).all(), (family, s.kind)
+        # Partly covered cells are as bright as they are covered (coarse grids, e.g. a thumbnail).
+        assert np.corrcoef(values.ravel(), cov.ravel())[0, 1] > 0.9, (family, s.kind)
+        if s.kind != "thumbnail":
+            assert inside.any(), (family, s.kind, grid)
+
+
+def test_llava_box_is_the_crop_not_the_picture():
+    adapter = tw.load(tiny_model("llava"), max_new_tokens=1).adapter
+    img = picture()
+    inputs = adapter.process(adapter.render([{"role": "user", "content": adapter.content("x", 1, 0)}]), [img], [])
+    x0, y0, x1, y1 = adapter.visual_spans(inputs["input_ids"][0].numpy(), inputs, [img], [])[0].boxes[0]
+    assert (y0, y1) == pytest.approx((0, H)) and x0 > 50 and W - x1 > 50 and x1 - x0 == pytest.approx(H, abs=4)
