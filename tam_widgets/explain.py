@@ -126,6 +126,17 @@ class _Turn:
     answer_end: int
     candidate_ids: np.ndarray
     candidate_probs: np.ndarray
+    result: _TurnMaps | None = None  # computed once, when the turn is answered
+
+
+@dataclass
+class _TurnMaps:
+    """One turn's maps and relevances, by sequence position (independent of later turns)."""
+
+    maps: dict[str, np.ndarray]  # method -> [n, n_visual seen so far]
+    positions: np.ndarray  # the explained tokens
+    context_positions: np.ndarray
+    text_relevance: np.ndarray  # [n, n_context]
 
 
 class Explainer:
@@ -271,6 +282,19 @@ class Chat:
             offset += len(s.positions)
         return list(stored), grids
 
+    def _turn_maps(self, turn: int) -> _TurnMaps:
+        """Every stored map kind for one turn's tokens, from the hidden states of its own pass."""
+        inp = self.method_input(turn)
+        base = tam_result(inp, compat=self.explainer.compat)
+        if self.explainer.compat == "default":
+            maps = {"tam": base.flat_maps, **{m: compute(m, inp) for m in RECORD_METHODS if m != "tam"}}
+        else:  # the official code's maps (its own choice of tokens) and their plain CAM
+            raw = base.flat_raw_maps
+            lo, hi = raw.min(1, keepdims=True), raw.max(1, keepdims=True)
+            maps = {"tam": base.flat_maps / 255.0, "cam": (raw - lo) / np.maximum(hi - lo, 1e-12)}
+        maps = {k: v.astype(np.float32) for k, v in maps.items()}
+        return _TurnMaps(maps, base.token_positions, base.context_positions, base.text_relevance)
+
     def method_input(self, turn: int = -1):
         """The state of an answered turn for the map-making methods (:mod:`tam_widgets.methods`)."""
         from .methods.base import MethodInput
@@ -379,24 +403,19 @@ class Chat:
         compat = self.explainer.compat
         explained, maps, rel_rows, cand_ids, cand_probs = [], {m: [] for m in RECORD_METHODS}, [], [], []
         for k, t in enumerate(self.turns):
-            inp = self.method_input(k)
-            base = tam_result(inp, compat=compat)
-            if compat == "default":
-                rows = {"tam": base.flat_maps, **{m: compute(m, inp) for m in RECORD_METHODS if m != "tam"}}
-            else:  # the official code's maps (its own choice of tokens) and their plain CAM
-                raw = base.flat_raw_maps
-                lo, hi = raw.min(1, keepdims=True), raw.max(1, keepdims=True)
-                rows = {"tam": base.flat_maps / 255.0, "cam": (raw - lo) / np.maximum(hi - lo, 1e-12)}
-                maps = {m: v for m, v in maps.items() if m in rows}
-            for name, r in rows.items():
-                maps[name].append(_pad(r.astype(np.float32), n_vis))
-            rel = np.zeros((len(base.token_positions), len(tokens)), np.float32)
-            cols = np.array([index_of[int(p)] for p in base.context_positions])
-            rel[:, cols] = base.text_relevance
+            if t.result is None:
+                t.result = self._turn_maps(k)
+            r = t.result
+            if compat != "default":
+                maps = {m: v for m, v in maps.items() if m in r.maps}
+            for name, flat in r.maps.items():
+                maps[name].append(_pad(flat, n_vis))
+            rel = np.zeros((len(r.positions), len(tokens)), np.float32)
+            rel[:, [index_of[int(p)] for p in r.context_positions]] = r.text_relevance
             rel_rows.append(rel)
-            explained.extend(index_of[int(p)] for p in base.token_positions)
+            explained.extend(index_of[int(p)] for p in r.positions)
             # Candidates come from the generation step that produced each token (none for others).
-            step = base.token_positions - t.answer_start
+            step = r.positions - t.answer_start
             ok = (step >= 0) & (step < len(t.candidate_ids))
             ids = np.full((len(step), 3), -1, np.int64)
             probs = np.zeros((len(step), 3), np.float32)
