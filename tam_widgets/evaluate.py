@@ -197,7 +197,7 @@ def merge(out: str | os.PathLike, n: int) -> dict | None:
                 continue
             rows[row["id"]] = row
     ordered = [rows[k] for k in sorted(rows)]
-    scored = [_Scores(r["obj_iou"], r["func_iou"]) for r in ordered if "obj_iou" in r and not r.get("skipped")]
+    scored = [r for r in ordered if "obj_iou" in r and not r.get("skipped")]
     summary = (
         {k: (float(v) if isinstance(v, (int, float, np.floating)) else v) for k, v in summarize(scored).items()}
         if scored
@@ -212,12 +212,6 @@ def merge(out: str | os.PathLike, n: int) -> dict | None:
     tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, out / "summary.json")
     return summary
-
-
-@dataclass
-class _Scores:
-    obj_iou: list
-    func_iou: list
 
 
 def format_table(summary: dict, name: str = "") -> str:
