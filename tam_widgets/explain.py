@@ -394,8 +394,8 @@ class Chat:
         text_pos = np.flatnonzero(~is_visual)
         index_of = {int(p): i for i, p in enumerate(text_pos)}
         tok = self.adapter.tokenizer
-        texts = token_texts(tok, seq)
-        tokens = [Token(texts[p], int(seq[p]), str(role[p]), int(turn_of[p]), int(p)) for p in text_pos]
+        texts = token_texts(tok, seq, text_pos)
+        tokens = [Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p)) for text, p in zip(texts, text_pos)]
 
         grids = [g for seg in self.segments for g in seg.grids]
         images = [im for seg in self.segments for im in seg.stored]
@@ -456,20 +456,28 @@ class Chat:
         )
 
 
-def token_texts(tokenizer, ids: np.ndarray) -> list[str]:
-    """Each token's text as it reads in context (leading spaces kept, even for SentencePiece).
+def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[str]:
+    """The text of the tokens at ``positions`` (all by default) as it reads in context.
 
     A token is decoded after its predecessor and the predecessor's text removed, so word-initial
-    pieces keep the space a lone decode would strip.
+    pieces keep the space a lone decode would strip (SentencePiece). Lone decodes are cached by id.
     """
+    ids = [int(t) for t in ids]
+    alone: dict[int, str] = {}
+
+    def decode_alone(t: int) -> str:
+        if t not in alone:
+            alone[t] = tokenizer.decode([t])
+        return alone[t]
+
     out = []
-    for i, t in enumerate(ids.tolist()):
-        if i == 0:
-            out.append(tokenizer.decode([t]))
+    for p in range(len(ids)) if positions is None else positions:
+        t = ids[p]
+        if p == 0:
+            out.append(decode_alone(t))
             continue
-        prev = tokenizer.decode([ids[i - 1]])
-        pair = tokenizer.decode([ids[i - 1], t])
-        out.append(pair[len(prev) :] if pair.startswith(prev) else tokenizer.decode([t]))
+        prev, pair = decode_alone(ids[p - 1]), tokenizer.decode([ids[p - 1], t])
+        out.append(pair[len(prev) :] if pair.startswith(prev) else decode_alone(t))
     return out
 
 
