@@ -106,6 +106,11 @@ class Adapter:
     #: processor outputs with one entry per token (dim 1)
     token_keys: tuple[str, ...] = ("input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids")
 
+    @staticmethod
+    def _text_tokens(key: str, n: int, dtype: torch.dtype = torch.long) -> torch.Tensor:
+        """``[1, n]`` values of a per-token key for plain text tokens (attended, no media)."""
+        return torch.full((1, n), 1 if key == "attention_mask" else 0, dtype=dtype)
+
     def resize_tokens(self, inputs: dict, length: int, input_ids: torch.Tensor | None = None) -> dict:
         """``inputs`` cut or extended (with text tokens) to ``length`` tokens; new ids if given."""
         out = dict(inputs)
@@ -114,8 +119,7 @@ class Adapter:
                 continue
             v = out[key][:, :length]
             if v.shape[1] < length:
-                fill = 1 if key == "attention_mask" else 0
-                v = torch.cat([v, torch.full((v.shape[0], length - v.shape[1]), fill, dtype=v.dtype)], 1)
+                v = torch.cat([v, self._text_tokens(key, length - v.shape[1], v.dtype)], 1)
             out[key] = v
         out["input_ids"] = input_ids[None] if input_ids is not None else out["input_ids"][:, :length]
         return out
@@ -126,9 +130,8 @@ class Adapter:
         n1, n2 = first["input_ids"].shape[1], second["input_ids"].shape[1]
         for key in self.token_keys:
             if key in first or key in second:
-                fill = 1 if key == "attention_mask" else 0
-                a = first.get(key, torch.full((1, n1), fill, dtype=torch.long))
-                b = second.get(key, torch.full((1, n2), fill, dtype=torch.long))
+                a = first.get(key, self._text_tokens(key, n1))
+                b = second.get(key, self._text_tokens(key, n2))
                 out[key] = torch.cat([a, b.to(a.dtype)], 1)
         for key in self.concat_keys:
             if key in second:
