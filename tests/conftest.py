@@ -39,3 +39,13 @@ def load_golden(name: str) -> dict:
 @pytest.fixture(params=GOLDEN_FILES)
 def golden(request) -> dict:
     return load_golden(request.param)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium (Playwright sync API): skipped when missing, but a failure when CI=true/1."""
+    from tam_widgets.testing.browser import launch, require_browser
+
+    require_browser()
+    with launch() as b:
+        yield b
