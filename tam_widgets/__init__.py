@@ -10,6 +10,7 @@ from .core import TAMResult, tam_from_hidden, tam_from_logits  # noqa: E402
 from .explain import Chat, Explainer, load  # noqa: E402
 from .models import register_adapter  # noqa: E402
 from .record import Explanation, Token  # noqa: E402
+from .widgets import TokenMapView  # noqa: E402
 
 __all__ = [
     "Chat",
@@ -17,6 +18,7 @@ __all__ = [
     "Explanation",
     "TAMResult",
     "Token",
+    "TokenMapView",
     "__version__",
     "load",
     "register_adapter",

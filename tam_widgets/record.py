@@ -518,7 +518,7 @@ class Explanation:
         spaced = any(t.text[:1].isspace() or t.text.startswith("▁") for t in self.tokens[1:])
         space = width("a a", font) - width("aa", font)
         items, x, line, prev_key = [], 0.0, 0, None
-        for s, e in _cover(self.words, len(self.tokens)):
+        for s, e in cover_words(self.words, len(self.tokens)):
             toks = [i for i in range(s, e) if self.tokens[i].role != "special"]
             if not toks:
                 continue
@@ -563,15 +563,36 @@ class Explanation:
                     x += width(p, bold if st == "target" else font)
         return items, line + 1
 
-    def _repr_png_(self) -> bytes | None:
-        """In a notebook, ``exp`` shows the paper-style figure of its first answer tokens."""
+    def show(self, **view):
+        """The interactive :class:`~tam_widgets.widgets.TokenMapView` of this explanation.
+
+        ``view`` takes ``selected``, ``method``, ``colormap``, ``opacity``, ... (see the class).
+        """
+        from .widgets import TokenMapView
+
+        return TokenMapView(self, **view)
+
+    def to_html(self, path: str | os.PathLike | None = None, **view):
+        """Write the explorer as one self-contained, offline HTML file (the HTML text if ``path`` is None).
+
+            exp.to_html("cat.html", method="tam", colormap="viridis")
+        """
+        from .widgets import to_html
+
+        return to_html(self, path, **view)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict | None:
+        """In a notebook, ``exp`` shows the explorer widget; without a bundle or maps, its figure."""
         import io
 
         if not len(self.explained):
             return None
-        buf = io.BytesIO()
-        self.figure(max_tokens=4).savefig(buf, format="png", dpi=80)
-        return buf.getvalue()
+        try:
+            return self.show()._repr_mimebundle_(include=include, exclude=exclude)
+        except FileNotFoundError:  # no JavaScript bundle (an unbuilt checkout): the static figure
+            buf = io.BytesIO()
+            self.figure(max_tokens=4).savefig(buf, format="png", dpi=80)
+            return {"image/png": buf.getvalue(), "text/plain": repr(self)}
 
     def __repr__(self) -> str:
         grids = ", ".join(f"{g.label!r} {g.kind} {'x'.join(map(str, g.grid))}" for g in self.grids)
@@ -812,7 +833,7 @@ def _check_json(value: Any, where: str) -> None:
     )
 
 
-def _cover(words: np.ndarray, n: int) -> list[tuple[int, int]]:
+def cover_words(words: np.ndarray, n: int) -> list[tuple[int, int]]:
     """Word ranges completed with one-token words for any token no word covers."""
     out, at = [], 0
     for s, e in words.tolist():

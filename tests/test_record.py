@@ -442,9 +442,3 @@ def test_validation_of_grids_and_roles():
     tokens[3] = Token(" scene", 3, "user", 0, 6)
     with pytest.raises(ValueError, match="role 'user'"):
         make_explanation(tokens=tokens)
-
-
-def test_notebook_display_is_the_figure_as_png():
-    exp = make_explanation()
-    png = exp._repr_png_()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000

@@ -1,0 +1,191 @@
+"""What the browser receives for one :class:`~tam_widgets.record.Explanation`.
+
+The front end (``js/``, contract in ``js/README.md``) gets one small JSON ``meta`` object and a few
+binary buffers, never JSON lists of numbers:
+
+* ``maps``: per method, uint8 ``[n_explained, n_visual]`` on each row's display scale;
+* ``scales``: float32 ``[n_methods, n_explained, 2]``, the ``(lo, span)`` that turns a uint8 value
+  back into map units (``lo + span * u8 / 255``);
+* ``relevance``: the record's float16 text relevance, as stored;
+* ``images``: the stored pictures encoded as PNG (small ones) or JPEG.
+
+The display scale is the record's own (:meth:`Explanation.overlay`): a row whose values all lie in
+``[0, 1]`` is shown as stored (TAM maps, so weak tokens stay faint), any other row min-max scaled.
+
+>>> from tam_widgets.testing.records import synthetic_record
+>>> p = build_payload(synthetic_record(64, grid=(24, 32), image_size=(336, 448)))
+>>> p.meta["tokens"][3], p.maps["tam"].dtype, p.maps["tam"].shape, p.meta["on_demand"]
+(['Describe', 'prompt', 0], dtype('uint8'), (64, 768), False)
+>>> round(p.nbytes() / p.raw_nbytes(), 2)  # the JSON meta adds a few percent
+1.03
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..record import Explanation, cover_words
+
+#: Shown next to the method switch; methods not listed show their own name.
+METHOD_LABELS = {
+    "tam": "TAM",
+    "cam": "CAM (baseline)",
+    "eci_only": "ECI only (no filter)",
+    "filter_only": "filter only (no ECI)",
+}
+#: Above this many bytes of maps, rows are sent when the page asks for them (``on_demand``).
+MAX_INLINE_BYTES = 4_000_000
+#: Target size of one on-demand message.
+CHUNK_BYTES = 1_000_000
+#: Pictures with more pixels than this are sent as JPEG in ``image_format="auto"``.
+PNG_MAX_PIXELS = 256 * 256
+
+
+@dataclass
+class Payload:
+    """The JSON ``meta`` and the binary buffers of a view (see the module docstring)."""
+
+    meta: dict
+    maps: dict[str, np.ndarray]
+    scales: np.ndarray
+    relevance: np.ndarray
+    images: list[bytes]
+    lows: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def buffers(self, inline: bool | None = None) -> dict:
+        """The ``_payload`` dict: ``meta`` plus ``bytes``/``memoryview`` buffers in place.
+
+        ``inline`` defaults to ``not meta["on_demand"]``; when False the maps are ``None``.
+        """
+        inline = (not self.meta["on_demand"]) if inline is None else inline
+        return {
+            "meta": self.meta,
+            "maps": {k: (memoryview(v.reshape(-1)) if inline else None) for k, v in self.maps.items()},
+            "scales": memoryview(self.scales.reshape(-1)),
+            "relevance": memoryview(self.relevance.reshape(-1).view(np.uint8)),
+            "images": [memoryview(b) for b in self.images],
+        }
+
+    def raw_nbytes(self) -> int:
+        """Bytes of the arrays and encoded pictures themselves (maps, scales, relevance, images)."""
+        return (
+            sum(m.nbytes for m in self.maps.values())
+            + self.scales.nbytes
+            + self.relevance.nbytes
+            + sum(len(b) for b in self.images)
+        )
+
+    def nbytes(self, inline: bool = True) -> int:
+        """Bytes on the wire: the JSON ``meta`` plus every buffer (maps included when ``inline``)."""
+        state = self.buffers(inline)
+        n = len(json.dumps(self.meta, ensure_ascii=False).encode())
+        n += self.scales.nbytes + self.relevance.nbytes + sum(len(b) for b in self.images)
+        if inline:
+            n += sum(m.nbytes for m in self.maps.values())
+        return n + len(json.dumps({k: None for k in state}))
+
+    def rows(self, method: str, start: int, stop: int) -> bytes:
+        """uint8 maps of rows ``start:stop`` of ``method`` (an on-demand answer); ValueError if invalid."""
+        if method not in self.maps:
+            raise ValueError(f"unknown method {method!r}; the view has {list(self.maps)}")
+        n = self.maps[method].shape[0]
+        if not (isinstance(start, int) and isinstance(stop, int) and 0 <= start < stop <= n):
+            raise ValueError(f"rows {start!r}:{stop!r} are out of range for {n} explained tokens")
+        return self.maps[method][start:stop].tobytes()
+
+
+def quantize(maps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of float maps as uint8 on their display scale, with each row's ``lo`` and ``span``.
+
+    >>> u8, lo, span = quantize(np.array([[0, 0.5, 1], [-2, 0, 2]], np.float16))
+    >>> u8.tolist(), lo.tolist(), span.tolist()
+    ([[0, 128, 255], [0, 128, 255]], [0.0, -2.0], [1.0, 4.0])
+    """
+    flat = np.nan_to_num(np.asarray(maps, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    if flat.shape[1] == 0:
+        n = flat.shape[0]
+        return np.zeros(flat.shape, np.uint8), np.zeros(n, np.float32), np.ones(n, np.float32)
+    lo, hi = flat.min(axis=1), flat.max(axis=1)
+    inside = (lo >= 0) & (hi <= 1)
+    lo = np.where(inside, 0.0, lo).astype(np.float32)
+    span = np.where(inside, 1.0, hi - lo).astype(np.float32)
+    safe = np.where(span > 0, span, 1.0)[:, None]
+    shown = np.where(span[:, None] > 0, (flat - lo[:, None]) / safe, 0.0)
+    u8 = np.rint(np.clip(shown, 0, 1) * 255).astype(np.uint8)
+    return u8, lo, span
+
+
+def encode_image(image: np.ndarray, image_format: str = "auto", quality: int = 90) -> tuple[bytes, str]:
+    """An RGB uint8 picture as ``(bytes, mime)``: PNG, JPEG, or ``"auto"`` (PNG when small)."""
+    from PIL import Image
+
+    if image_format not in ("auto", "png", "jpeg"):
+        raise ValueError(f"image_format must be 'auto', 'png' or 'jpeg', got {image_format!r}")
+    h, w = image.shape[:2]
+    fmt = image_format if image_format != "auto" else ("png" if h * w <= PNG_MAX_PIXELS else "jpeg")
+    buf = io.BytesIO()
+    if fmt == "png":
+        Image.fromarray(image).save(buf, format="PNG", optimize=False, compress_level=6)
+    else:
+        Image.fromarray(image).save(buf, format="JPEG", quality=int(quality))
+    return buf.getvalue(), f"image/{fmt}"
+
+
+def build_payload(
+    exp: Explanation,
+    *,
+    image_format: str = "auto",
+    max_inline_bytes: int = MAX_INLINE_BYTES,
+) -> Payload:
+    """Everything a view of ``exp`` sends to the page (see the module docstring).
+
+    ``meta["on_demand"]`` is set when the maps of all methods together pass ``max_inline_bytes``:
+    the page then asks for rows in chunks of ``meta["chunk"]`` (about one megabyte each).
+    """
+    if not isinstance(exp, Explanation):
+        raise TypeError(f"expected an Explanation, got {type(exp).__name__}")
+    if not exp.methods:
+        raise ValueError("this explanation holds no maps, so there is nothing to show")
+    n_exp = int(exp.explained.size)
+    n_visual = sum(g.size for g in exp.grids)
+    maps, scales = {}, np.zeros((len(exp.methods), n_exp, 2), np.float32)
+    for j, (name, m) in enumerate(exp.maps.items()):
+        maps[name], scales[j, :, 0], scales[j, :, 1] = quantize(m)
+    encoded = [encode_image(im, image_format) for im in exp.images]
+    total = sum(m.nbytes for m in maps.values())
+    meta = {
+        "format": "tam-widgets-view",
+        "version": 1,
+        "title": str(exp.metadata.get("model_id") or "explanation"),
+        "tokens": [[t.text, t.role, int(t.turn)] for t in exp.tokens],
+        "explained": [int(i) for i in exp.explained],
+        "words": [[int(s), int(e)] for s, e in cover_words(exp.words, len(exp.tokens))],
+        "candidates": [
+            [[str(t), round(float(p), 4)] for t, p in zip(texts, probs)]
+            for texts, probs in zip(exp.candidate_texts, exp.candidate_probs)
+        ],
+        "methods": [{"name": k, "label": METHOD_LABELS.get(k, k)} for k in exp.methods],
+        "grids": [
+            {
+                "kind": g.kind,
+                "label": g.label,
+                "offset": int(g.offset),
+                "shape": [1, *g.grid] if len(g.grid) == 2 else list(g.grid),
+                "frames": list(g.frames),
+                "boxes": [[round(float(v), 3) for v in box] for box in g.boxes],
+            }
+            for g in exp.grids
+        ],
+        "images": [{"width": int(im.shape[1]), "height": int(im.shape[0]), "mime": mime} for im, (_, mime) in
+                   zip(exp.images, encoded)],
+        "n_visual": int(n_visual),
+        "on_demand": bool(total > max_inline_bytes),
+        "chunk": int(max(1, CHUNK_BYTES // max(n_visual, 1))),
+    }
+    relevance = np.ascontiguousarray(exp.text_relevance, dtype=np.float16)
+    return Payload(meta, maps, scales, relevance, [b for b, _ in encoded])
+

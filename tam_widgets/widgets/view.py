@@ -1,0 +1,228 @@
+"""``TokenMapView``: the token map explorer, an anywidget over one :class:`Explanation`.
+
+    view = tw.TokenMapView(exp)          # or just display(exp)
+    view                                 # token strip + heatmaps + candidates + readout
+    view.selected = 12                   # pin token 12 from Python; clicks set it from the page
+    view.observe(lambda ch: print(exp.tokens[ch["new"]].text), "selected")
+
+The page code is ``tam_widgets/static/widget.js``, bundled from ``js/`` (``make js``); what travels
+between kernel and page is described in :mod:`tam_widgets.widgets.payload` and ``js/README.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+from ..record import Explanation, Token
+from .payload import MAX_INLINE_BYTES, Payload, build_payload
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+COLORMAPS = ("jet", "viridis", "inferno")
+BUNDLE_HINT = (
+    "the widget's JavaScript bundle is missing from {static}. In a source checkout run `make js` "
+    "(needs Node.js >= 18 and npm; it runs `npm ci && npm run build` in js/), or install tam-widgets "
+    "from a wheel, which ships the bundle."
+)
+
+
+def bundle(name: str) -> Path:
+    """Path of a built front-end file (``widget.js``, ``standalone.js``, ``widget.css``).
+
+    Raises ``FileNotFoundError`` saying how to build it when it is missing.
+    """
+    path = STATIC / name
+    if not path.is_file():
+        raise FileNotFoundError(BUNDLE_HINT.format(static=STATIC))
+    return path
+
+
+def _class_asset(name: str) -> Path | str:
+    """The asset's path for anywidget when built, else an empty module (``__init__`` then raises)."""
+    path = STATIC / name
+    return path if path.is_file() else ""
+
+
+class TokenMapView(anywidget.AnyWidget):
+    """Interactive token strip and per-token heatmaps of one :class:`Explanation`.
+
+    Args:
+        explanation: the record to show.
+        selected: token index (into ``explanation.tokens``) or :class:`Token` to pin first;
+            default: the first explained answer token.
+        method: map kind to show (``explanation.methods``), default ``"tam"`` when present.
+        colormap: ``"jet"``, ``"viridis"`` or ``"inferno"``.
+        opacity: opacity of the heat layer in ``[0, 1]``.
+        image_format: how pictures travel: ``"auto"`` (PNG when small, else JPEG), ``"png"``, ``"jpeg"``.
+        max_inline_bytes: above this many bytes of maps the page fetches rows as it needs them.
+
+    Synced attributes (read, set and ``observe`` them from Python): ``selected``, ``method``,
+    ``colormap``, ``opacity``, ``show_specials``, ``frame`` (video frame shown) and ``region``
+    (``[]`` or ``[grid, frame, x0, y0, x1, y1]``, a box dragged on a picture, in stored pixels).
+    """
+
+    _esm = _class_asset("widget.js")
+    _css = _class_asset("widget.css")
+
+    selected = traitlets.Int(-1).tag(sync=True)
+    method = traitlets.Unicode("tam").tag(sync=True)
+    colormap = traitlets.Unicode("jet").tag(sync=True)
+    opacity = traitlets.Float(0.55).tag(sync=True)
+    show_specials = traitlets.Bool(False).tag(sync=True)
+    frame = traitlets.Int(0).tag(sync=True)
+    region = traitlets.List([]).tag(sync=True)
+    _payload = traitlets.Dict().tag(sync=True)
+
+    def __init__(
+        self,
+        explanation: Explanation,
+        *,
+        selected: int | Token | None = None,
+        method: str | None = None,
+        colormap: str = "jet",
+        opacity: float = 0.55,
+        image_format: str = "auto",
+        max_inline_bytes: int = MAX_INLINE_BYTES,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(explanation, Explanation):
+            raise TypeError(f"TokenMapView shows an Explanation, got {type(explanation).__name__}")
+        if not explanation.explained.size:
+            raise ValueError("this explanation has no explained tokens, so there is no map to show")
+        for name in ("widget.js", "widget.css"):
+            bundle(name)
+        if not str(self._esm).strip():
+            raise FileNotFoundError(
+                BUNDLE_HINT.format(static=STATIC) + " (built after tam_widgets was imported: restart the kernel)"
+            )
+        self.explanation = explanation
+        self.payload: Payload = build_payload(explanation, image_format=image_format,
+                                              max_inline_bytes=max_inline_bytes)
+        if method is None:
+            method = "tam" if "tam" in explanation.methods else explanation.methods[0]
+        first = default_token(explanation) if selected is None else explanation.token_index(selected)
+        explanation._row(first)  # ValueError listing the explained tokens when it has no map
+        super().__init__(method=method, colormap=colormap, opacity=opacity, **kwargs)
+        self.selected = first
+        self._payload = self.payload.buffers()
+        self.on_msg(self._on_message)
+
+    # -- validation ---------------------------------------------------------------------------
+    @traitlets.validate("selected")
+    def _check_selected(self, proposal: dict) -> int:
+        value = int(proposal["value"])
+        exp = getattr(self, "explanation", None)
+        if exp is None or value == -1:
+            return value
+        n = len(exp.tokens)
+        if not 0 <= value < n:
+            raise traitlets.TraitError(
+                f"selected={value} is out of range for {n} tokens (-1 means none; "
+                "view.select(-2) counts from the end)"
+            )
+        if value not in set(exp.explained.tolist()):
+            raise traitlets.TraitError(
+                f"token {value} ({exp.tokens[value].text!r}) has no map; explained tokens are "
+                f"{exp.explained.tolist()[:20]}{' ...' if exp.explained.size > 20 else ''}"
+            )
+        return value
+
+    @traitlets.validate("method")
+    def _check_method(self, proposal: dict) -> str:
+        exp = getattr(self, "explanation", None)
+        if exp is not None and proposal["value"] not in exp.methods:
+            raise traitlets.TraitError(f"method {proposal['value']!r} is not in this explanation: {exp.methods}")
+        return proposal["value"]
+
+    @traitlets.validate("colormap")
+    def _check_colormap(self, proposal: dict) -> str:
+        if proposal["value"] not in COLORMAPS:
+            raise traitlets.TraitError(f"colormap must be one of {COLORMAPS}, got {proposal['value']!r}")
+        return proposal["value"]
+
+    @traitlets.validate("opacity")
+    def _check_opacity(self, proposal: dict) -> float:
+        value = float(proposal["value"])
+        if not 0 <= value <= 1:
+            raise traitlets.TraitError(f"opacity must be in [0, 1], got {value}")
+        return value
+
+    @traitlets.validate("region")
+    def _check_region(self, proposal: dict) -> list:
+        value = list(proposal["value"])
+        exp = getattr(self, "explanation", None)
+        if not value or exp is None:
+            return value
+        if len(value) != 6:
+            raise traitlets.TraitError(f"region is [] or [grid, frame, x0, y0, x1, y1], got {value!r}")
+        grid, frame = int(value[0]), int(value[1])
+        if not 0 <= grid < len(exp.grids) or not 0 <= frame < len(exp.grids[grid].frames):
+            raise traitlets.TraitError(f"region {value!r} names a grid/frame this explanation does not have")
+        return [grid, frame, *(float(v) for v in value[2:])]
+
+    # -- Python-side conveniences -------------------------------------------------------------
+    @property
+    def token(self) -> Token | None:
+        """The pinned :class:`Token` (``None`` when nothing is selected)."""
+        return None if self.selected < 0 else self.explanation.tokens[self.selected]
+
+    def select(self, token: int | Token) -> None:
+        """Pin ``token`` (an index into ``explanation.tokens`` or a :class:`Token`)."""
+        self.selected = self.explanation.token_index(token)
+
+    def region_shares(self) -> dict[int, float]:
+        """For the current ``region``, each explained token's share of map mass inside the box.
+
+        The same numbers the page colours the strip with ({token index: share}); empty without a region.
+        """
+        if not self.region:
+            return {}
+        grid, frame, *box = self.region
+        shares = region_shares(self.payload, self.method, int(grid), int(frame), box)
+        return {int(i): float(s) for i, s in zip(self.explanation.explained, shares)}
+
+    # -- on-demand maps -----------------------------------------------------------------------
+    def _on_message(self, _widget: Any, content: dict, _buffers: list) -> None:
+        if not isinstance(content, dict) or content.get("type") != "maps":
+            return
+        try:
+            data = self.payload.rows(content.get("method"), content.get("start"), content.get("stop"))
+        except ValueError as e:
+            self.send({"type": "error", "message": str(e)})
+            return
+        self.send({k: content[k] for k in ("type", "method", "start", "stop")}, [data])
+
+
+def default_token(exp: Explanation) -> int:
+    """The token a view starts on: the first explained answer token, else the first explained one."""
+    for i in exp.explained.tolist():
+        if exp.tokens[i].role == "answer":
+            return int(i)
+    return int(exp.explained[0])
+
+
+def region_shares(payload: Payload, method: str, grid: int, frame: int, box: list[float]) -> np.ndarray:
+    """Per explained token, the share of its uint8 map mass (all grids) inside ``box`` of one frame.
+
+    Cells count with the fraction of their area inside the box, the way the page computes it.
+    """
+    meta = payload.meta
+    g = meta["grids"][grid]
+    _, h, w = g["shape"]
+    bx0, by0, bx1, by1 = g["boxes"][frame]
+    x0, x1 = sorted(box[0::2])
+    y0, y1 = sorted(box[1::2])
+    xs = np.linspace(bx0, bx1, w + 1)
+    ys = np.linspace(by0, by1, h + 1)
+    fx = np.clip(np.minimum(xs[1:], x1) - np.maximum(xs[:-1], x0), 0, None) / np.diff(xs)
+    fy = np.clip(np.minimum(ys[1:], y1) - np.maximum(ys[:-1], y0), 0, None) / np.diff(ys)
+    weight = (fy[:, None] * fx[None, :]).reshape(-1)
+    maps = payload.maps[method].astype(np.float64)
+    start = g["offset"] + frame * h * w
+    inside = maps[:, start : start + h * w] @ weight
+    total = maps.sum(axis=1)
+    return np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
