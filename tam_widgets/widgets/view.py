@@ -189,12 +189,13 @@ class TokenMapView(anywidget.AnyWidget):
     def _on_message(self, _widget: Any, content: dict, _buffers: list) -> None:
         if not isinstance(content, dict) or content.get("type") != "maps":
             return
+        reply = {k: content.get(k) for k in ("type", "method", "start", "stop")}
         try:
             data = self.payload.rows(content.get("method"), content.get("start"), content.get("stop"))
         except ValueError as e:
-            self.send({"type": "error", "message": str(e)})
+            self.send({**reply, "error": str(e)})
             return
-        self.send({k: content[k] for k in ("type", "method", "start", "stop")}, [data])
+        self.send(reply, [data])
 
 
 def default_token(exp: Explanation) -> int:

@@ -87,7 +87,7 @@ def test_on_demand_rows_answer_the_page(exp, monkeypatch):
     rows = np.frombuffer(buffers[0], np.uint8).reshape(2, 48)
     np.testing.assert_array_equal(rows, quantize(exp.maps["cam"])[0][1:3])
     v._on_message(v, {"type": "maps", "method": "cam", "start": 3, "stop": 9}, [])
-    assert sent[-1][0]["type"] == "error" and "out of range" in sent[-1][0]["message"]
+    assert sent[-1][0]["type"] == "maps" and "out of range" in sent[-1][0]["error"] and not sent[-1][1]
     v._on_message(v, {"type": "something else"}, [])
     assert len(sent) == 2
 

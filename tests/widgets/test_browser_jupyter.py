@@ -1,0 +1,75 @@
+"""The widget in a real JupyterLab: the shipped notebook runs, a click reaches the kernel and back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from tam_widgets.testing.browser import artifacts_dir
+from tam_widgets.testing.jupyter import JupyterLab
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_token_map_explorer.ipynb"
+# Appended to the shipped notebook: a second view that must fetch its maps from the kernel.
+ON_DEMAND = "big = tw.TokenMapView(exp, max_inline_bytes=0)  # rows travel on request\nbig"
+HEAT = """(n) => { const c = document.querySelectorAll('.tam-view')[n].querySelector('canvas.tam-heat');
+  return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }"""
+
+
+def test_notebook_view_syncs_with_the_kernel(browser, tmp_path):
+    root = tmp_path / "lab"
+    root.mkdir()
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(ON_DEMAND))
+    nbformat.write(nb, root / "explorer.ipynb")
+    shots = artifacts_dir(tmp_path)
+    with JupyterLab(root) as lab:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(90_000)
+        try:
+            lab.open_notebook(page, "explorer.ipynb")
+            lab.run_all(page)
+            view = page.locator(".tam-view").first  # the notebook's view (the appended one is second)
+            view.wait_for(state="visible")
+            kernel = lab.kernel_client("explorer.ipynb")
+            explained = kernel.eval("[int(i) for i in exp.explained]")
+            # The notebook pinned the last token and drew a region from Python: the page followed.
+            view.locator(f'.tam-tok.tam-selected[data-i="{explained[-1]}"]').wait_for()
+            page.wait_for_function("() => document.querySelector('.tam-view').classList.contains('tam-region-mode')")
+            kernel.execute("view.region = []")
+            page.wait_for_function("() => !document.querySelector('.tam-view').classList.contains('tam-region-mode')")
+            page.screenshot(path=str(shots / "jupyter_loaded.png"))
+
+            # A click in the page reaches the kernel: the trait and the notebook's observer see it.
+            target = explained[1]
+            view.locator(f'.tam-tok[data-i="{target}"]').click()
+            assert kernel.wait_for("view.selected", target) == target
+            assert kernel.eval("picked[-1]") == target
+            view.locator("select.tam-cmap").select_option("inferno")
+            assert kernel.wait_for("view.colormap", "inferno") == "inferno"
+
+            # And a change from Python reaches the page.
+            kernel.execute(f"view.selected = {explained[0]}")
+            view.locator(f'.tam-tok.tam-selected[data-i="{explained[0]}"]').wait_for()
+            kernel.execute("view.method = 'eci_only'")
+            page.wait_for_function(
+                "() => document.querySelector('.tam-view select.tam-method').value === 'eci_only'"
+            )
+            page.screenshot(path=str(shots / "jupyter_synced.png"))
+
+            # The on-demand view asked the kernel for rows and draws the same pixels as the inline one.
+            assert kernel.eval("big._payload['maps']['tam'] is None and big.payload.meta['on_demand']")
+            kernel.execute(f"view.method = 'tam'; view.colormap = 'jet'; view.selected = big.selected = {explained[2]}")
+            big = page.locator(".tam-view").nth(1)
+            big.scroll_into_view_if_needed()
+            big.locator(f'.tam-tok.tam-selected[data-i="{explained[2]}"]').wait_for()
+            page.wait_for_function("() => !document.querySelectorAll('.tam-view')[1].classList.contains('tam-loading')")
+            page.wait_for_timeout(300)  # let both views finish the frame
+            first, second = (np.array(page.evaluate(HEAT, n)) for n in (0, 1))
+            assert first.size and (second.reshape(-1, 4)[:, 3] == 255).any()
+            np.testing.assert_array_equal(first, second)
+            page.screenshot(path=str(shots / "jupyter_on_demand.png"))
+        except Exception as e:
+            page.screenshot(path=str(shots / "jupyter_failure.png"))
+            raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
