@@ -5,10 +5,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.tam-widgets-installed
 SHARED := $(abspath ../shared)
 export NLTK_DATA ?= $(SHARED)/nltk_data
+# Screenshots of the browser tests land here.
+export TAM_WIDGETS_ARTIFACTS ?= $(abspath artifacts)
 
-.PHONY: demo test bench setup clean
+NODE_STAMP := js/node_modules/.tam-widgets-installed
+BUNDLE := tam_widgets/static/widget.js
+JS_SOURCES := $(wildcard js/src/*) js/build.mjs js/package.json
 
-setup: $(STAMP)
+.PHONY: demo test bench setup js browser clean
+
+setup: $(STAMP) js
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,16 +22,40 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[test]"
 	@touch $(STAMP)
 
+# The widget's TypeScript, bundled into tam_widgets/static/ (the wheel build does the same).
+js: $(BUNDLE)
+
+# `npm install` with the committed lock file installs the locked versions; `npm ci` refuses this
+# lock file because it lists only this platform's optional rollup/esbuild binaries.
+$(NODE_STAMP): js/package.json js/package-lock.json
+	cd js && npm install --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
+$(BUNDLE): $(NODE_STAMP) $(JS_SOURCES)
+	cd js && npm run build
+
+# Debian's chromium for the browser tests; installed with apt when missing. Outside CI a failed
+# install only warns (the browser tests then skip and say how to install it); under CI it fails.
+browser:
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+	if command -v apt-get >/dev/null 2>&1 && $$sudo apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; then exit 0; fi; \
+	case "$$CI" in true|1) echo "error: could not install chromium (apt-get install chromium)"; exit 1;; esac; \
+	echo "warning: chromium is not installed; browser tests will be skipped (sudo apt-get install chromium)"
+
 demo: $(STAMP)
 	$(PY) -m tam_widgets demo --out tam_demo.png
 
-test: $(STAMP)
-	$(PY) -m ruff check tam_widgets tests benchmarks
+test: setup browser
+	$(PY) -m ruff check tam_widgets tests benchmarks hatch_build.py
+	cd js && npm run typecheck && npm test
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench: setup browser
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_explain.py
+	$(PY) benchmarks/bench_widget.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info tam_demo.png
+	rm -rf $(VENV) build dist *.egg-info tam_demo.png tam_widgets/static js/node_modules artifacts

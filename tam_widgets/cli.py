@@ -18,10 +18,16 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--prompt", required=True, help="the question")
     ex.add_argument("--out", required=True, help="where to write the explanation (.tam)")
     ex.add_argument("--png-dir", help="also write one overlay PNG per answer token here")
+    ex.add_argument("--html", help="also write the interactive explorer as one offline HTML file")
     ex.add_argument("--max-new-tokens", type=int, default=64)
     ex.add_argument("--device", default="auto")
     ex.add_argument("--dtype", default="auto")
     ex.add_argument("--trust-remote-code", action="store_true", help="allow the checkpoint's own code to run")
+    ht = sub.add_parser("html", help="turn a saved explanation (.tam) into one offline, interactive HTML file")
+    ht.add_argument("record", help="a file written by `tam-widgets explain --out` or Explanation.save")
+    ht.add_argument("--out", help="the HTML file (default: the record's name with .html)")
+    ht.add_argument("--method", help="map kind shown first (default: tam)")
+    ht.add_argument("--colormap", default="jet", choices=["jet", "viridis", "inferno"])
     ev = sub.add_parser("evaluate", help="score a method on a dataset (resumable, shardable)")
     ev.add_argument("--model", required=True, help="Hugging Face model id or local path")
     ev.add_argument("--dataset", required=True, choices=["coco", "grandf", "openpsg", "okvqa", "star"])
@@ -51,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return _evaluate(args)
     if args.command == "explain":
         return _explain(args)
+    if args.command == "html":
+        return _html(args)
     if args.command == "demo":
         from .demo import run_demo
 
@@ -80,6 +88,24 @@ def _explain(args) -> int:
     if args.png_dir:
         written = exp.save_pngs(args.png_dir)
         print(f"wrote {len(written)} PNGs to {args.png_dir}")
+    if args.html:
+        print(f"wrote {exp.to_html(args.html)}")
+    return 0
+
+
+def _html(args) -> int:
+    from pathlib import Path
+
+    from .record import Explanation
+
+    try:
+        exp = Explanation.load(args.record)
+        out = exp.to_html(args.out or Path(args.record).with_suffix(".html"), method=args.method,
+                          colormap=args.colormap)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}")
     return 0
 
 

@@ -164,11 +164,14 @@ def test_save_load_and_cli(photos, tmp_path, capsys):
             str(tmp_path / "png"),
             "--max-new-tokens",
             "4",
+            "--html",
+            str(tmp_path / "cat.html"),
         ]
     )
     assert code == 0
     printed = capsys.readouterr()
     assert f"wrote {out}" in printed.out and "generating" in printed.err
+    assert f"wrote {tmp_path / 'cat.html'}" in printed.out and "TamWidgets.mount" in (tmp_path / "cat.html").read_text()
     exp = tw.Explanation.load(out)
     assert exp.metadata["prompts"] == ["What is it?"] and exp.metadata["model_type"] == "qwen2_vl"
     pngs = sorted((tmp_path / "png").glob("*.png"))
@@ -177,6 +180,11 @@ def test_save_load_and_cli(photos, tmp_path, capsys):
     for k in again.maps:
         np.testing.assert_array_equal(again.maps[k], exp.maps[k])
     assert main(["explain", "--model", str(path), "--prompt", "x", "--out", str(out)]) == 2
+    # A saved record becomes a page later; a missing or foreign file is an error, not a traceback.
+    assert main(["html", str(out), "--colormap", "viridis"]) == 0
+    assert '"colormap":"viridis"' in (tmp_path / "cat.html").read_text()
+    assert main(["html", str(tmp_path / "nope.tam")]) == 1
+    assert "no tam-widgets explanation file" in capsys.readouterr().err
 
 
 def test_bad_input(photos, tmp_path):

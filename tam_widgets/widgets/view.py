@@ -25,7 +25,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 COLORMAPS = ("jet", "viridis", "inferno")
 BUNDLE_HINT = (
     "the widget's JavaScript bundle is missing from {static}. In a source checkout run `make js` "
-    "(needs Node.js >= 18 and npm; it runs `npm ci && npm run build` in js/), or install tam-widgets "
+    "(needs Node.js >= 18 and npm; it runs `npm install && npm run build` in js/), or install tam-widgets "
     "from a wheel, which ships the bundle."
 )
 
