@@ -207,23 +207,27 @@ def default_token(exp: Explanation) -> int:
 
 
 def region_shares(payload: Payload, method: str, grid: int, frame: int, box: list[float]) -> np.ndarray:
-    """Per explained token, the share of its uint8 map mass (all grids) inside ``box`` of one frame.
+    """Per explained token, the share of its uint8 map mass (all grids) inside ``box``.
 
-    Cells count with the fraction of their area inside the box, the way the page computes it.
+    ``box`` is in the pixels of the picture under ``grid``'s ``frame``; every grid frame laid over that
+    same picture counts (an InternVL thumbnail and its tiles alike), each cell with the fraction of its
+    area inside the box: the numbers the page colours the strip with.
     """
     meta = payload.meta
-    g = meta["grids"][grid]
-    _, h, w = g["shape"]
-    bx0, by0, bx1, by1 = g["boxes"][frame]
+    picture = meta["grids"][grid]["frames"][frame]
     x0, x1 = sorted(box[0::2])
     y0, y1 = sorted(box[1::2])
-    xs = np.linspace(bx0, bx1, w + 1)
-    ys = np.linspace(by0, by1, h + 1)
-    fx = np.clip(np.minimum(xs[1:], x1) - np.maximum(xs[:-1], x0), 0, None) / np.diff(xs)
-    fy = np.clip(np.minimum(ys[1:], y1) - np.maximum(ys[:-1], y0), 0, None) / np.diff(ys)
-    weight = (fy[:, None] * fx[None, :]).reshape(-1)
+    weight = np.zeros(meta["n_visual"])
+    for g in meta["grids"]:
+        _, h, w = g["shape"]
+        for f, (img, (bx0, by0, bx1, by1)) in enumerate(zip(g["frames"], g["boxes"])):
+            if img != picture:
+                continue
+            xs, ys = np.linspace(bx0, bx1, w + 1), np.linspace(by0, by1, h + 1)
+            fx = np.clip(np.minimum(xs[1:], x1) - np.maximum(xs[:-1], x0), 0, None) / np.diff(xs)
+            fy = np.clip(np.minimum(ys[1:], y1) - np.maximum(ys[:-1], y0), 0, None) / np.diff(ys)
+            start = g["offset"] + f * h * w
+            weight[start : start + h * w] = (fy[:, None] * fx[None, :]).reshape(-1)
     maps = payload.maps[method].astype(np.float64)
-    start = g["offset"] + frame * h * w
-    inside = maps[:, start : start + h * w] @ weight
     total = maps.sum(axis=1)
-    return np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
+    return np.where(total > 0, (maps @ weight) / np.where(total > 0, total, 1), 0.0)

@@ -37,6 +37,12 @@ def test_notebook_view_syncs_with_the_kernel(browser, tmp_path):
             # The notebook pinned the last token and drew a region from Python: the page followed.
             view.locator(f'.tam-tok.tam-selected[data-i="{explained[-1]}"]').wait_for()
             page.wait_for_function("() => document.querySelector('.tam-view').classList.contains('tam-region-mode')")
+            # The page's per-token shares (tooltips, in %) are the kernel's view.region_shares().
+            shares = kernel.eval("{i: s * 100 for i, s in view.region_shares().items()}")
+            for i in explained:
+                title = view.locator(f'.tam-tok[data-i="{i}"]').get_attribute("title")
+                assert title.endswith("% of its map inside the region"), title
+                assert abs(float(title.split("%")[0]) - shares[i]) <= 0.051, (i, title, shares[i])
             kernel.execute("view.region = []")
             page.wait_for_function("() => !document.querySelector('.tam-view').classList.contains('tam-region-mode')")
             page.screenshot(path=str(shots / "jupyter_loaded.png"))
