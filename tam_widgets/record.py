@@ -17,6 +17,10 @@ An explanation holds, for one conversation with a vision-language model:
 * ``words``: ``[n_words, 2]`` half-open token index ranges grouping tokens into words;
 * ``metadata``: model id and revision, dtype, generation settings, package version, ...
 
+In a notebook ``exp`` (or ``exp.show()``) is the interactive explorer
+(:class:`tam_widgets.widgets.TokenMapView`); ``exp.to_html(path)`` writes it as one offline page;
+``exp.figure()`` draws the paper's static figure.
+
 File format (:meth:`Explanation.save`, :meth:`Explanation.load`), version 1: one ``.npz`` zip
 archive (suggested extension ``.tam``), read with ``allow_pickle=False`` and holding
 

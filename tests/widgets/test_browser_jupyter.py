@@ -22,6 +22,7 @@ def test_notebook_view_syncs_with_the_kernel(browser, tmp_path):
     root.mkdir()
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(ON_DEMAND))
+    nb.cells.append(nbformat.v4.new_code_cell("exp  # a record displays as the explorer too"))
     nbformat.write(nb, root / "explorer.ipynb")
     shots = artifacts_dir(tmp_path)
     with JupyterLab(root) as lab:
@@ -76,6 +77,11 @@ def test_notebook_view_syncs_with_the_kernel(browser, tmp_path):
             assert first.size and (second.reshape(-1, 4)[:, 3] == 255).any()
             np.testing.assert_array_equal(first, second)
             page.screenshot(path=str(shots / "jupyter_on_demand.png"))
+
+            # display(exp) is the explorer as well (a third view, starting on the first answer token).
+            shown = page.locator(".tam-view").nth(2)
+            shown.scroll_into_view_if_needed()
+            shown.locator(f'.tam-tok.tam-selected[data-i="{explained[0]}"]').wait_for()
         except Exception as e:
             page.screenshot(path=str(shots / "jupyter_failure.png"))
             raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
