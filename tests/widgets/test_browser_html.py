@@ -41,7 +41,7 @@ def assert_shows(page, exp, row, method="tam", cmap="jet", grid=0, frame=0):
     want = expected_heat(exp, row, method, cmap, grid, frame)
     diff = np.abs(rgba[..., :3] - want).mean()
     assert diff < 3.0, f"heat canvas differs from row {row} ({method}, {cmap}) by {diff:.2f} on average"
-    others = [r for r in range(exp.explained.size) if r != row]
+    others = [r for r in range(max(0, row - 4), min(exp.explained.size, row + 5)) if r != row]
     if others:  # and it is not just any map
         nearest = min(np.abs(rgba[..., :3] - expected_heat(exp, r, method, cmap, grid, frame)).mean() for r in others)
         assert nearest > 3 * diff + 2
@@ -180,3 +180,17 @@ def test_several_images_and_video(open_page, tmp_path):
     page.wait_for_selector('canvas.tam-heat[data-frame="3"]', timeout=3000)
     page.locator("button.tam-play").click()  # pause
     page.screenshot(path=str(artifacts_dir(tmp_path) / "html_video.png"))
+
+
+def test_thousands_of_tokens_open(open_page):
+    exp = synthetic_record(3000, grid=(24, 32), image_size=(336, 448))
+    page = open_page(exp, "large")
+    assert page.locator(".tam-tok.tam-explained").count() == 3000
+    last = page.locator('.tam-tok.tam-explained[data-i="3011"]')
+    last.scroll_into_view_if_needed()
+    last.click()
+    assert_shows(page, exp, 2999)
+    page.mouse.move(1270, 890)  # off the strip: Home scrolls it, and a pointer left over it would preview
+    page.locator(".tam-view").focus()
+    page.keyboard.press("Home")
+    assert_shows(page, exp, 0)
