@@ -151,6 +151,16 @@ class TokenMapView(anywidget.AnyWidget):
             raise traitlets.TraitError(f"opacity must be in [0, 1], got {value}")
         return value
 
+    @traitlets.validate("frame")
+    def _check_frame(self, proposal: dict) -> int:
+        value = int(proposal["value"])
+        exp = getattr(self, "explanation", None)
+        frames = max((len(g.frames) for g in exp.grids), default=1) if exp is not None else None
+        if value < 0 or (frames is not None and value >= frames):
+            last = (frames or 1) - 1
+            raise traitlets.TraitError(f"frame must be in 0..{last} (the frames of the longest video), got {value}")
+        return value
+
     @traitlets.validate("region")
     def _check_region(self, proposal: dict) -> list:
         value = list(proposal["value"])

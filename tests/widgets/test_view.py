@@ -57,6 +57,8 @@ def test_observe_sees_changes(exp):
         ("method", "gradcam", r"method 'gradcam' is not in this explanation: \['tam', 'cam'"),
         ("colormap", "rainbow", "colormap must be one of"),
         ("opacity", 1.5, r"opacity must be in \[0, 1\]"),
+        ("frame", 1, r"frame must be in 0\.\.0"),
+        ("frame", -1, "frame must be in"),
         ("region", [0, 0, 1], r"region is \[\] or \[grid, frame"),
         ("region", [3, 0, 0, 0, 1, 1], "names a grid/frame"),
     ],
