@@ -55,6 +55,28 @@ function measureRepaint(ev: Event | null, inFrame = false): void {
   else requestAnimationFrame(afterFrame);
 }
 
+/** A `<label>` with a caption and a `<select>` of `[value, text]` options; `onChange` gets the value. */
+function labelledSelect(
+  caption: string,
+  cls: string,
+  options: [string, string][],
+  value: string,
+  onChange: (v: string) => void,
+): [HTMLLabelElement, HTMLSelectElement] {
+  const label = h("label", "tam-ctl");
+  label.appendChild(h("span", undefined, caption));
+  const sel = h("select", cls);
+  for (const [v, text] of options) {
+    const o = h("option", undefined, text);
+    o.value = v;
+    sel.appendChild(o);
+  }
+  sel.value = value;
+  sel.addEventListener("change", () => onChange(sel.value));
+  label.appendChild(sel);
+  return [label, sel];
+}
+
 /** The packed colour table as signed words, for Int32Array pixel views. */
 function signedLut(name: string): Int32Array {
   const lut = colormapPacked(name);
@@ -450,37 +472,30 @@ export class TamView {
     const bar = (this.bar = h("div", "tam-bar"));
     if (this.meta.title) bar.appendChild(h("span", "tam-title", this.meta.title));
 
-    const mLabel = h("label", "tam-ctl");
-    mLabel.appendChild(h("span", undefined, "method"));
-    this.methodSel = h("select", "tam-method");
-    for (const m of this.meta.methods) {
-      const o = h("option", undefined, m.label || m.name);
-      o.value = m.name;
-      this.methodSel.appendChild(o);
-    }
-    this.methodSel.value = this.method;
-    this.methodSel.addEventListener("change", () => {
-      this.setMethod(this.methodSel.value);
-      this.model.set("method", this.method);
-      this.model.save_changes();
-    });
-    mLabel.appendChild(this.methodSel);
-
-    const cLabel = h("label", "tam-ctl");
-    cLabel.appendChild(h("span", undefined, "colours"));
-    this.cmapSel = h("select", "tam-cmap");
-    for (const name of COLORMAPS) {
-      const o = h("option", undefined, name);
-      o.value = name;
-      this.cmapSel.appendChild(o);
-    }
-    this.cmapSel.value = this.cmap;
-    this.cmapSel.addEventListener("change", () => {
-      this.setColormap(this.cmapSel.value);
-      this.model.set("colormap", this.cmap);
-      this.model.save_changes();
-    });
-    cLabel.appendChild(this.cmapSel);
+    const [mLabel, methodSel] = labelledSelect(
+      "method",
+      "tam-method",
+      this.meta.methods.map((m) => [m.name, m.label || m.name]),
+      this.method,
+      (v) => {
+        this.setMethod(v);
+        this.model.set("method", this.method);
+        this.model.save_changes();
+      },
+    );
+    this.methodSel = methodSel;
+    const [cLabel, cmapSel] = labelledSelect(
+      "colours",
+      "tam-cmap",
+      COLORMAPS.map((c) => [c, c]),
+      this.cmap,
+      (v) => {
+        this.setColormap(v);
+        this.model.set("colormap", this.cmap);
+        this.model.save_changes();
+      },
+    );
+    this.cmapSel = cmapSel;
 
     const oLabel = h("label", "tam-ctl");
     oLabel.appendChild(h("span", undefined, "opacity"));
