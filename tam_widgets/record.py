@@ -44,9 +44,10 @@ import secrets
 import shutil
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -323,14 +324,9 @@ class Explanation:
     def _display(self, token: int | Token, method: str) -> tuple[list[np.ndarray], float, float]:
         """Maps on the display scale ``[0, 1]`` and the ``(lo, span)`` used: as stored when the token's
         values over all grids already lie in ``[0, 1]``, else min-max scaled over all of them."""
-        flat = np.nan_to_num(self._method(method)[self._row(token)].astype(np.float32), posinf=0, neginf=0)
-        lo, hi = (float(flat.min()), float(flat.max())) if flat.size else (0.0, 1.0)
-        if lo >= 0 and hi <= 1:
-            lo, span = 0.0, 1.0
-        else:
-            span = hi - lo
-        shown = (flat - lo) / span if span > 0 else np.zeros_like(flat)
-        return [shown[g.offset : g.offset + g.size].reshape(g.grid) for g in self.grids], lo, span
+        shown, lo, span = display_scale(self._method(method)[self._row(token)][None])
+        maps = [shown[0, g.offset : g.offset + g.size].reshape(g.grid) for g in self.grids]
+        return maps, float(lo[0]), float(span[0])
 
     # -- drawing -----------------------------------------------------------------------------
     def overlay(
@@ -680,28 +676,8 @@ class Explanation:
 
             ex.save("street.tam"); Explanation.load("street.tam")
         """
-        path = Path(os.fspath(path))
         arrays = self._payload()
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            with open(tmp, "xb") as f:
-                np.savez_compressed(f, allow_pickle=False, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            if path.exists():
-                shutil.copymode(path, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        with contextlib.suppress(OSError, AttributeError):  # make the rename durable (POSIX)
-            fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        return path
+        return atomic_write(path, lambda f: np.savez_compressed(f, allow_pickle=False, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Explanation:
@@ -835,6 +811,60 @@ def _check_json(value: Any, where: str) -> None:
         f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which is not "
         f"JSON-serialisable; convert it (e.g. to str, int, float, list or dict) before saving"
     )
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Write ``path`` through ``write(file)`` without ever leaving a partial or damaged file.
+
+    The bytes go to a temporary file beside ``path`` (opened ``"xb"``), which is fsynced, given the
+    old file's mode when there is one, and renamed over ``path``; any failure removes the temporary
+    file and leaves ``path`` as it was. Returns ``path`` as a ``Path``.
+    """
+    path = Path(os.fspath(path))
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():
+            shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    with contextlib.suppress(OSError, AttributeError):  # make the rename durable (POSIX)
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return path
+
+
+def display_scale(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of maps ``[n, v]`` on the display scale ``[0, 1]`` (float32), with each row's ``lo`` and ``span``.
+
+    A row whose values all lie in ``[0, 1]`` is shown as stored (``lo = 0, span = 1``: weak TAM maps stay
+    faint), any other row is min-max scaled (a constant one shows as 0). NaN and infinities count as 0.
+    The figure, the overlays and the widget's uint8 maps all use this one rule.
+
+    >>> shown, lo, span = display_scale(np.array([[0, 0.5, 1], [-2, 0, 2]], np.float16))
+    >>> shown.tolist(), lo.tolist(), span.tolist()
+    ([[0.0, 0.5, 1.0], [0.0, 0.5, 1.0]], [0.0, -2.0], [1.0, 4.0])
+    """
+    flat = np.nan_to_num(np.asarray(rows, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    if flat.shape[1] == 0:
+        n = flat.shape[0]
+        return flat, np.zeros(n, np.float32), np.ones(n, np.float32)
+    lo, hi = flat.min(axis=1), flat.max(axis=1)
+    inside = (lo >= 0) & (hi <= 1)
+    lo = np.where(inside, 0.0, lo).astype(np.float32)
+    span = np.where(inside, 1.0, hi - lo).astype(np.float32)
+    safe = np.where(span > 0, span, 1.0).astype(np.float32)[:, None]
+    shown = np.where(span[:, None] > 0, (flat - lo[:, None]) / safe, np.float32(0))
+    return shown, lo, span
 
 
 def cover_words(words: np.ndarray, n: int) -> list[tuple[int, int]]:

@@ -11,17 +11,15 @@ and the page sets token text with ``textContent``: a token ``<script>`` shows as
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import json
 import os
 import secrets
-from pathlib import Path
 from typing import Any
 
-from ..record import Explanation
+from ..record import Explanation, atomic_write
 from .payload import build_payload
-from .view import COLORMAPS, bundle, default_token
+from .view import COLORMAPS, bundle, starting_point
 
 
 def _b64(buf: Any) -> str:
@@ -50,16 +48,13 @@ def document(
 ) -> dict:
     """The ``{state, meta, buffers}`` object the standalone page mounts (buffers base64-encoded)."""
     payload = build_payload(exp, image_format=image_format, max_inline_bytes=2**62)
-    if method is None:
-        method = "tam" if "tam" in exp.methods else exp.methods[0]
+    first, method = starting_point(exp, selected, method)
     if method not in exp.methods:
         raise ValueError(f"method {method!r} is not in this explanation: {exp.methods}")
     if colormap not in COLORMAPS:
         raise ValueError(f"colormap must be one of {COLORMAPS}, got {colormap!r}")
     if not 0 <= float(opacity) <= 1:
         raise ValueError(f"opacity must be in [0, 1], got {opacity}")
-    first = default_token(exp) if selected is None else exp.token_index(selected)
-    exp._row(first)  # ValueError naming the explained tokens when it has no map
     state = {
         "selected": first,
         "method": method,
@@ -82,7 +77,7 @@ def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: s
     """Write ``exp`` as one self-contained HTML page (or return the HTML text when ``path`` is None).
 
     ``view`` takes the starting ``selected``, ``method``, ``colormap``, ``opacity`` and
-    ``image_format``. The file is written atomically (temporary file, then rename).
+    ``image_format``. The file is written atomically (:func:`~tam_widgets.record.atomic_write`).
 
         exp.to_html("cat.html")   # open it in any browser, from disk, offline
     """
@@ -116,13 +111,4 @@ def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: s
     )
     if path is None:
         return page
-    out = Path(os.fspath(path))
-    tmp = out.with_name(f".{out.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return out
+    return atomic_write(path, lambda f: f.write(page.encode("utf-8")))

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..record import Explanation, cover_words
+from ..record import Explanation, cover_words, display_scale
 
 #: Shown next to the method switch; methods not listed show their own name.
 METHOD_LABELS = {
@@ -54,7 +54,6 @@ class Payload:
     scales: np.ndarray
     relevance: np.ndarray
     images: list[bytes]
-    lows: dict[str, np.ndarray] = field(default_factory=dict)
 
     def buffers(self, inline: bool | None = None) -> dict:
         """The ``_payload`` dict: ``meta`` plus ``bytes``/``memoryview`` buffers in place.
@@ -105,16 +104,7 @@ def quantize(maps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     >>> u8.tolist(), lo.tolist(), span.tolist()
     ([[0, 128, 255], [0, 128, 255]], [0.0, -2.0], [1.0, 4.0])
     """
-    flat = np.nan_to_num(np.asarray(maps, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    if flat.shape[1] == 0:
-        n = flat.shape[0]
-        return np.zeros(flat.shape, np.uint8), np.zeros(n, np.float32), np.ones(n, np.float32)
-    lo, hi = flat.min(axis=1), flat.max(axis=1)
-    inside = (lo >= 0) & (hi <= 1)
-    lo = np.where(inside, 0.0, lo).astype(np.float32)
-    span = np.where(inside, 1.0, hi - lo).astype(np.float32)
-    safe = np.where(span > 0, span, 1.0)[:, None]
-    shown = np.where(span[:, None] > 0, (flat - lo[:, None]) / safe, 0.0)
+    shown, lo, span = display_scale(maps)
     u8 = np.rint(np.clip(shown, 0, 1) * 255).astype(np.uint8)
     return u8, lo, span
 

@@ -102,10 +102,7 @@ class TokenMapView(anywidget.AnyWidget):
         self.explanation = explanation
         self.payload: Payload = build_payload(explanation, image_format=image_format,
                                               max_inline_bytes=max_inline_bytes)
-        if method is None:
-            method = "tam" if "tam" in explanation.methods else explanation.methods[0]
-        first = default_token(explanation) if selected is None else explanation.token_index(selected)
-        explanation._row(first)  # ValueError listing the explained tokens when it has no map
+        first, method = starting_point(explanation, selected, method)
         super().__init__(method=method, colormap=colormap, opacity=opacity, **kwargs)
         self.selected = first
         self._payload = self.payload.buffers()
@@ -208,12 +205,22 @@ class TokenMapView(anywidget.AnyWidget):
         self.send(reply, [data])
 
 
-def default_token(exp: Explanation) -> int:
-    """The token a view starts on: the first explained answer token, else the first explained one."""
-    for i in exp.explained.tolist():
-        if exp.tokens[i].role == "answer":
-            return int(i)
-    return int(exp.explained[0])
+def starting_point(exp: Explanation, selected: int | Token | None, method: str | None) -> tuple[int, str]:
+    """The token and method a view starts on (notebook widget and HTML page alike).
+
+    ``selected`` defaults to the first explained answer token (else the first explained one); a token
+    without a map raises ``ValueError`` listing the explained tokens. ``method`` defaults to ``"tam"``
+    when the record has it, else its first method (an unknown name is left for the caller to refuse).
+    """
+    if selected is None:
+        answers = [int(i) for i in exp.explained.tolist() if exp.tokens[i].role == "answer"]
+        first = answers[0] if answers else int(exp.explained[0])
+    else:
+        first = exp.token_index(selected)
+    exp._row(first)
+    if method is None:
+        method = "tam" if "tam" in exp.methods else exp.methods[0]
+    return first, method
 
 
 def region_shares(payload: Payload, method: str, grid: int, frame: int, box: list[float]) -> np.ndarray:
