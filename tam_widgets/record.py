@@ -56,15 +56,34 @@ FORMAT = "tam-widgets-explanation"
 VERSION = 1
 
 
+class RecordError(ValueError):
+    """A ``.tam`` file (or record data) that cannot be read: its message names the file and what is wrong."""
+
+
 @dataclass(frozen=True)
 class Token:
-    """One text token of the conversation."""
+    """One text token of the conversation.
+
+    ``raw_bytes`` is set only for a token that is not whole characters on its own (a byte
+    fragment of a multi-byte character); ``label`` is what views show for it.
+
+    >>> Token("", 5, "answer", 0, 9, raw_bytes=b"\\xe2\\x80").label
+    '<0xE2><0x80>'
+    """
 
     text: str
     id: int
     role: str
     turn: int
     position: int
+    raw_bytes: bytes | None = None
+
+    @property
+    def label(self) -> str:
+        """The token as views show it: its text, or its bytes as ``<0xE2>`` for a byte fragment."""
+        if self.raw_bytes is not None:
+            return "".join(f"<0x{b:02X}>" for b in self.raw_bytes)
+        return self.text
 
 
 @dataclass
@@ -841,6 +860,52 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
         finally:
             os.close(fd)
     return path
+
+
+#: Every map kind a record may store: its name in views and what its colour scale means (the legend).
+METHOD_INFO: dict[str, tuple[str, str]] = {
+    "tam": ("TAM", "TAM activation of this token (0 = none, 1 = its strongest evidence in image and text)"),
+    "cam": ("CAM (baseline)", "CAM: ReLU class score of this token, scaled to its own peak (0-1)"),
+    "eci_only": ("ECI only (no filter)", "activation after removing earlier words' interference, unfiltered (0-1)"),
+    "filter_only": ("filter only (no ECI)", "CAM after the rank Gaussian filter, no interference removed (0-1)"),
+}
+
+
+def method_label(method: str) -> str:
+    """The name views give a map kind, e.g. ``"CAM (baseline)"``; unknown kinds keep their name."""
+    return METHOD_INFO.get(method, (method, ""))[0]
+
+
+def legend_text(method: str) -> str:
+    """What the colour scale of ``method``'s maps means, for legends and tooltips."""
+    return METHOD_INFO.get(method, (method, f"{method} activation (0-1)"))[1]
+
+
+def provenance(metadata: dict) -> str | None:
+    """A warning every view and figure of the record shows, or ``None``: untrained models and synthetic data.
+
+    >>> provenance({"untrained": True})
+    'untrained model: the maps carry no meaning, this shows the pipeline running'
+    """
+    if metadata.get("untrained"):
+        return "untrained model: the maps carry no meaning, this shows the pipeline running"
+    if metadata.get("synthetic"):
+        return "synthetic scene: no model involved, the maps come from built-in features"
+    return None
+
+
+def format_prob(p: float) -> str:
+    """A probability as views show it: a percentage with 3 significant digits.
+
+    >>> [format_prob(x) for x in (0.4123, 0.05, 0.00123, 1e-9, 1.0)]
+    ['41.2%', '5%', '0.123%', '<0.001%', '100%']
+    """
+    pct = 100.0 * float(p)
+    if not math.isfinite(pct):
+        return "?"
+    if pct < 0.001:
+        return "<0.001%" if pct > 0 else "0%"
+    return f"{float(f'{pct:.3g}'):g}%"
 
 
 def display_scale(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
