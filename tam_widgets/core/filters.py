@@ -14,7 +14,6 @@ torch.Size([5, 24, 32])
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 
 import numpy as np
