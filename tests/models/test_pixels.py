@@ -85,3 +85,76 @@ def test_llava_box_is_the_crop_not_the_picture():
     inputs = adapter.process(adapter.render([{"role": "user", "content": adapter.content("x", 1, 0)}]), [img], [])
     x0, y0, x1, y1 = adapter.visual_spans(inputs["input_ids"][0].numpy(), inputs, [img], [])[0].boxes[0]
     assert (y0, y1) == pytest.approx((0, H)) and x0 > 50 and W - x1 > 50 and x1 - x0 == pytest.approx(H, abs=4)
+
+
+def moving_rectangle(n_frames: int = 4) -> list[np.ndarray]:
+    """Frames 2g and 2g + 1 show the rectangle at their own place: left, then right, ..."""
+    frames = []
+    for f in range(n_frames):
+        img = np.zeros((H, W, 3), np.uint8)
+        x0 = 20 if (f // 2) % 2 == 0 else 280
+        img[60:200, x0 : x0 + 150] = 255
+        frames.append(img)
+    return frames
+
+
+def frame_coverage(grid, box, frame: np.ndarray) -> np.ndarray:
+    """Share of each grid cell (laid over ``box``) that is white in ``frame``."""
+    h, w = grid
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    white = frame[y0:y1, x0:x1, 0] > 127
+    ys = np.linspace(0, white.shape[0], h + 1).astype(int)
+    xs = np.linspace(0, white.shape[1], w + 1).astype(int)
+    return np.array([[white[ys[i] : ys[i + 1], xs[j] : xs[j + 1]].mean() for j in range(w)] for i in range(h)])
+
+
+@pytest.mark.parametrize("layout", ["current", "template start kept"])
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl", "qwen3_vl"])
+def test_video_frames_land_on_their_own_frame(family, layout):
+    """Each grid frame's bright tokens sit where *its* frame's rectangle is, whatever the processor's
+    layout of vision start tokens and timestamps (Qwen3-VL changed it between transformers releases)."""
+    explainer = tw.load(tiny_model(family), max_new_tokens=1)
+    adapter = explainer.adapter
+    frames = moving_rectangle()
+    inputs = adapter.process(
+        adapter.render([{"role": "user", "content": adapter.content("What moves?", 0, 1)}]), [], [frames]
+    )
+    ids = inputs["input_ids"][0].numpy()
+    if layout == "template start kept":  # the other layout: one more <|vision_start|> before the video
+        start = int(explainer.model.config.vision_start_token_id)
+        first = int(np.flatnonzero(ids == adapter.processor.video_token_id)[0])
+        cut = first - 1 if family != "qwen3_vl" else int(np.flatnonzero(ids[:first] == start)[-1])
+        ids = np.concatenate([ids[:cut], [start], ids[cut:]])
+    (span,) = adapter.visual_spans(ids, inputs, [], [frames])
+    t, h, w = span.grid
+    assert t == 2 and span.frames == [0, 2]
+    assert np.array_equal(ids[span.positions], np.full(len(span.positions), adapter.processor.video_token_id))
+    # Brightness of each video token from the pixels the model gets (4 patch rows per merged token).
+    pv = inputs["pixel_values_videos"].float()
+    bright = pv.reshape(-1, 4, pv.shape[-1]).mean((1, 2)).numpy().reshape(t, h, w)
+    lo, hi = bright.min(), bright.max()
+    for g in range(t):
+        cov = frame_coverage((h, w), span.boxes[g], frames[span.frames[g]])
+        assert (bright[g][cov > 0.95] > lo + 0.8 * (hi - lo)).all(), (family, g)
+        assert (bright[g][cov < 0.05] < lo + 0.2 * (hi - lo)).all(), (family, g)
+        other = frame_coverage((h, w), span.boxes[g], frames[span.frames[1 - g]])
+        assert np.corrcoef(bright[g].ravel(), cov.ravel())[0, 1] > 0.9
+        assert np.corrcoef(bright[g].ravel(), other.ravel())[0, 1] < 0
+
+
+@pytest.mark.parametrize("family", ["qwen3_vl"])
+def test_explain_video_maps_follow_the_frames(family):
+    """End to end: the record's video grid shows frame 0 and frame 2 with boxes over whole frames."""
+    explainer = tw.load(tiny_model(family), max_new_tokens=3)
+    exp = explainer.explain(video=moving_rectangle(), prompt="What moves?")
+    (grid,) = [g for g in exp.grids if g.kind == "video"]
+    assert grid.grid[0] == 2 and len(grid.frames) == 2
+    for g, pic in enumerate(grid.frames):
+        stored = exp.images[pic]
+        assert stored[..., 0].mean() > 0  # a real frame, not blank
+        x0, y0, x1, y1 = grid.boxes[g]
+        assert (x0, y0) == (0, 0) and (x1, y1) == (stored.shape[1], stored.shape[0])
+    # frame 2's rectangle is on the right, frame 0's on the left: stored frames are the right ones
+    left, right = (exp.images[grid.frames[k]] for k in (0, 1))
+    half = left.shape[1] // 2
+    assert left[:, :half].mean() > left[:, half:].mean() and right[:, half:].mean() > right[:, :half].mean()
