@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.tam-widgets-installed
+# The versions the suite last passed with (pip constraints): `make test` installs exactly these,
+# so an upstream release cannot turn CI red. `make test-latest` tries the newest releases in the
+# declared ranges in $(LATEST); `make lock` then writes them here.
+LOCK := constraints.txt
+LATEST ?= .venv-latest
 SHARED := $(abspath ../shared)
 export NLTK_DATA ?= $(SHARED)/nltk_data
 # Screenshots of the browser tests land here.
@@ -12,14 +17,14 @@ NODE_STAMP := js/node_modules/.tam-widgets-installed
 BUNDLE := tam_widgets/static/widget.js
 JS_SOURCES := $(wildcard js/src/*) js/build.mjs js/package.json
 
-.PHONY: demo test bench setup js browser clean
+.PHONY: demo test test-latest lock check bench setup js browser clean
 
 setup: $(STAMP) js
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[test]"
+	$(PY) -m pip install -c $(LOCK) -e ".[test]"
 	@touch $(STAMP)
 
 # The widget's TypeScript, bundled into tam_widgets/static/ (the wheel build does the same).
@@ -48,9 +53,30 @@ demo: $(STAMP)
 	$(PY) -m tam_widgets demo --out tam_demo.png
 
 test: setup browser
+	$(MAKE) check
+
+# The whole suite with the interpreter $(PY): lint, TypeScript checks and unit tests, pytest.
+check:
 	$(PY) -m ruff check tam_widgets tests benchmarks hatch_build.py
 	cd js && npm run typecheck && npm test
 	$(PY) -m pytest
+
+# The same suite on the newest releases within pyproject.toml's ranges (no lock), in $(LATEST).
+# Run it before refreshing the lock and now and then to find upstream drift before users do.
+test-latest: js browser
+	@test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --upgrade pip
+	$(LATEST)/bin/python -m pip install --upgrade --upgrade-strategy eager -e ".[test]"
+	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/passed-constraints.txt.tmp
+	$(MAKE) check PY=$(LATEST)/bin/python
+	mv $(LATEST)/passed-constraints.txt.tmp $(LATEST)/passed-constraints.txt
+	@echo "the newest releases pass; 'make lock' makes them the locked versions"
+
+# Lock the versions that just passed `make test-latest` (it runs the suite first).
+lock: test-latest
+	{ echo "# Locked by 'make lock' on $$(date -u +%Y-%m-%d): the versions the whole suite last passed with."; \
+	  echo "# make test installs these (pip -c); make test-latest tries newer ones."; \
+	  cat $(LATEST)/passed-constraints.txt; } > $(LOCK)
 
 bench: setup browser
 	$(PY) benchmarks/bench_core.py
@@ -58,4 +84,4 @@ bench: setup browser
 	$(PY) benchmarks/bench_widget.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info tam_demo.png tam_widgets/static js/node_modules artifacts
+	rm -rf $(VENV) $(LATEST) build dist *.egg-info tam_demo.png tam_widgets/static js/node_modules artifacts
