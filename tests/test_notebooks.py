@@ -24,3 +24,42 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
 
 def test_there_are_notebooks():
     assert NOTEBOOKS
+
+
+def _runtime_distributions() -> set[str]:
+    """Normalised names of the package's runtime requirements (no extras), read from pyproject.toml."""
+    import re
+    import tomllib
+
+    meta = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    return {re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0].lower().replace("_", "-") for d in meta["project"]["dependencies"]}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_imports_only_runtime_dependencies(path):
+    """A user who ran `pip install tam-widgets` (no test extras) can run every notebook."""
+    import ast
+    import importlib.metadata
+    import sys
+
+    owners = importlib.metadata.packages_distributions()
+    allowed = _runtime_distributions()
+    cells = json.loads(path.read_text())["cells"]
+    for src in ("".join(c["source"]) for c in cells if c["cell_type"] == "code"):
+        for node in ast.walk(ast.parse(src)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "tam_widgets":
+                    continue
+                dists = {d.lower().replace("_", "-") for d in owners.get(top, [])}
+                assert dists & allowed, f"{path.name} imports {top!r}, which `pip install tam-widgets` does not install"
+
+
+def test_the_import_check_knows_test_only_packages():
+    import importlib.metadata
+
+    owners = importlib.metadata.packages_distributions()
+    assert "scikit-image" not in _runtime_distributions() and "scikit-image" in owners["skimage"]
