@@ -29,6 +29,7 @@ def test_there_are_notebooks():
 def _runtime_distributions() -> set[str]:
     """Normalised names of the package's runtime requirements (no extras), read from pyproject.toml."""
     import re
+
     import tomllib
 
     meta = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
