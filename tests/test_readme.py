@@ -1,0 +1,79 @@
+"""The README's Python snippets run as written (so the README cannot drift from the code).
+
+Every ```python block runs top to bottom in one namespace, in a temporary folder that holds the
+pictures and the video the snippets name. Hub ids become tiny offline checkpoints of the same
+family (the only substitution), and the "bring your own logits" block gets its inputs from the
+package's synthetic scene.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+#: Hub ids the README uses -> the tiny family that stands in for them here.
+MODELS = {"Qwen/Qwen2-VL-2B-Instruct": "qwen2_vl"}
+
+
+def python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def _write_inputs(folder: Path) -> None:
+    import cv2
+    from PIL import Image
+
+    from tam_widgets.samples import sample_image
+
+    for name, photo in (("street.jpg", "astronaut"), ("a.jpg", "chelsea"), ("b.jpg", "coffee")):
+        Image.fromarray(sample_image(photo)).save(folder / name)
+    frames = [np.roll(sample_image("coffee"), 20 * k, axis=1) for k in range(4)]
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(folder / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 2.0, (w, h))
+    assert writer.isOpened(), "OpenCV cannot write mp4 here"
+    for f in frames:
+        writer.write(np.ascontiguousarray(f[..., ::-1]))
+    writer.release()
+
+
+def _logits_inputs() -> dict:
+    """The names the "bring your own logits" block expects, from the synthetic scene."""
+    from tam_widgets.core import synthetic_example
+
+    ex = synthetic_example(grid=(24, 32))
+    return {
+        "logits": ex.logits,
+        "input_ids": ex.input_ids,
+        "vis_pos": ex.visual_positions,
+        "prompt_pos": ex.prompt_positions,
+        "n_input": ex.answer_start,
+    }
+
+
+def test_readme_has_python_snippets():
+    blocks = python_blocks(README.read_text())
+    assert len(blocks) >= 3
+    assert all(model in README.read_text() for model in MODELS)
+
+
+def test_readme_python_snippets_run(tmp_path, monkeypatch):
+    from tam_widgets.testing import tiny_model
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(tmp_path)
+    _write_inputs(tmp_path)
+    namespace: dict = _logits_inputs()
+    for k, src in enumerate(python_blocks(README.read_text())):
+        for hub_id, family in MODELS.items():
+            src = src.replace(repr(hub_id), repr(str(tiny_model(family)))).replace(f'"{hub_id}"', repr(str(tiny_model(family))))
+        try:
+            exec(compile(src, f"README.md python block {k + 1}", "exec"), namespace)
+        except Exception as e:  # name the block, so the README line to fix is obvious
+            pytest.fail(f"README.md python block {k + 1} fails: {type(e).__name__}: {e}\n{src}")
+    assert (tmp_path / "street.tam").exists() and (tmp_path / "street.html").exists()
+    assert namespace["result"].maps.shape[1:] == (24, 32)
