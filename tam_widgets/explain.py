@@ -20,6 +20,7 @@ import torch
 from .methods import compute
 from .methods.activation import tam_result
 from .models import Adapter, VisualSpan, adapter_for
+from .pictures import to_rgb8
 from .record import Explanation, Token, VisualGrid
 
 PictureLike = str | os.PathLike | np.ndarray
@@ -30,25 +31,14 @@ MAX_STORED_SIDE = 768
 
 # -- inputs ------------------------------------------------------------------------------------
 def load_picture(p: PictureLike) -> np.ndarray:
-    """An RGB uint8 ``[H, W, 3]`` array from a path, a PIL image or an array."""
-    if isinstance(p, (str, os.PathLike)):
-        from PIL import Image
+    """An RGB uint8 ``[H, W, 3]`` array from a path, a PIL image, an array or a tensor.
 
-        path = Path(p)
-        if not path.exists():
-            raise FileNotFoundError(f"image {path} does not exist")
-        with Image.open(path) as im:
-            return np.array(im.convert("RGB"))
-    if hasattr(p, "convert"):  # a PIL image
-        return np.array(p.convert("RGB"))
-    arr = np.asarray(p)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, -1)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise ValueError(f"an image must be [H, W, 3] RGB, got shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        arr = np.clip(arr * 255 if arr.dtype.kind == "f" and arr.max() <= 1 else arr, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(arr[..., :3])
+    The one conversion rule is :func:`tam_widgets.pictures.to_rgb8` (ranges kept, the rest refused).
+
+    >>> load_picture(np.ones((2, 2), bool)).shape
+    (2, 2, 3)
+    """
+    return to_rgb8(p)
 
 
 def load_video(v, max_frames: int = 16) -> list[np.ndarray]:
