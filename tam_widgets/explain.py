@@ -161,24 +161,39 @@ class Explainer:
         images: Sequence[PictureLike] | None = None,
         video=None,
         repeat_frames: bool = False,
+        allow_special_tokens: bool = False,
         **generation,
     ) -> Explanation:
-        """Ask ``prompt`` about an image (or ``images``, or a ``video``) and explain the answer."""
+        """Ask ``prompt`` about an image (or ``images``, or a ``video``) and explain the answer.
+
+        The prompt is text: a control string of the chat format in it (``<|im_end|>``, ``<image>``, ...)
+        is refused unless ``allow_special_tokens=True``. ``generation`` overrides the explainer's
+        generation settings (``max_new_tokens=...``).
+        """
         chat = self.chat(image=image, images=images, video=video, repeat_frames=repeat_frames)
-        return chat.ask(prompt, **generation)
+        return chat.ask(prompt, allow_special_tokens=allow_special_tokens, **generation)
 
     def chat(self, image=None, *, images=None, video=None, repeat_frames: bool = False) -> Chat:
-        """Start a multi-turn chat about these pictures; each :meth:`Chat.ask` extends one record."""
+        """Start a multi-turn chat about these pictures; each :meth:`Chat.ask` extends one record.
+
+        The pictures are read (and bad ones refused) here, before any question is asked.
+        """
         pics = ([image] if image is not None else []) + list(images or [])
         return Chat(self, pics, video, repeat_frames=repeat_frames)
 
 
 class Chat:
-    """A conversation whose every answer is explained, with all earlier turns as context."""
+    """A conversation whose every answer is explained, with all earlier turns as context.
+
+    A failed :meth:`ask` (bad picture, bad setting, an error inside generation) leaves the chat exactly
+    as it was, so the next ask works.
+    """
 
     def __init__(self, explainer: Explainer, images: list, video=None, repeat_frames: bool = False):
         self.explainer = explainer
         self.adapter = explainer.adapter
+        if video is not None and not self.adapter.supports_video:
+            raise ValueError(f"{self.adapter.family} models do not take video input; pass images instead")
         self._pending_images = [load_picture(p) for p in images]
         frames = load_video(video) if video is not None else None
         if frames is not None and repeat_frames:
@@ -203,11 +218,39 @@ class Chat:
             raise RuntimeError("the chat template does not extend the previous conversation; cannot continue")
         return full[cut + len(answer) :]
 
-    def ask(self, prompt: str, images: Sequence[PictureLike] | None = None, **generation) -> Explanation:
-        """Ask the next question (optionally with new images); returns the updated explanation."""
+    def ask(
+        self,
+        prompt: str,
+        images: Sequence[PictureLike] | None = None,
+        *,
+        allow_special_tokens: bool = False,
+        **generation,
+    ) -> Explanation:
+        """Ask the next question (optionally with new images); returns the updated explanation.
+
+        The input is checked before anything changes, and a failure anywhere (even inside generation)
+        restores the chat as it was. A prompt holding a control string of the chat format (``<|im_end|>``,
+        ``<image>``) is refused unless ``allow_special_tokens=True``.
+        """
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt is empty: ask a question, e.g. 'Describe this image.'")
-        new_images = self._pending_images + [load_picture(p) for p in (images or [])]
+        if not allow_special_tokens:
+            self.adapter.check_user_text(prompt)
+        new_images = [load_picture(p) for p in (images or [])]
+        if not self.segments and not self._pending_images and not new_images and not self._pending_videos:
+            raise ValueError(
+                "no picture to explain: pass image=..., images=[...] or video=... to explain() / chat(), "
+                "or images=[...] to the first ask()"
+            )
+        saved = (self.messages, list(self.segments), list(self.turns), self.inputs, self.hidden, self.explanation)
+        try:
+            return self._ask(prompt, new_images, generation)
+        except BaseException:
+            self.messages, self.segments, self.turns, self.inputs, self.hidden, self.explanation = saved
+            raise
+
+    def _ask(self, prompt: str, images: list[np.ndarray], generation: dict) -> Explanation:
+        new_images = self._pending_images + images
         new_videos = self._pending_videos
         content = self.adapter.content(prompt, len(new_images), len(new_videos))
         messages = [*self.messages, {"role": "user", "content": content}]
@@ -233,7 +276,6 @@ class Chat:
         sequence, hidden, topk = self._generate(merged, settings)  # nothing is changed if this fails
         stored, grids = self._record_grids(new_images, new_videos, spans)
         self.segments.append(_Segment(seg_inputs, new_images, new_videos, spans, user_mask, offset, stored, grids))
-        self._pending_images, self._pending_videos = [], []
         answer_start = merged["input_ids"].shape[1]
         answer_text = self.adapter.tokenizer.decode(sequence[answer_start:], skip_special_tokens=True).strip()
         self.messages = [*messages, {"role": "assistant", "content": [{"type": "text", "text": answer_text}]}]
@@ -243,6 +285,7 @@ class Chat:
         # turns are those of their own passes, so one tensor serves every turn.
         self.hidden = hidden
         self.explanation = self._build(sequence, settings)
+        self._pending_images, self._pending_videos = [], []
         return self.explanation
 
     def _record_grids(self, images, videos, spans) -> tuple[list[np.ndarray], list[VisualGrid]]:
