@@ -427,8 +427,11 @@ class Chat:
         text_pos = np.flatnonzero(~is_visual)
         index_of = {int(p): i for i, p in enumerate(text_pos)}
         tok = self.adapter.tokenizer
-        texts = token_texts(tok, seq, text_pos)
-        tokens = [Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p)) for text, p in zip(texts, text_pos)]
+        pieces = token_pieces(tok, seq, text_pos)
+        tokens = [
+            Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p), raw_bytes=b)
+            for (text, b), p in zip(pieces, text_pos)
+        ]
 
         grids = [g for seg in self.segments for g in seg.grids]
         images = [im for seg in self.segments for im in seg.stored]
@@ -483,7 +486,7 @@ class Chat:
             images=images,
             candidate_ids=cand_ids_all,
             candidate_probs=np.concatenate(cand_probs).astype(np.float32),
-            candidate_texts=[[tok.decode([int(i)]) if i >= 0 else "" for i in row] for row in cand_ids_all],
+            candidate_texts=[[candidate_text(tok, int(i)) for i in row] for row in cand_ids_all],
             words=group_words(tokens),
             metadata=metadata,
         )
@@ -492,26 +495,134 @@ class Chat:
 def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[str]:
     """The text of the tokens at ``positions`` (all by default) as it reads in context.
 
-    A token is decoded after its predecessor and the predecessor's text removed, so word-initial
-    pieces keep the space a lone decode would strip (SentencePiece). Lone decodes are cached by id.
+    See :func:`token_pieces`; joined, the texts of consecutive tokens equal the tokenizer's decode.
     """
+    return [text for text, _ in token_pieces(tokenizer, ids, positions)]
+
+
+def token_pieces(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[tuple[str, bytes | None]]:
+    """``(text, raw_bytes)`` of the tokens at ``positions`` (all by default), as they read in context.
+
+    A token is decoded after its predecessor and the predecessor's text removed, so word-initial
+    pieces keep the space a lone decode would strip (SentencePiece). A token that is not whole
+    characters on its own (a byte fragment of a multi-byte character) gets its bytes as
+    ``raw_bytes``; its text is the characters it completes (``""`` while a character is still
+    incomplete), so the texts joined equal the decode of the ids instead of repeating ``"\ufffd"``.
+    Lone decodes are cached by id.
+    """
+    import codecs
+
     ids = [int(t) for t in ids]
     alone: dict[int, str] = {}
+    raw: dict[int, bytes | None] = {}
 
     def decode_alone(t: int) -> str:
         if t not in alone:
             alone[t] = tokenizer.decode([t])
         return alone[t]
 
-    out = []
+    def fragment(t: int) -> bytes | None:
+        """The token's bytes if they are not whole characters, else None."""
+        if t not in raw:
+            b = token_bytes(tokenizer, t) if "\ufffd" in decode_alone(t) or not decode_alone(t) else None
+            raw[t] = b if b and not _is_utf8(b) else None
+        return raw[t]
+
+    out: list[tuple[str, bytes | None]] = []
+    group: list[int] = []  # indices in ``out`` of the current run of fragments
+    utf8 = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def close() -> None:
+        if group:
+            text, b = out[group[-1]]
+            out[group[-1]] = (text + utf8.decode(b"", final=True), b)
+            group.clear()
+            utf8.reset()
+
+    last = None
     for p in range(len(ids)) if positions is None else positions:
         t = ids[p]
+        b = fragment(t)
+        if b is None or last is None or p != last + 1:
+            close()
+        last = p
+        if b is not None:
+            group.append(len(out))
+            out.append((utf8.decode(b), b))
+            continue
         if p == 0:
-            out.append(decode_alone(t))
+            out.append((decode_alone(t), None))
             continue
         prev, pair = decode_alone(ids[p - 1]), tokenizer.decode([ids[p - 1], t])
-        out.append(pair[len(prev) :] if pair.startswith(prev) else decode_alone(t))
+        out.append((pair[len(prev) :] if pair.startswith(prev) else decode_alone(t), None))
+    close()
     return out
+
+
+def _is_utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _byte_decoder() -> dict[str, int]:
+    """The GPT-2 byte-level BPE alphabet, character -> byte."""
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    chars, n = list(keep), 0
+    for b in range(256):
+        if b not in keep:
+            keep.append(b)
+            chars.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(keep, chars)}
+
+
+_BYTE_LEVEL = _byte_decoder()
+
+
+def token_bytes(tokenizer, token_id: int) -> bytes | None:
+    """The bytes a token stands for, or None when the tokenizer's scheme is not known.
+
+    Byte-level BPE pieces (``"Ã"``) map through the GPT-2 byte alphabet, SentencePiece byte-fallback
+    pieces (``"<0xE9>"``) are their byte, other SentencePiece pieces their text with ``▁`` as a space.
+    """
+    piece = tokenizer.convert_ids_to_tokens(int(token_id))
+    if not isinstance(piece, str):
+        return None
+    if len(piece) == 6 and piece.startswith("<0x") and piece.endswith(">"):
+        try:
+            return bytes([int(piece[3:5], 16)])
+        except ValueError:
+            pass
+    if int(token_id) in getattr(tokenizer, "added_tokens_decoder", {}):
+        return piece.encode()
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    decoder = str(getattr(backend, "decoder", "")) if backend is not None else ""
+    if "ByteLevel" in decoder:
+        if all(c in _BYTE_LEVEL for c in piece):
+            return bytes(_BYTE_LEVEL[c] for c in piece)
+        return None
+    if "▁" in decoder or "ByteFallback" in decoder:
+        return piece.replace("▁", " ").encode()
+    return None
+
+
+def candidate_text(tokenizer, token_id: int) -> str:
+    """A candidate token as views show it: its lone decode, or ``<0xE9>`` labels for a byte fragment.
+
+    >>> candidate_text(None, -1)
+    ''
+    """
+    if token_id < 0:
+        return ""
+    text = tokenizer.decode([int(token_id)])
+    if "\ufffd" in text or not text:
+        b = token_bytes(tokenizer, token_id)
+        if b and not _is_utf8(b):
+            return Token(text, int(token_id), "answer", 0, 0, raw_bytes=b).label
+    return text
 
 
 def _pad(flat: np.ndarray, n_visual: int) -> np.ndarray:

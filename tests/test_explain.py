@@ -323,3 +323,39 @@ def test_generation_settings_pass_through(photos):
     )
     start, end = exp.metadata["answer_spans"][0]
     assert end - start == 5 and exp.metadata["generation"]["min_new_tokens"] == 5
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_byte_fragment_tokens_read_as_their_bytes(family):
+    from transformers import AutoProcessor
+
+    from tam_widgets.explain import candidate_text, token_pieces, token_texts
+
+    tok = AutoProcessor.from_pretrained(tiny_model(family)).tokenizer
+    text = "A café, 猫 and 😀 ok."
+    ids = tok(text, add_special_tokens=False).input_ids
+    lone = [tok.decode([i]) for i in ids]
+    assert sum("\ufffd" in s for s in lone) >= 6, "the tiny tokenizer must split these characters into bytes"
+    pieces = token_pieces(tok, np.array(ids))
+    assert "".join(t for t, _ in pieces) == tok.decode(ids)  # faithful: no doubled "\ufffd"
+    assert "\ufffd" not in "".join(t for t, _ in pieces)
+    fragments = [b for _, b in pieces if b is not None]
+    assert b"".join(fragments).decode().replace(" ", "") == "é猫😀"
+    labels = [tw.Token(t, i, "answer", 0, k, raw_bytes=b).label for k, ((t, b), i) in enumerate(zip(pieces, ids))]
+    assert "<0xA9>" in "".join(labels) and "<0x80>" in "".join(labels)  # é = C3 A9, 😀 = F0 9F 98 80
+    assert all(b is None for (t, b), s in zip(pieces, lone) if "\ufffd" not in s and s)
+    # A subset of positions (the text tokens around pictures) reads the same way.
+    assert token_texts(tok, np.array(ids), range(len(ids))) == [t for t, _ in pieces]
+    # Candidates that are byte fragments read as their bytes, whole tokens as their text.
+    frag = next(i for i, s in zip(ids, lone) if "\ufffd" in s)
+    assert candidate_text(tok, frag).startswith("<0x") and candidate_text(tok, -1) == ""
+    whole = tok("cat", add_special_tokens=False).input_ids[-1]
+    assert candidate_text(tok, whole) == tok.decode([whole])
+
+
+def test_records_carry_byte_fragments(photos):
+    explainer = tw.load(tiny_model("qwen2_vl"), max_new_tokens=2)
+    exp = explainer.explain(image=photos["coffee"], prompt="Un café?")
+    user = [t for t in exp.tokens if t.role == "prompt"]
+    assert "".join(t.text for t in user) == "Un café?"
+    assert [t.label for t in user if t.raw_bytes is not None] == ["<0xC3>", "<0xA9>"]
