@@ -477,6 +477,8 @@ class Chat:
             "transformers": transformers.__version__,
             "torch": torch.__version__,
         }
+        if is_untrained(model):
+            metadata["untrained"] = True  # views warn: the maps of random weights mean nothing
         return Explanation(
             tokens=tokens,
             explained=np.asarray(explained, np.int64),
@@ -623,6 +625,18 @@ def candidate_text(tokenizer, token_id: int) -> str:
         if b and not _is_utf8(b):
             return Token(text, int(token_id), "answer", 0, 0, raw_bytes=b).label
     return text
+
+
+def is_untrained(model) -> bool:
+    """Whether the model's checkpoint is marked untrained (the tiny random test checkpoints are).
+
+    >>> from types import SimpleNamespace
+    >>> is_untrained(SimpleNamespace(config=SimpleNamespace(tam_widgets_untrained=True)))
+    True
+    """
+    from .testing.tiny import UNTRAINED_KEY
+
+    return bool(getattr(model.config, UNTRAINED_KEY, False))
 
 
 def _pad(flat: np.ndarray, n_visual: int) -> np.ndarray:

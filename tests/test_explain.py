@@ -9,6 +9,7 @@ from skimage import data as skimage_data  # noqa: E402
 
 import tam_widgets as tw
 from tam_widgets.core import tam_from_hidden
+from tam_widgets.record import provenance
 from tam_widgets.testing import tiny_model
 
 FAMILIES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava", "internvl"]
@@ -47,6 +48,8 @@ def test_single_image(explainer, photos):
     prompt_text = "".join(t.text for t in exp.tokens if t.role == "prompt")
     assert "Describe this image" in prompt_text
     assert exp.metadata["model_type"] == explainer.model.config.model_type
+    # Random test weights are named as such, so every view warns.
+    assert exp.metadata["untrained"] is True and provenance(exp.metadata).startswith("untrained model")
     # The explained tokens are exactly the generated ones, each with its own class.
     for row, idx in enumerate(exp.explained):
         tok = exp.tokens[idx]
@@ -323,6 +326,9 @@ def test_generation_settings_pass_through(photos):
     )
     start, end = exp.metadata["answer_spans"][0]
     assert end - start == 5 and exp.metadata["generation"]["min_new_tokens"] == 5
+    explainer.model.config.tam_widgets_untrained = False  # as a real checkpoint: no warning
+    exp = explainer.explain(image=photos["coffee"], prompt="What is this?")
+    assert "untrained" not in exp.metadata and provenance(exp.metadata) is None
 
 
 @pytest.mark.parametrize("family", FAMILIES)
