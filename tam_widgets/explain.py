@@ -667,26 +667,48 @@ def group_words(tokens: list[Token]) -> np.ndarray:
     return np.array(list(zip(starts, ends)), np.int64).reshape(-1, 2)
 
 
-def load(
-    model_id: str | os.PathLike,
-    *,
-    device: str = "auto",
-    dtype: str | torch.dtype = "auto",
-    revision: str | None = None,
-    trust_remote_code: bool = False,
-    compat: str = "default",
-    **generation,
-) -> Explainer:
-    """Load a supported vision-language model from the Hub or a local path, ready to explain.
+def check_local_path(model_id: str | os.PathLike) -> None:
+    """Refuse a model id that is meant as a local folder but is not one, before transformers reads it as a Hub id.
 
-    ``device="auto"`` takes the GPU when there is one; ``dtype="auto"`` is bfloat16 on a GPU
-    that supports it and float32 otherwise. Checkpoints that need ``trust_remote_code`` are
-    refused unless you pass ``trust_remote_code=True``.
+    A path-like id (starting with ``.``, ``/`` or ``~``, ending with a separator, or whose first folder exists
+    here) must be an existing folder with a ``config.json``; ``org/name`` Hub ids pass through.
+
+    >>> check_local_path("./no/such/model")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no such folder: ./no/such/model (a local model path; a Hub id reads like 'org/name')
     """
-    from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+    text = os.fspath(model_id)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{text} has no config.json: not a model folder (save_pretrained writes one)")
+        return
+    if path.exists():
+        raise ValueError(f"{text} is a file; a model is a folder (with config.json) or a Hub id like 'org/name'")
+    seps = tuple({os.sep, "/"} | ({os.altsep} if os.altsep else set()))
+    first = text.replace(os.sep, "/").split("/")[0]
+    looks_local = (
+        isinstance(model_id, os.PathLike)
+        or text.startswith((".", "/", "~"))
+        or text.endswith(seps)
+        or (any(s in text for s in seps) and first not in ("", ".", "..") and Path(first).exists())
+    )
+    if looks_local:
+        raise FileNotFoundError(f"no such folder: {text} (a local model path; a Hub id reads like 'org/name')")
+
+
+def model_config(model_id: str | os.PathLike, *, revision: str | None = None, trust_remote_code: bool = False):
+    """The checkpoint's config, once it is known to be a supported family without unwanted remote code.
+
+    Cheap (reads ``config.json`` only): the command line checks its inputs against it before loading weights.
+    ``SUPPORTED[config.model_type]`` is the family's adapter class.
+    """
+    from transformers import AutoConfig
 
     from .models import SUPPORTED
 
+    check_local_path(model_id)
     try:
         config = AutoConfig.from_pretrained(model_id, revision=revision, trust_remote_code=trust_remote_code)
     except ValueError as exc:
@@ -704,11 +726,39 @@ def load(
             f"unsupported model_type {config.model_type!r} for {model_id}. Supported: "
             f"{', '.join(sorted(SUPPORTED))}. Register an adapter with tam_widgets.models.register_adapter."
         )
+    return config
+
+
+def load(
+    model_id: str | os.PathLike,
+    *,
+    device: str = "auto",
+    dtype: str | torch.dtype = "auto",
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+    compat: str = "default",
+    **generation,
+) -> Explainer:
+    """Load a supported vision-language model from the Hub or a local path, ready to explain.
+
+    ``device="auto"`` takes the GPU when there is one; ``dtype="auto"`` is bfloat16 on a GPU
+    that supports it and float32 otherwise. Checkpoints that need ``trust_remote_code`` are
+    refused unless you pass ``trust_remote_code=True``. A local path that does not exist is
+    refused as such (not as an unknown Hub repository)::
+
+        explainer = tw.load("Qwen/Qwen2-VL-2B-Instruct", max_new_tokens=32)
+        explainer = tw.load("./checkpoints/my-llava")
+    """
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    model_config(model_id, revision=revision, trust_remote_code=trust_remote_code)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if dtype == "auto":
         dtype = torch.bfloat16 if device.startswith("cuda") and torch.cuda.is_bf16_supported() else torch.float32
     elif isinstance(dtype, str):
+        if not isinstance(getattr(torch, dtype, None), torch.dtype):
+            raise ValueError(f"unknown dtype {dtype!r}: use 'auto', 'float32', 'bfloat16' or 'float16'")
         dtype = getattr(torch, dtype)
     processor = AutoProcessor.from_pretrained(model_id, revision=revision, trust_remote_code=trust_remote_code)
     model = AutoModelForImageTextToText.from_pretrained(

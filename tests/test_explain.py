@@ -188,7 +188,7 @@ def test_save_load_and_cli(photos, tmp_path, capsys):
     # A saved record becomes a page later; a missing or foreign file is an error, not a traceback.
     assert main(["html", str(out), "--colormap", "viridis"]) == 0
     assert '"colormap":"viridis"' in (tmp_path / "cat.html").read_text()
-    assert main(["html", str(tmp_path / "nope.tam")]) == 1
+    assert main(["html", str(tmp_path / "nope.tam")]) == 2
     assert "no tam-widgets explanation file" in capsys.readouterr().err
 
 
