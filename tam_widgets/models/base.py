@@ -96,7 +96,15 @@ class Adapter:
             kwargs["add_special_tokens"] = False
         if images:
             kwargs["images"] = list(images)
+            # Our pictures are [H, W, 3]; without this a picture 1 or 3 pixels high reads as channels-first.
+            kwargs["input_data_format"] = "channels_last"
         if videos:
+            low = [v[0].shape[:2] for v in videos if v and min(v[0].shape[:2]) <= 3]
+            if low:
+                raise ValueError(
+                    f"video frames of {low[0][1]} x {low[0][0]} pixels are too small: the video processor misreads "
+                    "frames 3 pixels high or less; upscale them"
+                )
             kwargs["videos"] = [list(v) for v in videos]
             kwargs.update(self.video_kwargs(kwargs["videos"]))
         return dict(self.processor(**kwargs))
