@@ -5,6 +5,11 @@ explainer = tw.load("Qwen/Qwen2-VL-2B-Instruct")
 exp = explainer.explain(image="street.jpg", prompt="Describe this image.")
 chat = explainer.chat(images=["a.jpg", "b.jpg"])
 chat.ask("What differs?"); chat.ask("Which is older?")
+
+Inputs are checked before anything runs: pictures keep their range or are refused
+(:mod:`tam_widgets.pictures`), prompts are text (a chat-format control string such as
+``<|im_end|>`` is refused unless ``allow_special_tokens=True``), and a failed ``ask`` leaves the
+chat as it was. Records of the tiny random test checkpoints carry ``metadata["untrained"]``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from .models import Adapter, VisualSpan, adapter_for
 from .pictures import to_rgb8
 from .record import Explanation, Token, VisualGrid
 
-PictureLike = str | os.PathLike | np.ndarray
+#: a path, a numpy array ([H, W] or [H, W, 1..4]), a PIL image or a torch tensor ([C, H, W]); see
+#: :func:`tam_widgets.pictures.to_rgb8` for the ranges kept and what is refused
+PictureLike = str | os.PathLike | np.ndarray | torch.Tensor  # or a PIL image
 #: the maps stored for every explained token (names of :mod:`tam_widgets.methods`)
 RECORD_METHODS = ("tam", "cam", "eci_only", "filter_only")
 MAX_STORED_SIDE = 768
