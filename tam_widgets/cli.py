@@ -1,13 +1,32 @@
-"""The ``tam-widgets`` command line."""
+"""The ``tam-widgets`` command line.
+
+Inputs are checked before a model is loaded; a failure prints one ``error: ...`` line (exit status 2
+for bad input, 1 for anything else) unless ``--debug`` asks for the traceback. Progress lines tick
+on a terminal only; in a log each stage writes one line.
+
+    tam-widgets explain --model Qwen/Qwen2-VL-2B-Instruct --image cat.jpg --prompt "What is it?" --out out/cat.tam
+    tam-widgets --debug html out/cat.tam
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
+
+#: exceptions that mean "bad input": exit status 2 (anything else is 1)
+INPUT_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 failure, 2 bad input)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --debug is accepted anywhere on the line (before or after the sub-command)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     parser = argparse.ArgumentParser(prog="tam-widgets", description="Token Activation Maps for multimodal LLMs")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="explain the built-in synthetic scene and save a PNG")
     demo.add_argument("--out", default="tam_demo.png", help="where to write the PNG (default: %(default)s)")
@@ -16,13 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--image", action="append", default=[], help="image path (repeat for several images)")
     ex.add_argument("--video", help="video path (or a folder of frames)")
     ex.add_argument("--prompt", required=True, help="the question")
-    ex.add_argument("--out", required=True, help="where to write the explanation (.tam)")
+    ex.add_argument("--out", required=True, help="where to write the explanation (.tam); folders are created")
     ex.add_argument("--png-dir", help="also write one overlay PNG per answer token here")
     ex.add_argument("--html", help="also write the interactive explorer as one offline HTML file")
     ex.add_argument("--max-new-tokens", type=int, default=64)
     ex.add_argument("--device", default="auto")
-    ex.add_argument("--dtype", default="auto")
+    ex.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
     ex.add_argument("--trust-remote-code", action="store_true", help="allow the checkpoint's own code to run")
+    ex.add_argument(
+        "--allow-special-tokens",
+        action="store_true",
+        help="let control strings of the chat format in --prompt (e.g. <|im_end|>) act as control tokens",
+    )
     ht = sub.add_parser("html", help="turn a saved explanation (.tam) into one offline, interactive HTML file")
     ht.add_argument("record", help="a file written by `tam-widgets explain --out` or Explanation.save")
     ht.add_argument("--out", help="the HTML file (default: the record's name with .html)")
@@ -53,6 +77,29 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--wait", type=float, default=0.0, help="seconds to wait for other shards before merging")
     ev.add_argument("--trust-remote-code", action="store_true")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if debug:
+            raise
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        print("(run again with --debug for the traceback)", file=sys.stderr)
+        return 2 if isinstance(e, INPUT_ERRORS) else 1
+
+
+def _one_line(e: BaseException) -> str:
+    """An exception as one readable line (its message, else its type)."""
+    msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    msg = " ".join(msg.split())
+    return msg or type(e).__name__
+
+
+def _run(args) -> int:
     if args.command == "evaluate":
         return _evaluate(args)
     if args.command == "explain":
@@ -62,51 +109,106 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from .demo import run_demo
 
-        path = run_demo(args.out)
-        print(f"wrote {path}")
+        out = _output_file(args.out, "--out")
+        print(f"wrote {run_demo(out)}")
     return 0
 
 
+def _output_file(path: str | os.PathLike, option: str) -> Path:
+    """An output file's path, its folder created now (before any work that writing it would waste)."""
+    out = Path(path).expanduser()
+    if out.is_dir():
+        raise IsADirectoryError(f"{option} {path} is a folder; give a file name, e.g. {Path(path) / 'out.tam'}")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise NotADirectoryError(f"{option} {path}: {out.parent} is a file, not a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(out.parent, os.W_OK):
+        raise PermissionError(f"{option} {path}: cannot write into {out.parent}")
+    return out
+
+
+def _video_frames(video: str) -> str | list[str]:
+    """``--video``: a file, or a folder of frame pictures (in name order)."""
+    path = Path(video).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"--video {video} does not exist")
+    if not path.is_dir():
+        return str(path)
+    frames = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    if not frames:
+        raise ValueError(f"--video {video} is a folder without .png/.jpg frames")
+    return frames
+
+
 def _explain(args) -> int:
-    from pathlib import Path
+    from .explain import load, load_picture, load_video, model_config
+    from .models import SUPPORTED
 
-    from .explain import load
-
+    # Everything that can be checked without the model is checked first.
     if not args.image and not args.video:
-        print("error: pass --image PATH (one or more) or --video PATH", file=sys.stderr)
-        return 2
-    with _Status(f"loading {args.model}"):
+        raise ValueError("pass --image PATH (one or more) or --video PATH")
+    if not args.prompt.strip():
+        raise ValueError("--prompt is empty: ask a question, e.g. --prompt 'Describe this image.'")
+    if args.max_new_tokens < 1:
+        raise ValueError(f"--max-new-tokens must be at least 1, got {args.max_new_tokens}")
+    images = [load_picture(p) for p in args.image]
+    video = load_video(_video_frames(args.video)) if args.video else None
+    out = _output_file(args.out, "--out")
+    html = _output_file(args.html, "--html") if args.html else None
+    if args.png_dir and Path(args.png_dir).exists() and not Path(args.png_dir).is_dir():
+        raise NotADirectoryError(f"--png-dir {args.png_dir} is a file, not a folder")
+    config = model_config(args.model, trust_remote_code=args.trust_remote_code)
+    adapter = SUPPORTED[config.model_type]
+    if video is not None and not adapter.supports_video:
+        raise ValueError(f"{adapter.family} models ({config.model_type}) do not take --video; pass --image instead")
+    with _Status(f"loading {args.model}"), _quiet_transformers():
         explainer = load(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
-    video = args.video
-    if video and Path(video).is_dir():
-        video = sorted(str(p) for p in Path(video).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    if not args.allow_special_tokens:
+        explainer.adapter.check_user_text(args.prompt)
     with _Status(f"generating up to {args.max_new_tokens} tokens and explaining them"):
-        exp = explainer.explain(images=args.image, video=video, prompt=args.prompt, max_new_tokens=args.max_new_tokens)
-    path = exp.save(args.out)
+        exp = explainer.explain(
+            images=images,
+            video=video,
+            prompt=args.prompt,
+            max_new_tokens=args.max_new_tokens,
+            allow_special_tokens=args.allow_special_tokens,
+        )
+    path = exp.save(out)
     print(f"answer: {exp.answer}")
     print(f"wrote {path}")
     if args.png_dir:
         written = exp.save_pngs(args.png_dir)
         print(f"wrote {len(written)} PNGs to {args.png_dir}")
-    if args.html:
-        print(f"wrote {exp.to_html(args.html)}")
+    if html is not None:
+        print(f"wrote {exp.to_html(html)}")
     return 0
 
 
 def _html(args) -> int:
-    from pathlib import Path
-
     from .record import Explanation
 
-    try:
-        exp = Explanation.load(args.record)
-        out = exp.to_html(args.out or Path(args.record).with_suffix(".html"), method=args.method,
-                          colormap=args.colormap)
-    except (OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"wrote {out}")
+    exp = Explanation.load(args.record)
+    out = _output_file(args.out or Path(args.record).with_suffix(".html"), "--out")
+    print(f"wrote {exp.to_html(out, method=args.method, colormap=args.colormap)}")
     return 0
+
+
+class _quiet_transformers:
+    """Silence transformers' weight-loading progress bar (it garbles logs and the status line)."""
+
+    def __enter__(self):
+        from transformers.utils import logging
+
+        self.was_on = logging.is_progress_bar_enabled()
+        logging.disable_progress_bar()
+        return self
+
+    def __exit__(self, *exc):
+        from transformers.utils import logging
+
+        if self.was_on:
+            logging.enable_progress_bar()
+        return False
 
 
 def _evaluate(args) -> int:
@@ -150,7 +252,14 @@ def _evaluate(args) -> int:
 
 
 class _Status:
-    """A one-line progress display with elapsed seconds (on stderr)."""
+    """Progress of one stage on stderr: a ticking line on a terminal, one line when it ends in a log.
+
+    >>> import io, contextlib
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err, _Status("loading"):
+    ...     pass
+    >>> err.getvalue().startswith("loading ... done in ")
+    True
+    """
 
     def __init__(self, what: str):
         self.what = what
@@ -160,22 +269,28 @@ class _Status:
         import time
 
         self.t0, self.done = time.perf_counter(), threading.Event()
+        self.tty = bool(getattr(sys.stderr, "isatty", lambda: False)())
+        self.thread = None
+        if self.tty:
 
-        def tick():
-            while not self.done.wait(0.5):
-                print(f"\r{self.what} ... {time.perf_counter() - self.t0:.0f}s", end="", file=sys.stderr, flush=True)
+            def tick():
+                while not self.done.wait(0.5):
+                    elapsed = time.perf_counter() - self.t0
+                    print(f"\r{self.what} ... {elapsed:.0f}s", end="", file=sys.stderr, flush=True)
 
-        self.thread = threading.Thread(target=tick, daemon=True)
-        self.thread.start()
+            self.thread = threading.Thread(target=tick, daemon=True)
+            self.thread.start()
         return self
 
     def __exit__(self, *exc):
         import time
 
         self.done.set()
-        self.thread.join()
-        status = "failed" if exc[0] else "done"
-        print(f"\r{self.what} ... {status} in {time.perf_counter() - self.t0:.1f}s", file=sys.stderr, flush=True)
+        if self.thread is not None:
+            self.thread.join()
+        status = "failed after" if exc[0] else "done in"
+        start = "\r" if self.tty else ""
+        print(f"{start}{self.what} ... {status} {time.perf_counter() - self.t0:.1f}s", file=sys.stderr, flush=True)
         return False
 
 

@@ -5,6 +5,11 @@ explainer = tw.load("Qwen/Qwen2-VL-2B-Instruct")
 exp = explainer.explain(image="street.jpg", prompt="Describe this image.")
 chat = explainer.chat(images=["a.jpg", "b.jpg"])
 chat.ask("What differs?"); chat.ask("Which is older?")
+
+Inputs are checked before anything runs: pictures keep their range or are refused
+(:mod:`tam_widgets.pictures`), prompts are text (a chat-format control string such as
+``<|im_end|>`` is refused unless ``allow_special_tokens=True``), and a failed ``ask`` leaves the
+chat as it was. Records of the tiny random test checkpoints carry ``metadata["untrained"]``.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ import torch
 from .methods import compute
 from .methods.activation import tam_result
 from .models import Adapter, VisualSpan, adapter_for
+from .pictures import to_rgb8
 from .record import Explanation, Token, VisualGrid
 
-PictureLike = str | os.PathLike | np.ndarray
+#: a path, a numpy array ([H, W] or [H, W, 1..4]), a PIL image or a torch tensor ([C, H, W]); see
+#: :func:`tam_widgets.pictures.to_rgb8` for the ranges kept and what is refused
+PictureLike = str | os.PathLike | np.ndarray | torch.Tensor  # or a PIL image
 #: the maps stored for every explained token (names of :mod:`tam_widgets.methods`)
 RECORD_METHODS = ("tam", "cam", "eci_only", "filter_only")
 MAX_STORED_SIDE = 768
@@ -30,25 +38,14 @@ MAX_STORED_SIDE = 768
 
 # -- inputs ------------------------------------------------------------------------------------
 def load_picture(p: PictureLike) -> np.ndarray:
-    """An RGB uint8 ``[H, W, 3]`` array from a path, a PIL image or an array."""
-    if isinstance(p, (str, os.PathLike)):
-        from PIL import Image
+    """An RGB uint8 ``[H, W, 3]`` array from a path, a PIL image, an array or a tensor.
 
-        path = Path(p)
-        if not path.exists():
-            raise FileNotFoundError(f"image {path} does not exist")
-        with Image.open(path) as im:
-            return np.array(im.convert("RGB"))
-    if hasattr(p, "convert"):  # a PIL image
-        return np.array(p.convert("RGB"))
-    arr = np.asarray(p)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, -1)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise ValueError(f"an image must be [H, W, 3] RGB, got shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        arr = np.clip(arr * 255 if arr.dtype.kind == "f" and arr.max() <= 1 else arr, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(arr[..., :3])
+    The one conversion rule is :func:`tam_widgets.pictures.to_rgb8` (ranges kept, the rest refused).
+
+    >>> load_picture(np.ones((2, 2), bool)).shape
+    (2, 2, 3)
+    """
+    return to_rgb8(p)
 
 
 def load_video(v, max_frames: int = 16) -> list[np.ndarray]:
@@ -171,24 +168,39 @@ class Explainer:
         images: Sequence[PictureLike] | None = None,
         video=None,
         repeat_frames: bool = False,
+        allow_special_tokens: bool = False,
         **generation,
     ) -> Explanation:
-        """Ask ``prompt`` about an image (or ``images``, or a ``video``) and explain the answer."""
+        """Ask ``prompt`` about an image (or ``images``, or a ``video``) and explain the answer.
+
+        The prompt is text: a control string of the chat format in it (``<|im_end|>``, ``<image>``, ...)
+        is refused unless ``allow_special_tokens=True``. ``generation`` overrides the explainer's
+        generation settings (``max_new_tokens=...``).
+        """
         chat = self.chat(image=image, images=images, video=video, repeat_frames=repeat_frames)
-        return chat.ask(prompt, **generation)
+        return chat.ask(prompt, allow_special_tokens=allow_special_tokens, **generation)
 
     def chat(self, image=None, *, images=None, video=None, repeat_frames: bool = False) -> Chat:
-        """Start a multi-turn chat about these pictures; each :meth:`Chat.ask` extends one record."""
+        """Start a multi-turn chat about these pictures; each :meth:`Chat.ask` extends one record.
+
+        The pictures are read (and bad ones refused) here, before any question is asked.
+        """
         pics = ([image] if image is not None else []) + list(images or [])
         return Chat(self, pics, video, repeat_frames=repeat_frames)
 
 
 class Chat:
-    """A conversation whose every answer is explained, with all earlier turns as context."""
+    """A conversation whose every answer is explained, with all earlier turns as context.
+
+    A failed :meth:`ask` (bad picture, bad setting, an error inside generation) leaves the chat exactly
+    as it was, so the next ask works.
+    """
 
     def __init__(self, explainer: Explainer, images: list, video=None, repeat_frames: bool = False):
         self.explainer = explainer
         self.adapter = explainer.adapter
+        if video is not None and not self.adapter.supports_video:
+            raise ValueError(f"{self.adapter.family} models do not take video input; pass images instead")
         self._pending_images = [load_picture(p) for p in images]
         frames = load_video(video) if video is not None else None
         if frames is not None and repeat_frames:
@@ -213,11 +225,39 @@ class Chat:
             raise RuntimeError("the chat template does not extend the previous conversation; cannot continue")
         return full[cut + len(answer) :]
 
-    def ask(self, prompt: str, images: Sequence[PictureLike] | None = None, **generation) -> Explanation:
-        """Ask the next question (optionally with new images); returns the updated explanation."""
+    def ask(
+        self,
+        prompt: str,
+        images: Sequence[PictureLike] | None = None,
+        *,
+        allow_special_tokens: bool = False,
+        **generation,
+    ) -> Explanation:
+        """Ask the next question (optionally with new images); returns the updated explanation.
+
+        The input is checked before anything changes, and a failure anywhere (even inside generation)
+        restores the chat as it was. A prompt holding a control string of the chat format (``<|im_end|>``,
+        ``<image>``) is refused unless ``allow_special_tokens=True``.
+        """
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt is empty: ask a question, e.g. 'Describe this image.'")
-        new_images = self._pending_images + [load_picture(p) for p in (images or [])]
+        if not allow_special_tokens:
+            self.adapter.check_user_text(prompt)
+        new_images = [load_picture(p) for p in (images or [])]
+        if not self.segments and not self._pending_images and not new_images and not self._pending_videos:
+            raise ValueError(
+                "no picture to explain: pass image=..., images=[...] or video=... to explain() / chat(), "
+                "or images=[...] to the first ask()"
+            )
+        saved = (self.messages, list(self.segments), list(self.turns), self.inputs, self.hidden, self.explanation)
+        try:
+            return self._ask(prompt, new_images, generation)
+        except BaseException:
+            self.messages, self.segments, self.turns, self.inputs, self.hidden, self.explanation = saved
+            raise
+
+    def _ask(self, prompt: str, images: list[np.ndarray], generation: dict) -> Explanation:
+        new_images = self._pending_images + images
         new_videos = self._pending_videos
         content = self.adapter.content(prompt, len(new_images), len(new_videos))
         messages = [*self.messages, {"role": "user", "content": content}]
@@ -243,7 +283,6 @@ class Chat:
         sequence, hidden, topk = self._generate(merged, settings)  # nothing is changed if this fails
         stored, grids = self._record_grids(new_images, new_videos, spans)
         self.segments.append(_Segment(seg_inputs, new_images, new_videos, spans, user_mask, offset, stored, grids))
-        self._pending_images, self._pending_videos = [], []
         answer_start = merged["input_ids"].shape[1]
         answer_text = self.adapter.tokenizer.decode(sequence[answer_start:], skip_special_tokens=True).strip()
         self.messages = [*messages, {"role": "assistant", "content": [{"type": "text", "text": answer_text}]}]
@@ -253,6 +292,7 @@ class Chat:
         # turns are those of their own passes, so one tensor serves every turn.
         self.hidden = hidden
         self.explanation = self._build(sequence, settings)
+        self._pending_images, self._pending_videos = [], []
         return self.explanation
 
     def _record_grids(self, images, videos, spans) -> tuple[list[np.ndarray], list[VisualGrid]]:
@@ -394,8 +434,11 @@ class Chat:
         text_pos = np.flatnonzero(~is_visual)
         index_of = {int(p): i for i, p in enumerate(text_pos)}
         tok = self.adapter.tokenizer
-        texts = token_texts(tok, seq, text_pos)
-        tokens = [Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p)) for text, p in zip(texts, text_pos)]
+        pieces = token_pieces(tok, seq, text_pos)
+        tokens = [
+            Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p), raw_bytes=b)
+            for (text, b), p in zip(pieces, text_pos)
+        ]
 
         grids = [g for seg in self.segments for g in seg.grids]
         images = [im for seg in self.segments for im in seg.stored]
@@ -441,6 +484,8 @@ class Chat:
             "transformers": transformers.__version__,
             "torch": torch.__version__,
         }
+        if is_untrained(model):
+            metadata["untrained"] = True  # views warn: the maps of random weights mean nothing
         return Explanation(
             tokens=tokens,
             explained=np.asarray(explained, np.int64),
@@ -450,7 +495,7 @@ class Chat:
             images=images,
             candidate_ids=cand_ids_all,
             candidate_probs=np.concatenate(cand_probs).astype(np.float32),
-            candidate_texts=[[tok.decode([int(i)]) if i >= 0 else "" for i in row] for row in cand_ids_all],
+            candidate_texts=[[candidate_text(tok, int(i)) for i in row] for row in cand_ids_all],
             words=group_words(tokens),
             metadata=metadata,
         )
@@ -459,26 +504,146 @@ class Chat:
 def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[str]:
     """The text of the tokens at ``positions`` (all by default) as it reads in context.
 
-    A token is decoded after its predecessor and the predecessor's text removed, so word-initial
-    pieces keep the space a lone decode would strip (SentencePiece). Lone decodes are cached by id.
+    See :func:`token_pieces`; joined, the texts of consecutive tokens equal the tokenizer's decode.
     """
+    return [text for text, _ in token_pieces(tokenizer, ids, positions)]
+
+
+def token_pieces(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[tuple[str, bytes | None]]:
+    """``(text, raw_bytes)`` of the tokens at ``positions`` (all by default), as they read in context.
+
+    A token is decoded after its predecessor and the predecessor's text removed, so word-initial
+    pieces keep the space a lone decode would strip (SentencePiece). A token that is not whole
+    characters on its own (a byte fragment of a multi-byte character) gets its bytes as
+    ``raw_bytes``; its text is the characters it completes (``""`` while a character is still
+    incomplete), so the texts joined equal the decode of the ids instead of repeating ``"\ufffd"``.
+    Lone decodes are cached by id.
+    """
+    import codecs
+
     ids = [int(t) for t in ids]
     alone: dict[int, str] = {}
+    raw: dict[int, bytes | None] = {}
 
     def decode_alone(t: int) -> str:
         if t not in alone:
             alone[t] = tokenizer.decode([t])
         return alone[t]
 
-    out = []
+    def fragment(t: int) -> bytes | None:
+        """The token's bytes if they are not whole characters, else None."""
+        if t not in raw:
+            b = token_bytes(tokenizer, t) if "\ufffd" in decode_alone(t) or not decode_alone(t) else None
+            raw[t] = b if b and not _is_utf8(b) else None
+        return raw[t]
+
+    out: list[tuple[str, bytes | None]] = []
+    group: list[int] = []  # indices in ``out`` of the current run of fragments
+    utf8 = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def close() -> None:
+        if group:
+            text, b = out[group[-1]]
+            out[group[-1]] = (text + utf8.decode(b"", final=True), b)
+            group.clear()
+            utf8.reset()
+
+    last = None
     for p in range(len(ids)) if positions is None else positions:
         t = ids[p]
+        b = fragment(t)
+        if b is None or last is None or p != last + 1:
+            close()
+        last = p
+        if b is not None:
+            group.append(len(out))
+            out.append((utf8.decode(b), b))
+            continue
         if p == 0:
-            out.append(decode_alone(t))
+            out.append((decode_alone(t), None))
             continue
         prev, pair = decode_alone(ids[p - 1]), tokenizer.decode([ids[p - 1], t])
-        out.append(pair[len(prev) :] if pair.startswith(prev) else decode_alone(t))
+        out.append((pair[len(prev) :] if pair.startswith(prev) else decode_alone(t), None))
+    close()
     return out
+
+
+def _is_utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _byte_decoder() -> dict[str, int]:
+    """The GPT-2 byte-level BPE alphabet, character -> byte."""
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    chars, n = list(keep), 0
+    for b in range(256):
+        if b not in keep:
+            keep.append(b)
+            chars.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(keep, chars)}
+
+
+_BYTE_LEVEL = _byte_decoder()
+
+
+def token_bytes(tokenizer, token_id: int) -> bytes | None:
+    """The bytes a token stands for, or None when the tokenizer's scheme is not known.
+
+    Byte-level BPE pieces (``"Ã"``) map through the GPT-2 byte alphabet, SentencePiece byte-fallback
+    pieces (``"<0xE9>"``) are their byte, other SentencePiece pieces their text with ``▁`` as a space.
+    """
+    piece = tokenizer.convert_ids_to_tokens(int(token_id))
+    if not isinstance(piece, str):
+        return None
+    if len(piece) == 6 and piece.startswith("<0x") and piece.endswith(">"):
+        try:
+            return bytes([int(piece[3:5], 16)])
+        except ValueError:
+            pass
+    if int(token_id) in getattr(tokenizer, "added_tokens_decoder", {}):
+        return piece.encode()
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    decoder = str(getattr(backend, "decoder", "")) if backend is not None else ""
+    if "ByteLevel" in decoder:
+        if all(c in _BYTE_LEVEL for c in piece):
+            return bytes(_BYTE_LEVEL[c] for c in piece)
+        return None
+    if "▁" in decoder or "ByteFallback" in decoder:
+        return piece.replace("▁", " ").encode()
+    return None
+
+
+def candidate_text(tokenizer, token_id: int) -> str:
+    """A candidate token as views show it: its lone decode, or ``<0xE9>`` labels for a byte fragment.
+
+    >>> candidate_text(None, -1)
+    ''
+    """
+    if token_id < 0:
+        return ""
+    text = tokenizer.decode([int(token_id)])
+    if "\ufffd" in text or not text:
+        b = token_bytes(tokenizer, token_id)
+        if b and not _is_utf8(b):
+            return Token(text, int(token_id), "answer", 0, 0, raw_bytes=b).label
+    return text
+
+
+def is_untrained(model) -> bool:
+    """Whether the model's checkpoint is marked untrained (the tiny random test checkpoints are).
+
+    >>> from types import SimpleNamespace
+    >>> is_untrained(SimpleNamespace(config=SimpleNamespace(tam_widgets_untrained=True)))
+    True
+    """
+    from .testing.tiny import UNTRAINED_KEY
+
+    return bool(getattr(model.config, UNTRAINED_KEY, False))
 
 
 def _pad(flat: np.ndarray, n_visual: int) -> np.ndarray:
@@ -509,26 +674,48 @@ def group_words(tokens: list[Token]) -> np.ndarray:
     return np.array(list(zip(starts, ends)), np.int64).reshape(-1, 2)
 
 
-def load(
-    model_id: str | os.PathLike,
-    *,
-    device: str = "auto",
-    dtype: str | torch.dtype = "auto",
-    revision: str | None = None,
-    trust_remote_code: bool = False,
-    compat: str = "default",
-    **generation,
-) -> Explainer:
-    """Load a supported vision-language model from the Hub or a local path, ready to explain.
+def check_local_path(model_id: str | os.PathLike) -> None:
+    """Refuse a model id that is meant as a local folder but is not one, before transformers reads it as a Hub id.
 
-    ``device="auto"`` takes the GPU when there is one; ``dtype="auto"`` is bfloat16 on a GPU
-    that supports it and float32 otherwise. Checkpoints that need ``trust_remote_code`` are
-    refused unless you pass ``trust_remote_code=True``.
+    A path-like id (starting with ``.``, ``/`` or ``~``, ending with a separator, or whose first folder exists
+    here) must be an existing folder with a ``config.json``; ``org/name`` Hub ids pass through.
+
+    >>> check_local_path("./no/such/model")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no such folder: ./no/such/model (a local model path; a Hub id reads like 'org/name')
     """
-    from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+    text = os.fspath(model_id)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{text} has no config.json: not a model folder (save_pretrained writes one)")
+        return
+    if path.exists():
+        raise ValueError(f"{text} is a file; a model is a folder (with config.json) or a Hub id like 'org/name'")
+    seps = tuple({os.sep, "/"} | ({os.altsep} if os.altsep else set()))
+    first = text.replace(os.sep, "/").split("/")[0]
+    looks_local = (
+        isinstance(model_id, os.PathLike)
+        or text.startswith((".", "/", "~"))
+        or text.endswith(seps)
+        or (any(s in text for s in seps) and first not in ("", ".", "..") and Path(first).exists())
+    )
+    if looks_local:
+        raise FileNotFoundError(f"no such folder: {text} (a local model path; a Hub id reads like 'org/name')")
+
+
+def model_config(model_id: str | os.PathLike, *, revision: str | None = None, trust_remote_code: bool = False):
+    """The checkpoint's config, once it is known to be a supported family without unwanted remote code.
+
+    Cheap (reads ``config.json`` only): the command line checks its inputs against it before loading weights.
+    ``SUPPORTED[config.model_type]`` is the family's adapter class.
+    """
+    from transformers import AutoConfig
 
     from .models import SUPPORTED
 
+    check_local_path(model_id)
     try:
         config = AutoConfig.from_pretrained(model_id, revision=revision, trust_remote_code=trust_remote_code)
     except ValueError as exc:
@@ -546,11 +733,39 @@ def load(
             f"unsupported model_type {config.model_type!r} for {model_id}. Supported: "
             f"{', '.join(sorted(SUPPORTED))}. Register an adapter with tam_widgets.models.register_adapter."
         )
+    return config
+
+
+def load(
+    model_id: str | os.PathLike,
+    *,
+    device: str = "auto",
+    dtype: str | torch.dtype = "auto",
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+    compat: str = "default",
+    **generation,
+) -> Explainer:
+    """Load a supported vision-language model from the Hub or a local path, ready to explain.
+
+    ``device="auto"`` takes the GPU when there is one; ``dtype="auto"`` is bfloat16 on a GPU
+    that supports it and float32 otherwise. Checkpoints that need ``trust_remote_code`` are
+    refused unless you pass ``trust_remote_code=True``. A local path that does not exist is
+    refused as such (not as an unknown Hub repository)::
+
+        explainer = tw.load("Qwen/Qwen2-VL-2B-Instruct", max_new_tokens=32)
+        explainer = tw.load("./checkpoints/my-llava")
+    """
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    model_config(model_id, revision=revision, trust_remote_code=trust_remote_code)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if dtype == "auto":
         dtype = torch.bfloat16 if device.startswith("cuda") and torch.cuda.is_bf16_supported() else torch.float32
     elif isinstance(dtype, str):
+        if not isinstance(getattr(torch, dtype, None), torch.dtype):
+            raise ValueError(f"unknown dtype {dtype!r}: use 'auto', 'float32', 'bfloat16' or 'float16'")
         dtype = getattr(torch, dtype)
     processor = AutoProcessor.from_pretrained(model_id, revision=revision, trust_remote_code=trust_remote_code)
     model = AutoModelForImageTextToText.from_pretrained(

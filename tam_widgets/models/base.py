@@ -96,7 +96,15 @@ class Adapter:
             kwargs["add_special_tokens"] = False
         if images:
             kwargs["images"] = list(images)
+            # Our pictures are [H, W, 3]; without this a picture 1 or 3 pixels high reads as channels-first.
+            kwargs["input_data_format"] = "channels_last"
         if videos:
+            low = [v[0].shape[:2] for v in videos if v and min(v[0].shape[:2]) <= 3]
+            if low:
+                raise ValueError(
+                    f"video frames of {low[0][1]} x {low[0][0]} pixels are too small: the video processor misreads "
+                    "frames 3 pixels high or less; upscale them"
+                )
             kwargs["videos"] = [list(v) for v in videos]
             kwargs.update(self.video_kwargs(kwargs["videos"]))
         return dict(self.processor(**kwargs))
@@ -156,3 +164,28 @@ class Adapter:
 
     def special_ids(self) -> set[int]:
         return set(self.tokenizer.all_special_ids)
+
+    #: processor attributes naming media placeholder strings (they expand into visual tokens)
+    placeholder_attrs: tuple[str, ...] = ("image_token", "video_token", "start_image_token", "end_image_token")
+
+    def control_strings(self) -> list[str]:
+        """Strings that the tokenizer or processor turn into control tokens rather than text.
+
+        Every added token of the tokenizer (special or not: ``<|im_end|>``, ``<image>``, ``<tool_call>``)
+        and the processor's media placeholders, longest first.
+        """
+        found = set(self.tokenizer.get_added_vocab())
+        found.update(v for a in self.placeholder_attrs if isinstance(v := getattr(self.processor, a, None), str))
+        return sorted((s for s in found if s), key=lambda s: (-len(s), s))
+
+    def check_user_text(self, text: str) -> None:
+        """Refuse user text holding a control string: it would become a real special token and could forge
+        a turn (``<|im_end|>``) or a picture (``<image>``). Raises ``ValueError`` naming the string."""
+        hits = [s for s in self.control_strings() if s in text]
+        if hits:
+            listed = ", ".join(repr(s) for s in hits[:5])
+            raise ValueError(
+                f"the prompt contains {listed}, which the {self.family} tokenizer reads as a control token, not "
+                "text (it could forge a chat turn or a picture). Remove it, or pass allow_special_tokens=True "
+                "if you mean it as a control token."
+            )

@@ -18,6 +18,9 @@ Video (Qwen families) is passed as ``videos=[frames]`` with ``frames`` a list of
 ``[T, H, W, 3]`` array); pass ``do_sample_frames=False`` so the frames are used as given, and
 ``video_metadata={"fps": fps, "total_num_frames": T, "frames_indices": list(range(T))}`` to give Qwen2.5-VL / Qwen3-VL
 real timing (without it they assume 24 fps and Qwen3-VL logs a warning). Nothing is ever fetched.
+
+Every checkpoint's ``config.json`` holds ``"tam_widgets_untrained": true`` (:data:`UNTRAINED_KEY`): explanations
+made with it carry ``metadata["untrained"] = True`` and every view warns that the maps mean nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ import tempfile
 import threading
 
 FAMILIES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava", "internvl")
+#: the ``config.json`` key that marks a checkpoint as untrained (random weights)
+UNTRAINED_KEY = "tam_widgets_untrained"
 
 _SEED = 0
 _HIDDEN = 64  # text hidden size (and projector output) of every family
@@ -597,6 +602,7 @@ def _build(family: str, path: pathlib.Path) -> None:
     else:
         model_cls, config, processor, gen = _build_qwen(family)
     config.architectures = [model_cls.__name__]
+    setattr(config, UNTRAINED_KEY, True)  # records made with it say so (metadata["untrained"])
     rng_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(_SEED)

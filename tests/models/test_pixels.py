@@ -158,3 +158,26 @@ def test_explain_video_maps_follow_the_frames(family):
     left, right = (exp.images[grid.frames[k]] for k in (0, 1))
     half = left.shape[1] // 2
     assert left[:, :half].mean() > left[:, half:].mean() and right[:, half:].mean() > right[:, :half].mean()
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava", "internvl"])
+@pytest.mark.parametrize("shape", [(1, 1, 3), (3, 50, 3), (1, 40, 3), (40, 60, 3)])
+def test_small_pictures_are_not_read_channels_first(family, shape):
+    """Arrays go to the processor as [H, W, 3]: the same pixels as the unambiguous PIL picture."""
+    from PIL import Image
+
+    explainer = tw.load(tiny_model(family))
+    img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    content = explainer.adapter.content("What?", 1, 0)
+    text = explainer.adapter.render([{"role": "user", "content": content}])
+    ours = explainer.adapter.process(text, [img], [])
+    pil = explainer.processor(text=[text], images=[Image.fromarray(img)], return_tensors="pt")
+    assert ours["pixel_values"].shape == pil["pixel_values"].shape
+    assert (ours["pixel_values"] == pil["pixel_values"]).all()
+    assert (ours["input_ids"] == pil["input_ids"]).all()
+
+
+def test_tiny_video_frames_are_refused():
+    explainer = tw.load(tiny_model("qwen2_vl"))
+    with pytest.raises(ValueError, match="too small"):
+        explainer.explain(video=[np.zeros((3, 50, 3), np.uint8)] * 2, prompt="What?")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import numpy as np
@@ -145,6 +146,9 @@ def test_loads_offline_with_real_classes(tiny, no_network):
     assert 200 < len(tokenizer) <= 1000
     n_params = sum(p.numel() for p in model.parameters())
     assert n_params < 500_000, n_params
+    # marked untrained in config.json, so records made with it warn
+    assert json.loads((path / "config.json").read_text())["tam_widgets_untrained"] is True
+    assert model.config.tam_widgets_untrained is True
 
 
 def test_special_tokens_and_config_ids(tiny):
