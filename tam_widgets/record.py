@@ -316,11 +316,9 @@ class Explanation:
         i = self.token_index(token)
         rows = np.flatnonzero(self.explained == i)
         if rows.size == 0:
-            shown = ", ".join(f"{int(k)} {self.tokens[int(k)].text!r}" for k in self.explained[:30])
-            more = f", ... ({self.explained.size} in all)" if self.explained.size > 30 else ""
             raise ValueError(
-                f"token {i} ({self.tokens[i].text!r}) was not explained; explained tokens "
-                f"(index text): {shown or 'none'}{more}"
+                f"token {i} ({self.tokens[i].label!r}) was not explained; explained tokens "
+                f"(index text): {self._explained_listing()}"
             )
         return int(rows[0])
 
@@ -329,14 +327,29 @@ class Explanation:
             raise ValueError(f"unknown method {method!r}; this explanation has maps for {self.methods}")
         return self.maps[method]
 
-    def _grid(self, grid: int) -> int:
-        """``grid`` as a non-negative index into ``grids``; IndexError listing the grids."""
+    def _grid(self, grid: int | str) -> int:
+        """``grid`` (an index, negative from the end, or a label) as an index into ``grids``; errors list them."""
+        if isinstance(grid, str):
+            hits = [k for k, g in enumerate(self.grids) if g.label == grid]
+            if len(hits) != 1:
+                many = "several grids are" if hits else "no grid is"
+                raise ValueError(f"{many} labelled {grid!r}; grids are {self._grid_labels()}")
+            return hits[0]
         if isinstance(grid, (bool, np.bool_)) or not isinstance(grid, (int, np.integer)):
-            raise TypeError(f"grid must be an int index, got {type(grid).__name__}")
+            raise TypeError(f"grid must be an int index or a label, got {type(grid).__name__} {grid!r}")
         if not -len(self.grids) <= grid < len(self.grids):
-            labels = [f"{k}: {g.label!r}" for k, g in enumerate(self.grids)]
-            raise IndexError(f"grid {grid} is out of range; grids are {labels}")
+            raise IndexError(f"grid {grid} is out of range; grids are {self._grid_labels()}")
         return int(grid) % len(self.grids)
+
+    def _frame(self, gi: int, frame: int) -> int:
+        """``frame`` of ``grids[gi]`` as a non-negative index; errors say how many frames there are."""
+        g = self.grids[gi]
+        t = len(g.frames)
+        if isinstance(frame, (bool, np.bool_)) or not isinstance(frame, (int, np.integer)):
+            raise TypeError(f"frame must be an int index, got {type(frame).__name__} {frame!r}")
+        if not -t <= frame < t:
+            raise IndexError(f"frame {frame!r} is out of range for {g.label!r}, which has {t} frame(s)")
+        return int(frame) % t
 
     def map(self, token: int | Token, method: str = "tam") -> list[np.ndarray]:
         """The map of an explained token over each grid: float32 ``[h, w]`` or ``[t, h, w]`` arrays.
@@ -369,13 +382,13 @@ class Explanation:
         is shown as stored when the token's values over all grids lie in ``[0, 1]`` (TAM maps do,
         which keeps weak tokens faint), otherwise min-max scaled over all grids of that token.
         """
+        from .render import check_alpha
         from .render import overlay as blend
 
+        check_alpha(alpha)
         gi = self._grid(grid)
         g = self.grids[gi]
-        t = len(g.frames)
-        if isinstance(frame, (bool, np.bool_)) or not isinstance(frame, (int, np.integer)) or not -t <= frame < t:
-            raise IndexError(f"frame {frame!r} is out of range for {g.label!r}, which has {t} frame(s)")
+        frame = self._frame(gi, frame)
         shown = self._display(token, method)[0][gi]
         m = shown[frame] if shown.ndim == 3 else shown
         image = self.images[g.frames[frame]]
@@ -391,42 +404,50 @@ class Explanation:
         self,
         tokens: int | Token | list[int | Token] | None = None,
         method: str = "tam",
-        grid: int = 0,
+        grid: int | str | list[int | str] = 0,
         cmap: str = "jet",
         max_tokens: int = 8,
         frame: int | None = None,
         ncols: int = 4,
+        turn: int | None = None,
     ):
         """A matplotlib ``Figure`` in the style of the TAM paper's figures, one panel per token.
 
-        Each panel shows the picture of ``grids[grid]`` with the token's map blended (all frames of a
-        video side by side unless ``frame`` is given), and under it the whole text (specials hidden)
-        with each word shaded by the token's ``text_relevance`` on the map's display scale, the
-        explained token bold and boxed, later tokens grey, and its top-k candidates. ``tokens``
-        defaults to the first ``max_tokens`` explained answer tokens. No window is opened (the figure
-        is not registered with pyplot) and neither LaTeX nor mathtext is used, so ``$`` shows as is.
+        Each panel shows the pictures of ``grid`` (an index or label into ``grids``, or a list of them,
+        side by side; all frames of a video unless ``frame`` is given) with the token's map blended,
+        and under it the whole text (specials hidden) with each word shaded by the token's
+        ``text_relevance`` on the map's display scale, the explained token bold and boxed, later tokens
+        grey, and its top-k candidates. ``tokens`` defaults to the first ``max_tokens`` explained answer
+        tokens, of answer ``turn`` only when given (``Token.turn``: 0 for the first, -1 for the last).
+        The title says which map kind, pictures, turns and tokens are shown (turns counted from 1); a
+        colour bar gives the map's units, and a warning shows for an untrained model or synthetic data
+        (:func:`provenance`). No window is opened (the figure is not registered with pyplot) and
+        neither LaTeX nor mathtext is used, so ``$`` shows as is.
 
             fig = ex.figure(max_tokens=4)
+            fig = ex.figure(turn=-1, grid=[0, 1], method="cam")
             fig.savefig("tam.png", dpi=150)
         """
-        from matplotlib import colormaps
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.font_manager import FontProperties
         from matplotlib.patches import Rectangle
 
+        from .render import colormap
+
         self._method(method)
-        g = self.grids[self._grid(grid)]
-        if tokens is None:
-            answer = [int(i) for i in self.explained if self.tokens[int(i)].role == "answer"]
-            chosen = (answer or [int(i) for i in self.explained])[: max(int(max_tokens), 0)]
-        else:
-            many = isinstance(tokens, (list, tuple, np.ndarray))
-            chosen = [self.token_index(t) for t in (tokens if many else [tokens])]
+        relevance_cmap = colormap(cmap)
+        grid_ids = [self._grid(x) for x in (grid if isinstance(grid, (list, tuple)) else [grid])]
+        if not grid_ids:
+            raise ValueError(f"grid=[] selects no picture; grids are {self._grid_labels()}")
+        if isinstance(max_tokens, (bool, np.bool_)) or not isinstance(max_tokens, (int, np.integer)) or max_tokens < 1:
+            raise ValueError(f"max_tokens must be an int >= 1, got {max_tokens!r}")
+        chosen, which = self._figure_tokens(tokens, turn, int(max_tokens))
         rows = [self._row(i) for i in chosen]
-        if not chosen:
-            raise ValueError("no token to show: this explanation has no explained tokens")
-        frames = range(len(g.frames)) if frame is None else [frame]
+        shown_frames = []
+        for gi in grid_ids:
+            t = len(self.grids[gi].frames)
+            shown_frames.append(list(range(t)) if frame is None else [self._frame(gi, frame)])
         text_kw = dict(usetex=False, parse_math=False)
         fs, small = 8.5, 7.5
         font = FontProperties(size=fs)
@@ -440,15 +461,21 @@ class Explanation:
         def width(s: str, prop: FontProperties) -> float:
             return renderer.get_text_width_height_descent(s, prop, ismath=False)[0] / fig.dpi
 
-        panels = []
+        panels, rescaled = [], False
         for idx, row in zip(chosen, rows):
-            pic = _tile([self.overlay(idx, method, grid, f, cmap) for f in frames])
+            pic = _tile([self.overlay(idx, method, gi, f, cmap) for gi, fr in zip(grid_ids, shown_frames) for f in fr])
             items, n_lines = self._strip_layout(idx, row, method, panel_w, line_h, width, font, bold)
-            cands = "top-k: " + "  ".join(
-                f"{t!r} {float(p):.2f}" for t, p in zip(self.candidate_texts[row], self.candidate_probs[row])
-            )
+            kept = [
+                f"{t!r} {format_prob(p)}"
+                for i, t, p in zip(self.candidate_ids[row], self.candidate_texts[row], self.candidate_probs[row])
+                if int(i) >= 0
+            ]
+            cands = ("top-k: " + "  ".join(kept)) if kept else "top-k: none (not a generated token)"
             cand_lines = _wrap(cands, panel_w, lambda s: width(s, FontProperties(size=small)))
-            panels.append((idx, pic, items, n_lines, cand_lines))
+            _, lo, span = self._display(idx, method)
+            scaled = "" if (lo, span) == (0.0, 1.0) else f"  ·  scaled from [{lo:.3g}, {lo + span:.3g}]"
+            rescaled = rescaled or bool(scaled)
+            panels.append((idx, pic, items, n_lines, cand_lines, scaled))
 
         ncols = max(1, min(int(ncols), len(panels)))
         layout = []  # per figure row: (image height, text height)
@@ -457,21 +484,46 @@ class Explanation:
             img_h = max(min(p[1].shape[0] / p[1].shape[1], 1.3) for p in group) * panel_w
             txt_h = max(p[3] * line_h + len(p[4]) * small / 72 * 1.45 + 0.2 for p in group)
             layout.append((img_h, txt_h))
-        sup_h = 0.45
         fig_w = 2 * margin + ncols * panel_w + (ncols - 1) * gap
-        fig_h = sup_h + sum(title_h + a + b for a, b in layout) + margin
-        fig.set_size_inches(fig_w, fig_h)
 
-        relevance_cmap = colormaps[cmap]
+        # Header: what is shown (map kind, pictures, turns, tokens, model) and any provenance warning.
+        def wrapped(text: str, size: float, weight: str = "normal") -> list[str]:
+            return _wrap(text, fig_w - 2 * margin, lambda s: width(s, FontProperties(size=size, weight=weight)))
+
+        model = self.metadata.get("model_id") or "unknown model"
+        pictures = " + ".join(self._picture_text(gi, fr) for gi, fr in zip(grid_ids, shown_frames))
+        title = wrapped(f"{method_label(method)} maps on {pictures}  ·  {model}", 11, "bold")
+        others = [f"{k} {g.label!r}" for k, g in enumerate(self.grids) if k not in grid_ids]
+        if others:
+            which += f"; other pictures: grid={', '.join(others)}"
+        subtitle = wrapped(which, 8.5)
+        warning = provenance(self.metadata)
+        warn_lines = wrapped(f"⚠ {warning}", 9.5, "bold") if warning else []
+        head_lines = [(s, 11, "bold", "black") for s in title] + [(s, 8.5, "normal", "0.25") for s in subtitle]
+        head_lines += [(s, 9.5, "bold", "#b00020") for s in warn_lines]
+        sup_h = 0.12 + sum(size / 72 * 1.4 for _, size, _, _ in head_lines) + 0.08
+        note = wrapped(_legend_note(method, rescaled), 7.5)
+        legend_h = 0.62 + len(note) * 0.13
+        fig_h = sup_h + sum(title_h + a + b for a, b in layout) + legend_h
+        fig.set_size_inches(fig_w, fig_h)
+        y = 0.12
+        for s, size, weight, color in head_lines:
+            fig.text(
+                0.5, 1 - y / fig_h, s, ha="center", va="top", fontsize=size, fontweight=weight, color=color, **text_kw
+            )
+            y += size / 72 * 1.4
+
         top = sup_h
         for r, (img_h, txt_h) in enumerate(layout):
-            for c, (idx, pic, items, n_lines, cand_lines) in enumerate(panels[r * ncols : (r + 1) * ncols]):
+            for c, (idx, pic, items, n_lines, cand_lines, scaled) in enumerate(panels[r * ncols : (r + 1) * ncols]):
                 left = (margin + c * (panel_w + gap)) / fig_w
                 ax = fig.add_axes((left, 1 - (top + title_h + img_h) / fig_h, panel_w / fig_w, img_h / fig_h))
                 ax.imshow(pic)
                 ax.set_axis_off()
                 tok = self.tokens[idx]
-                ax.set_title(f"{_visible(tok.text)}  (token {idx})", fontsize=9.5, **text_kw)
+                ax.set_title(
+                    f"{_visible(tok.label)}  (token {idx}){scaled}", fontsize=9.5 if not scaled else 8, **text_kw
+                )
                 tx = fig.add_axes((left, 1 - (top + title_h + img_h + txt_h) / fig_h, panel_w / fig_w, txt_h / fig_h))
                 tx.set_xlim(0, panel_w)
                 tx.set_ylim(txt_h, 0)
@@ -526,9 +578,72 @@ class Explanation:
                     tx.text(0, y, line, fontsize=small, color="0.25", va="top", ha="left", clip_on=True, **text_kw)
                     y += small / 72 * 1.45
             top += title_h + img_h + txt_h
-        model = self.metadata.get("model_id") or "unknown model"
-        fig.suptitle(f"{method}: {g.label}  ·  {model}", fontsize=11, y=1 - 0.12 / fig_h, va="top", **text_kw)
+        _legend(fig, fig_w, fig_h, margin, legend_h, relevance_cmap, note, text_kw)
         return fig
+
+    def _grid_labels(self) -> list[str]:
+        return [f"{k}: {g.label!r}" for k, g in enumerate(self.grids)]
+
+    def _picture_text(self, gi: int, frames: list[int]) -> str:
+        """How a title names the pictures shown of ``grids[gi]``, e.g. ``video 1 (grid 1 of 2), frames 1-4``."""
+        g = self.grids[gi]
+        where = f"{g.label} (grid={gi} of {len(self.grids)} grids)" if len(self.grids) > 1 else g.label
+        t = len(g.frames)
+        if t == 1:
+            return where
+        if len(frames) == 1:
+            return f"{where}, frame {frames[0] + 1} of {t}"
+        return f"{where}, frames 1-{t} side by side"
+
+    def _figure_tokens(self, tokens, turn, max_tokens: int) -> tuple[list[int], str]:
+        """The token indices a figure shows, and the sentence that says which they are."""
+
+        def turns_text(idx: list[int]) -> str:
+            ts = sorted({self.tokens[i].turn for i in idx})
+            n_turns = len({t.turn for t in self.tokens})
+            return f"turn {ts[0] + 1} of {n_turns}" if len(ts) == 1 else f"turns {', '.join(str(t + 1) for t in ts)}"
+
+        if tokens is not None:
+            if turn is not None:
+                raise ValueError("pass tokens= or turn=, not both (tokens= already says which tokens)")
+            many = isinstance(tokens, (list, tuple, np.ndarray))
+            chosen = [self.token_index(t) for t in (tokens if many else [tokens])]
+            if not chosen:
+                raise ValueError(
+                    f"tokens=[] selects no token: pass token indices or Tokens; explained tokens "
+                    f"(index text): {self._explained_listing()}"
+                )
+            for i in chosen:
+                self._row(i)
+            return chosen, f"tokens {_ranges(chosen)} as chosen ({turns_text(chosen)})"
+        pool = [int(i) for i in self.explained]
+        if not pool:
+            raise ValueError("no token to show: this explanation has no explained tokens")
+        turns = sorted({self.tokens[i].turn for i in pool})
+        scope = ""
+        if turn is not None:
+            if isinstance(turn, (bool, np.bool_)) or not isinstance(turn, (int, np.integer)):
+                raise TypeError(f"turn must be an int (Token.turn; -1 for the last), got {type(turn).__name__}")
+            all_turns = sorted({t.turn for t in self.tokens})
+            if not -len(all_turns) <= turn < len(all_turns):
+                raise IndexError(f"turn {turn} is out of range; this conversation has turns {all_turns}")
+            want = all_turns[int(turn)]
+            pool = [i for i in pool if self.tokens[i].turn == want]
+            if not pool:
+                raise ValueError(f"turn {want} has no explained tokens; turns with maps: {turns}")
+            scope = " of that turn"
+        answer = [i for i in pool if self.tokens[i].role == "answer"]
+        kind = "explained answer tokens" if answer else "explained tokens"
+        pool = answer or pool
+        chosen = pool[:max_tokens]
+        first = f"the first {len(chosen)} of {len(pool)}" if len(chosen) < len(pool) else f"all {len(pool)}"
+        hint = "; pick others with tokens=, turn=, max_tokens=" if len(chosen) < len(pool) or len(turns) > 1 else ""
+        return chosen, f"tokens {_ranges(chosen)}: {first} {kind}{scope} ({turns_text(chosen)}){hint}"
+
+    def _explained_listing(self) -> str:
+        shown = ", ".join(f"{int(k)} {self.tokens[int(k)].label!r}" for k in self.explained[:30])
+        more = f", ... ({self.explained.size} in all)" if self.explained.size > 30 else ""
+        return f"{shown or 'none'}{more}"
 
     def _strip_layout(self, idx, row, method, panel_w, line_h, width, font, bold):
         """Place the words of the whole text: ``[(x, line, text, style, relevance)]`` and the line count.
@@ -1107,10 +1222,24 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
 
 #: Every map kind a record may store: its name in views and what its colour scale means (the legend).
 METHOD_INFO: dict[str, tuple[str, str]] = {
-    "tam": ("TAM", "TAM activation of this token (0 = none, 1 = its strongest evidence in image and text)"),
-    "cam": ("CAM (baseline)", "CAM: ReLU class score of this token, scaled to its own peak (0-1)"),
-    "eci_only": ("ECI only (no filter)", "activation after removing earlier words' interference, unfiltered (0-1)"),
-    "filter_only": ("filter only (no ECI)", "CAM after the rank Gaussian filter, no interference removed (0-1)"),
+    "tam": (
+        "TAM",
+        "TAM activation: 0 = none, 1 = this token's strongest evidence over image and text together "
+        "(a faint map: stronger evidence was in the text)",
+    ),
+    "cam": (
+        "CAM (baseline)",
+        "CAM: ReLU class score, scaled per token so that its peak in the pictures is 1 (not comparable with TAM)",
+    ),
+    "eci_only": (
+        "ECI only (no filter)",
+        "TAM without the filter: 0 = none, 1 = this token's strongest evidence over image and text together",
+    ),
+    "filter_only": (
+        "filter only (no ECI)",
+        "CAM scaled together with the text (1 = strongest over image and text), then rank-Gaussian filtered; "
+        "earlier words' interference not removed",
+    ),
 }
 
 
@@ -1184,6 +1313,43 @@ def cover_words(words: np.ndarray, n: int) -> list[tuple[int, int]]:
         at = e
     out.extend((i, i + 1) for i in range(at, n))
     return out
+
+
+def _legend_note(method: str, rescaled: bool) -> str:
+    """The words under a figure's colour bar: the map's units, how words are shaded, any rescaling."""
+    same = method in ("tam", "eci_only")  # text_relevance is TAM's, on TAM's scale
+    note = legend_text(method)
+    note += "; words are shaded on the same scale" if same else "; words are shaded by TAM's text relevance (0-1)"
+    if rescaled:
+        note += "; maps outside 0-1 are min-max scaled per token (range in the panel title)"
+    return note
+
+
+def _legend(fig, fig_w, fig_h, margin, legend_h, cmap, note: list[str], text_kw) -> None:
+    """The colour bar at the foot of a figure (0 to 1 on the map's display scale) and its note lines."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    bar_w = min(3.2, fig_w - 2 * margin)
+    bar = fig.add_axes(((fig_w - bar_w) / 2 / fig_w, (legend_h - 0.3) / fig_h, bar_w / fig_w, 0.14 / fig_h))
+    scale = fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), cax=bar, orientation="horizontal")
+    scale.set_ticks([0, 0.25, 0.5, 0.75, 1])
+    scale.ax.tick_params(labelsize=7, length=2, pad=1)
+    y = (legend_h - 0.54) / fig_h
+    for k, line in enumerate(note):
+        fig.text(0.5, y - k * 0.13 / fig_h, line, ha="center", va="top", fontsize=7.5, color="0.15", **text_kw)
+
+
+def _ranges(idx: list[int]) -> str:
+    """Token indices as short ranges: ``[5, 6, 7, 10]`` -> ``"5-7, 10"``."""
+    out, start = [], None
+    for k, i in enumerate(idx):
+        if start is None:
+            start = i
+        if k + 1 == len(idx) or idx[k + 1] != i + 1:
+            out.append(str(start) if start == i else f"{start}-{i}")
+            start = None
+    return ", ".join(out)
 
 
 def _visible(text: str) -> str:

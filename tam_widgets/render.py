@@ -12,11 +12,27 @@ import numpy as np
 from matplotlib import colormaps
 
 
+def colormap(cmap: str):
+    """The matplotlib colormap called ``cmap``; ``ValueError`` naming a few valid ones otherwise."""
+    if not isinstance(cmap, str) or cmap not in colormaps:
+        raise ValueError(f"unknown colormap {cmap!r}; use a matplotlib name such as 'jet', 'viridis' or 'inferno'")
+    return colormaps[cmap]
+
+
 def colorize(map_: np.ndarray, cmap: str = "jet") -> np.ndarray:
     """A ``[h, w]`` map in ``[0, 1]`` (or uint8 0-255) as an RGB uint8 image."""
     m = np.asarray(map_)
     m = m.astype(np.float32) / 255 if m.dtype == np.uint8 else np.nan_to_num(m.astype(np.float32))
-    return (colormaps[cmap](np.clip(m, 0, 1))[..., :3] * 255).astype(np.uint8)
+    return (colormap(cmap)(np.clip(m, 0, 1))[..., :3] * 255).astype(np.uint8)
+
+
+def check_alpha(alpha: float) -> float:
+    """``alpha`` as a float in ``[0, 1]`` (the map's opacity); ``ValueError`` for NaN, bools or values outside."""
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise TypeError(f"alpha must be a number in [0, 1] (the map's opacity), got {type(alpha).__name__}")
+    if not 0 <= float(alpha) <= 1:  # also refuses NaN
+        raise ValueError(f"alpha must be in [0, 1] (0 shows only the picture, 1 only the map), got {alpha!r}")
+    return float(alpha)
 
 
 def overlay(
@@ -28,19 +44,25 @@ def overlay(
 ) -> np.ndarray:
     """Blend a token-grid map over an RGB ``image``.
 
-    The map is resized bilinearly to ``box = (x0, y0, x1, y1)`` of the image (the whole image by
-    default) and blended there with weight ``alpha``; pixels outside the box are left as they are.
+    The map is resized bilinearly to ``box = (x0, y0, x1, y1)`` (whole pixels; the whole image by
+    default) and blended there with weight ``alpha`` in ``[0, 1]``; pixels outside the box are left
+    as they are. NaN map values show as 0.
     """
+    alpha = check_alpha(alpha)
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"image must be RGB [H, W, 3], got shape {image.shape}")
     m = np.asarray(map_)
     if m.ndim != 2:
         raise ValueError(f"map must be [h, w], got shape {m.shape}")
-    x0, y0, x1, y1 = box if box is not None else (0, 0, image.shape[1], image.shape[0])
+    if box is not None and (
+        len(box) != 4 or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) for v in box)
+    ):
+        raise TypeError(f"box must be 4 whole pixel coordinates (x0, y0, x1, y1), got {box!r}")
+    x0, y0, x1, y1 = (int(v) for v in box) if box is not None else (0, 0, image.shape[1], image.shape[0])
     if not (0 <= x0 < x1 <= image.shape[1] and 0 <= y0 < y1 <= image.shape[0]):
         raise ValueError(f"box {box} does not fit inside the image of shape {image.shape}")
-    m = m.astype(np.float32) / 255 if m.dtype == np.uint8 else m.astype(np.float32)
+    m = m.astype(np.float32) / 255 if m.dtype == np.uint8 else np.nan_to_num(m.astype(np.float32))
     resized = cv2.resize(m, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     out = image.astype(np.float32).copy()
     region = out[y0:y1, x0:x1]

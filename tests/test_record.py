@@ -768,3 +768,108 @@ def test_stale_temp_cleanup_touches_only_its_own_old_files(ex, tmp_path):
         os.utime(p, (old, old))
     ex.save(path)
     assert {p.name for p in tmp_path.iterdir()} == {"run.tam", other_target.name, user_file.name}
+
+
+# -- what the figure says it shows ----------------------------------------------------------------
+def _texts(fig) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_figure_title_says_what_is_shown(ex):
+    joined = " ".join(_texts(ex.figure(max_tokens=2)))
+    assert "TAM maps on image 1 (grid=0 of 2 grids)" in joined and "test/tiny-vlm" in joined
+    assert "tokens 5-6: the first 2 of 5 explained answer tokens (turn 1 of 1)" in joined
+    assert "pick others with tokens=, turn=, max_tokens=" in joined and "other pictures: grid=1 'video 1'" in joined
+    joined = " ".join(_texts(ex.figure(tokens=[8, 6], grid="video 1", frame=1, method="cam")))
+    assert "CAM (baseline) maps on video 1 (grid=1 of 2 grids), frame 2 of 2" in joined
+    assert "tokens 8, 6 as chosen" in joined
+    both = ex.figure(tokens=6, grid=[0, "video 1"])
+    assert "image 1 (grid=0 of 2 grids) + video 1 (grid=1 of 2 grids), frames 1-2 side by side" in " ".join(
+        _texts(both)
+    )
+    (panel,) = _image_axes(both)
+    assert panel.images[0].get_array().shape[1] > 3 * 96  # three pictures side by side
+
+
+def test_figure_has_a_colour_legend_with_units(ex):
+    from tam_widgets.record import legend_text
+
+    for method in ("tam", "cam"):
+        fig = ex.figure(tokens=[6], method=method)
+        bars = [ax for ax in fig.axes if ax.collections and not ax.images]
+        assert len(bars) == 1  # the colour bar
+        ticks = [t.get_text() for t in bars[0].get_xticklabels()]
+        assert ticks[0] in ("0.00", "0.0", "0") and ticks[-1] in ("1.00", "1.0", "1")
+        legend = " ".join(_texts(fig))
+        assert legend_text(method)[:40] in legend.replace("\n", " ")
+    assert "scaled" not in " ".join(_texts(ex.figure(tokens=[6])))
+    stretched = make_explanation(maps={"tam": (ex.maps["tam"].astype(np.float32) * 4 - 1).astype(np.float16)})
+    joined = " ".join(_texts(stretched.figure(tokens=[6])))
+    assert "scaled from [" in joined and "min-max scaled per token" in joined
+
+
+def test_tam_and_cam_legends_say_their_scales_differ():
+    from tam_widgets.record import legend_text
+
+    assert "image and text" in legend_text("tam") and "not comparable with TAM" in legend_text("cam")
+
+
+@pytest.mark.parametrize(
+    "metadata, warning",
+    [({"untrained": True}, "untrained model"), ({"synthetic": True}, "synthetic scene")],
+)
+def test_figure_warns_about_untrained_models_and_synthetic_data(metadata, warning):
+    ex = make_explanation(metadata={"model_id": "tiny", **metadata})
+    assert any(t.startswith(f"⚠ {warning}") for t in _texts(ex.figure(max_tokens=1)))
+    assert not any("⚠" in t for t in _texts(make_explanation().figure(max_tokens=1)))
+
+
+def test_figure_choices_by_turn_and_errors(ex):
+    tokens = [Token(t.text, t.id, t.role, 1 if i >= 8 else 0, t.position) for i, t in enumerate(ex.tokens)]
+    two = make_explanation(tokens=tokens)
+    assert [ax.get_title().split("(token ")[1] for ax in _image_axes(two.figure(turn=-1))] == ["8)", "10)"]
+    assert len(_image_axes(two.figure(turn=0))) == 3
+    assert "turns 1, 2" in " ".join(_texts(two.figure()))
+    with pytest.raises(ValueError, match=r"tokens=\[\] selects no token.*explained tokens.*5 'A'"):
+        ex.figure(tokens=[])
+    with pytest.raises(ValueError, match="not both"):
+        ex.figure(tokens=[6], turn=0)
+    with pytest.raises(IndexError, match="turns"):
+        two.figure(turn=2)
+    with pytest.raises(ValueError, match="max_tokens"):
+        ex.figure(max_tokens=0)
+    with pytest.raises(ValueError, match="no grid is labelled 'image 9'.*'video 1'"):
+        ex.figure(grid="image 9")
+    with pytest.raises(ValueError, match=r"grid=\[\] selects no picture"):
+        ex.figure(grid=[])
+    with pytest.raises(ValueError, match="unknown colormap"):
+        ex.figure(cmap="nope")
+
+
+def test_figure_candidates_as_percentages_and_token_labels():
+    tokens = make_explanation().tokens
+    tokens[6] = Token("", 106, "answer", 0, 34, raw_bytes=b"\xe2\x80")
+    ex = make_explanation(
+        tokens=tokens,
+        candidate_probs=np.tile(np.array([[0.4123, 0.00123, 1e-9]], np.float32), (5, 1)),
+        candidate_ids=np.array([[1, 2, 3]] * 4 + [[-1, -1, -1]]),
+    )
+    joined = " ".join(_texts(ex.figure()))
+    assert "' cat' 41.2%" in joined and "' $dog$' 0.123%" in joined and "'<b>' <0.001%" in joined
+    assert "0.41" not in joined and "0.00 " not in joined  # not the old two decimals
+    assert "top-k: none (not a generated token)" in joined
+    titles = [ax.get_title() for ax in _image_axes(ex.figure())]
+    assert "<0xE2><0x80>  (token 6)" in titles
+
+
+def test_overlay_refuses_bad_alpha_frame_and_grid(ex):
+    for alpha in (float("nan"), 1.01, -1):
+        with pytest.raises(ValueError, match="alpha"):
+            ex.overlay(6, alpha=alpha)
+    with pytest.raises(TypeError, match="frame must be an int"):
+        ex.overlay(6, grid=1, frame=0.5)
+    with pytest.raises(TypeError, match="grid must be an int index or a label"):
+        ex.overlay(6, grid=1.0)
+    np.testing.assert_array_equal(ex.overlay(6, grid="video 1", frame=-1), ex.overlay(6, grid=1, frame=1))
