@@ -786,24 +786,41 @@ class Explanation:
                 raise TypeError(f"{name} has dtype object, which the file format cannot hold")
         return arrays
 
-    def save_pngs(self, directory: str | os.PathLike, method: str = "tam", cmap: str = "jet") -> list[Path]:
+    def save_pngs(
+        self, directory: str | os.PathLike, method: str = "tam", cmap: str = "jet", legend: bool = True
+    ) -> list[Path]:
         """Write one overlay PNG per explained token and grid (first frame of a video) into ``directory``.
 
-        Files are named ``<row>_<token text>_<grid label>.png`` with unsafe characters replaced.
+        Files are named ``<row>_<token label>_<grid label>.png`` with unsafe characters replaced.
+        With ``legend`` (the default) each picture has a footer naming the token, map kind and picture,
+        a 0-1 colour bar with the map's units (:func:`legend_text`, and the range when the token's map
+        was min-max scaled) and any :func:`provenance` warning; ``legend=False`` writes bare overlays.
         """
-        import re
-
         from PIL import Image
 
+        from .render import with_legend
+
+        self._method(method)
         out_dir = Path(directory)
         out_dir.mkdir(parents=True, exist_ok=True)
+        warning = provenance(self.metadata)
         written = []
         for row, idx in enumerate(self.explained):
-            name = re.sub(r"[^A-Za-z0-9]+", "_", self.tokens[int(idx)].text).strip("_")[:24] or "tok"
+            tok = self.tokens[int(idx)]
+            name = re.sub(r"[^A-Za-z0-9]+", "_", tok.label).strip("_")[:24] or "tok"
+            _, lo, span = self._display(int(idx), method)
+            units = legend_text(method)
+            if (lo, span) != (0.0, 1.0):
+                units += f"; this map was min-max scaled from [{lo:.3g}, {lo + span:.3g}]"
             for gi, g in enumerate(self.grids):
                 label = re.sub(r"[^A-Za-z0-9]+", "_", g.label).strip("_")
                 path = out_dir / f"{row:03d}_{name}_{label}.png"
-                Image.fromarray(self.overlay(int(idx), method=method, grid=gi, cmap=cmap)).save(path)
+                picture = self.overlay(int(idx), method=method, grid=gi, cmap=cmap)
+                if legend:
+                    frame = f", frame 1 of {len(g.frames)}" if len(g.frames) > 1 else ""
+                    title = f"{_visible(tok.label)} (token {int(idx)}): {method_label(method)} on {g.label}{frame}"
+                    picture = with_legend(picture, cmap, title, units, warning)
+                Image.fromarray(picture).save(path)
                 written.append(path)
         return written
 

@@ -873,3 +873,36 @@ def test_overlay_refuses_bad_alpha_frame_and_grid(ex):
     with pytest.raises(TypeError, match="grid must be an int index or a label"):
         ex.overlay(6, grid=1.0)
     np.testing.assert_array_equal(ex.overlay(6, grid="video 1", frame=-1), ex.overlay(6, grid=1, frame=1))
+
+
+def test_save_pngs_have_a_legend_and_provenance(tmp_path):
+    from PIL import Image
+
+    from tam_widgets.render import WARNING_RGB, colorize
+
+    ex = make_explanation(metadata={"model_id": "tiny", "untrained": True})
+    written = ex.save_pngs(tmp_path / "with")
+    assert len(written) == 5 * 2 and written[1].name == "000_A_video_1.png"
+    png = np.asarray(Image.open(written[2]))  # token 6 on image 1
+    h, w = ex.images[0].shape[:2]
+    assert png.shape[0] > h + 60 and png.shape[1] >= 420
+    left = (png.shape[1] - w) // 2
+    np.testing.assert_array_equal(png[:h, left : left + w], ex.overlay(6))
+    foot = png[h:].reshape(-1, 3).astype(int)
+    ramp = colorize(np.linspace(0, 1, 9)[None], "jet")[0].astype(int)
+    for colour in ramp:  # the colour bar: every colour of the scale, 0 to 1
+        assert (np.abs(foot - colour).sum(1) < 30).any(), colour
+    assert (np.abs(foot - np.array(WARNING_RGB)).sum(1) < 30).sum() > 50  # the red warning
+    plain = np.asarray(Image.open(make_explanation().save_pngs(tmp_path / "trained")[2]))
+    assert not (np.abs(plain[h:].reshape(-1, 3).astype(int) - np.array(WARNING_RGB)).sum(1) < 30).any()
+    bare = ex.save_pngs(tmp_path / "bare", legend=False)
+    np.testing.assert_array_equal(np.asarray(Image.open(bare[2])), ex.overlay(6))
+
+
+def test_save_pngs_names_byte_fragments_by_label(tmp_path):
+    tokens = make_explanation().tokens
+    tokens[6] = Token("\ufffd", 106, "answer", 0, 34, raw_bytes=b"\xe2\x80")
+    written = make_explanation(tokens=tokens).save_pngs(tmp_path, method="cam")
+    assert written[2].name == "001_0xE2_0x80_image_1.png"
+    with pytest.raises(ValueError, match="unknown method"):
+        make_explanation().save_pngs(tmp_path, method="nope")
