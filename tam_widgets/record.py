@@ -22,15 +22,20 @@ In a notebook ``exp`` (or ``exp.show()``) is the interactive explorer
 ``exp.figure()`` draws the paper's static figure.
 
 File format (:meth:`Explanation.save`, :meth:`Explanation.load`), version 1: one ``.npz`` zip
-archive (suggested extension ``.tam``), read with ``allow_pickle=False`` and holding
+archive (suggested extension ``.tam``) of plain ``.npy`` entries (never pickles), holding
 
 * ``header``: uint8 bytes of a UTF-8 JSON object ``{"format": "tam-widgets-explanation",
   "version": 1, "writer", "methods", "n_images", "tokens": [{"text", "id", "role", "turn",
-  "position"}, ...], "grids": [{"kind", "label", "offset", "grid", "frames"}, ...],
-  "candidate_texts", "metadata"}``;
+  "position", and "raw_bytes" (hex) only for a byte-fragment token}, ...], "grids": [{"kind",
+  "label", "offset", "grid", "frames"}, ...], "candidate_texts", "metadata"}``;
 * ``explained``, ``text_relevance``, ``candidate_ids``, ``candidate_probs``, ``words``;
 * ``maps_<j>`` for the ``j``-th name of ``header["methods"]``, ``image_<i>`` for each stored
   picture and ``boxes_<g>`` for each grid, every array with its own dtype (bit-exact).
+
+Readers ignore header keys they do not know, so files with ``raw_bytes`` load in older versions
+(as text only). :meth:`Explanation.load` refuses anything else with one :class:`RecordError`
+naming the file: unknown or missing entries, and entries whose size, dtype or shape (from the
+zip directory and the ``.npy`` header, checked before decompressing) disagree with the header.
 """
 
 from __future__ import annotations
@@ -371,16 +376,19 @@ class Explanation:
         self,
         token: int | Token,
         method: str = "tam",
-        grid: int = 0,
+        grid: int | str = 0,
         frame: int = 0,
         cmap: str = "jet",
         alpha: float = 0.5,
     ) -> np.ndarray:
         """The stored picture of ``grids[grid]``'s ``frame`` with the token's map blended into its box.
 
-        Returns RGB uint8 of the picture's size; pixels outside the grid's box are unchanged. The map
-        is shown as stored when the token's values over all grids lie in ``[0, 1]`` (TAM maps do,
-        which keeps weak tokens faint), otherwise min-max scaled over all grids of that token.
+        ``grid`` is an index (default 0: the first image or video only) or a label such as
+        ``"image 2"`` (``ex.grids`` lists them); ``frame`` picks a video's frame (default the first);
+        ``alpha`` in ``[0, 1]`` is the map's opacity. Returns RGB uint8 of the picture's size; pixels
+        outside the grid's box are unchanged. The map is shown as stored when the token's values over
+        all grids lie in ``[0, 1]`` (TAM maps do, which keeps weak tokens faint), otherwise min-max
+        scaled over all grids of that token. :meth:`figure` draws several with titles and a legend.
         """
         from .render import check_alpha
         from .render import overlay as blend
@@ -673,7 +681,9 @@ class Explanation:
             for i in toks:
                 style = "context" if i < idx else "target" if i == idx else "later"
                 text = self.tokens[i].text.replace("▁", " ").replace("\t", " ").replace("\r", "")
-                if style == "target" and not text.strip():
+                if style == "target" and self.tokens[i].raw_bytes is not None:
+                    text = self.tokens[i].label  # a byte fragment: its bytes, not a lone "�"
+                elif style == "target" and not text.strip():
                     text = "↵" if "\n" in text else "␣"
                 if runs and runs[-1][1] == style:
                     runs[-1][0] += text

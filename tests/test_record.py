@@ -860,8 +860,9 @@ def test_figure_candidates_as_percentages_and_token_labels():
     assert "' cat' 41.2%" in joined and "' $dog$' 0.123%" in joined and "'<b>' <0.001%" in joined
     assert "0.41" not in joined and "0.00 " not in joined  # not the old two decimals
     assert "top-k: none (not a generated token)" in joined
-    titles = [ax.get_title() for ax in _image_axes(ex.figure())]
-    assert "<0xE2><0x80>  (token 6)" in titles
+    fig = ex.figure(tokens=[6])
+    assert [ax.get_title() for ax in _image_axes(fig)] == ["<0xE2><0x80>  (token 6)"]
+    assert "<0xE2><0x80>" in _texts(fig)  # the boxed token in the text strip shows its bytes too
 
 
 def test_overlay_refuses_bad_alpha_frame_and_grid(ex):
