@@ -634,6 +634,13 @@ def test_hostile_zip_tricks(saved, tmp_path):
     blob = _npy(np.zeros(5, np.int64))
     lying["explained.npy"] = blob[:-8]
     _assert_record_error(_zip(tmp_path / "short.tam", lying), "declares")
+    import io
+
+    huge = io.BytesIO()  # an image header declaring 30 GB, followed by 10 bytes
+    np.lib.format.write_array_header_1_0(huge, {"descr": "|u1", "fortran_order": False, "shape": (100000, 100000, 3)})
+    lying["explained.npy"] = entries["explained.npy"]
+    lying["image_0.npy"] = huge.getvalue() + bytes(10)
+    _assert_record_error(_zip(tmp_path / "huge.tam", lying), r"'image_0.npy' declares 30000000\d+ bytes")
     # The encrypted flag set on one entry (in the local header and the directory).
     data = bytearray(saved.read_bytes())
     with zipfile.ZipFile(saved) as z:
