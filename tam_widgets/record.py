@@ -53,6 +53,7 @@ import socket
 import time
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1044,8 +1045,7 @@ def _read_entries(f: BinaryIO, path: Path) -> tuple[dict, dict[str, np.ndarray]]
         ) from None
     with z:
         infos = z.infolist()
-        names = [i.filename for i in infos]
-        twice = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) != len(names) else []
+        twice = sorted(n for n, k in Counter(i.filename for i in infos).items() if k > 1)
         if twice:
             raise RecordError(f"corrupt tam-widgets explanation {path}: the archive holds {twice} twice")
         total, size = sum(i.file_size for i in infos), os.fstat(f.fileno()).st_size
