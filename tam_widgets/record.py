@@ -22,28 +22,38 @@ In a notebook ``exp`` (or ``exp.show()``) is the interactive explorer
 ``exp.figure()`` draws the paper's static figure.
 
 File format (:meth:`Explanation.save`, :meth:`Explanation.load`), version 1: one ``.npz`` zip
-archive (suggested extension ``.tam``), read with ``allow_pickle=False`` and holding
+archive (suggested extension ``.tam``) of plain ``.npy`` entries (never pickles), holding
 
 * ``header``: uint8 bytes of a UTF-8 JSON object ``{"format": "tam-widgets-explanation",
   "version": 1, "writer", "methods", "n_images", "tokens": [{"text", "id", "role", "turn",
-  "position"}, ...], "grids": [{"kind", "label", "offset", "grid", "frames"}, ...],
-  "candidate_texts", "metadata"}``;
+  "position", and "raw_bytes" (hex) only for a byte-fragment token}, ...], "grids": [{"kind",
+  "label", "offset", "grid", "frames"}, ...], "candidate_texts", "metadata"}``;
 * ``explained``, ``text_relevance``, ``candidate_ids``, ``candidate_probs``, ``words``;
 * ``maps_<j>`` for the ``j``-th name of ``header["methods"]``, ``image_<i>`` for each stored
   picture and ``boxes_<g>`` for each grid, every array with its own dtype (bit-exact).
+
+Readers ignore header keys they do not know, so files with ``raw_bytes`` load in older versions
+(as text only). :meth:`Explanation.load` refuses anything else with one :class:`RecordError`
+naming the file: unknown or missing entries, and entries whose size, dtype or shape (from the
+zip directory and the ``.npy`` header, checked before decompressing) disagree with the header.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import math
 import os
+import re
 import secrets
 import shutil
+import socket
+import time
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,6 +171,8 @@ class Explanation:
                 raise TypeError(f"tokens[{i}].text must be str, got {type(t.text).__name__}")
             if t.role not in ROLES:
                 raise ValueError(f"tokens[{i}] ({t.text!r}) has role {t.role!r}; roles are {ROLES}")
+            if t.raw_bytes is not None and not (isinstance(t.raw_bytes, bytes) and t.raw_bytes):
+                raise TypeError(f"tokens[{i}].raw_bytes must be None or non-empty bytes, got {t.raw_bytes!r}")
 
         self.explained = np.asarray(self.explained)
         if self.explained.size == 0:
@@ -310,11 +322,9 @@ class Explanation:
         i = self.token_index(token)
         rows = np.flatnonzero(self.explained == i)
         if rows.size == 0:
-            shown = ", ".join(f"{int(k)} {self.tokens[int(k)].text!r}" for k in self.explained[:30])
-            more = f", ... ({self.explained.size} in all)" if self.explained.size > 30 else ""
             raise ValueError(
-                f"token {i} ({self.tokens[i].text!r}) was not explained; explained tokens "
-                f"(index text): {shown or 'none'}{more}"
+                f"token {i} ({self.tokens[i].label!r}) was not explained; explained tokens "
+                f"(index text): {self._explained_listing()}"
             )
         return int(rows[0])
 
@@ -323,14 +333,29 @@ class Explanation:
             raise ValueError(f"unknown method {method!r}; this explanation has maps for {self.methods}")
         return self.maps[method]
 
-    def _grid(self, grid: int) -> int:
-        """``grid`` as a non-negative index into ``grids``; IndexError listing the grids."""
+    def _grid(self, grid: int | str) -> int:
+        """``grid`` (an index, negative from the end, or a label) as an index into ``grids``; errors list them."""
+        if isinstance(grid, str):
+            hits = [k for k, g in enumerate(self.grids) if g.label == grid]
+            if len(hits) != 1:
+                many = "several grids are" if hits else "no grid is"
+                raise ValueError(f"{many} labelled {grid!r}; grids are {self._grid_labels()}")
+            return hits[0]
         if isinstance(grid, (bool, np.bool_)) or not isinstance(grid, (int, np.integer)):
-            raise TypeError(f"grid must be an int index, got {type(grid).__name__}")
+            raise TypeError(f"grid must be an int index or a label, got {type(grid).__name__} {grid!r}")
         if not -len(self.grids) <= grid < len(self.grids):
-            labels = [f"{k}: {g.label!r}" for k, g in enumerate(self.grids)]
-            raise IndexError(f"grid {grid} is out of range; grids are {labels}")
+            raise IndexError(f"grid {grid} is out of range; grids are {self._grid_labels()}")
         return int(grid) % len(self.grids)
+
+    def _frame(self, gi: int, frame: int) -> int:
+        """``frame`` of ``grids[gi]`` as a non-negative index; errors say how many frames there are."""
+        g = self.grids[gi]
+        t = len(g.frames)
+        if isinstance(frame, (bool, np.bool_)) or not isinstance(frame, (int, np.integer)):
+            raise TypeError(f"frame must be an int index, got {type(frame).__name__} {frame!r}")
+        if not -t <= frame < t:
+            raise IndexError(f"frame {frame!r} is out of range for {g.label!r}, which has {t} frame(s)")
+        return int(frame) % t
 
     def map(self, token: int | Token, method: str = "tam") -> list[np.ndarray]:
         """The map of an explained token over each grid: float32 ``[h, w]`` or ``[t, h, w]`` arrays.
@@ -352,24 +377,27 @@ class Explanation:
         self,
         token: int | Token,
         method: str = "tam",
-        grid: int = 0,
+        grid: int | str = 0,
         frame: int = 0,
         cmap: str = "jet",
         alpha: float = 0.5,
     ) -> np.ndarray:
         """The stored picture of ``grids[grid]``'s ``frame`` with the token's map blended into its box.
 
-        Returns RGB uint8 of the picture's size; pixels outside the grid's box are unchanged. The map
-        is shown as stored when the token's values over all grids lie in ``[0, 1]`` (TAM maps do,
-        which keeps weak tokens faint), otherwise min-max scaled over all grids of that token.
+        ``grid`` is an index (default 0: the first image or video only) or a label such as
+        ``"image 2"`` (``ex.grids`` lists them); ``frame`` picks a video's frame (default the first);
+        ``alpha`` in ``[0, 1]`` is the map's opacity. Returns RGB uint8 of the picture's size; pixels
+        outside the grid's box are unchanged. The map is shown as stored when the token's values over
+        all grids lie in ``[0, 1]`` (TAM maps do, which keeps weak tokens faint), otherwise min-max
+        scaled over all grids of that token. :meth:`figure` draws several with titles and a legend.
         """
+        from .render import check_alpha
         from .render import overlay as blend
 
+        check_alpha(alpha)
         gi = self._grid(grid)
         g = self.grids[gi]
-        t = len(g.frames)
-        if isinstance(frame, (bool, np.bool_)) or not isinstance(frame, (int, np.integer)) or not -t <= frame < t:
-            raise IndexError(f"frame {frame!r} is out of range for {g.label!r}, which has {t} frame(s)")
+        frame = self._frame(gi, frame)
         shown = self._display(token, method)[0][gi]
         m = shown[frame] if shown.ndim == 3 else shown
         image = self.images[g.frames[frame]]
@@ -385,42 +413,50 @@ class Explanation:
         self,
         tokens: int | Token | list[int | Token] | None = None,
         method: str = "tam",
-        grid: int = 0,
+        grid: int | str | list[int | str] = 0,
         cmap: str = "jet",
         max_tokens: int = 8,
         frame: int | None = None,
         ncols: int = 4,
+        turn: int | None = None,
     ):
         """A matplotlib ``Figure`` in the style of the TAM paper's figures, one panel per token.
 
-        Each panel shows the picture of ``grids[grid]`` with the token's map blended (all frames of a
-        video side by side unless ``frame`` is given), and under it the whole text (specials hidden)
-        with each word shaded by the token's ``text_relevance`` on the map's display scale, the
-        explained token bold and boxed, later tokens grey, and its top-k candidates. ``tokens``
-        defaults to the first ``max_tokens`` explained answer tokens. No window is opened (the figure
-        is not registered with pyplot) and neither LaTeX nor mathtext is used, so ``$`` shows as is.
+        Each panel shows the pictures of ``grid`` (an index or label into ``grids``, or a list of them,
+        side by side; all frames of a video unless ``frame`` is given) with the token's map blended,
+        and under it the whole text (specials hidden) with each word shaded by the token's
+        ``text_relevance`` on the map's display scale, the explained token bold and boxed, later tokens
+        grey, and its top-k candidates. ``tokens`` defaults to the first ``max_tokens`` explained answer
+        tokens, of answer ``turn`` only when given (``Token.turn``: 0 for the first, -1 for the last).
+        The title says which map kind, pictures, turns and tokens are shown (turns counted from 1); a
+        colour bar gives the map's units, and a warning shows for an untrained model or synthetic data
+        (:func:`provenance`). No window is opened (the figure is not registered with pyplot) and
+        neither LaTeX nor mathtext is used, so ``$`` shows as is.
 
             fig = ex.figure(max_tokens=4)
+            fig = ex.figure(turn=-1, grid=[0, 1], method="cam")
             fig.savefig("tam.png", dpi=150)
         """
-        from matplotlib import colormaps
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.font_manager import FontProperties
         from matplotlib.patches import Rectangle
 
+        from .render import colormap
+
         self._method(method)
-        g = self.grids[self._grid(grid)]
-        if tokens is None:
-            answer = [int(i) for i in self.explained if self.tokens[int(i)].role == "answer"]
-            chosen = (answer or [int(i) for i in self.explained])[: max(int(max_tokens), 0)]
-        else:
-            many = isinstance(tokens, (list, tuple, np.ndarray))
-            chosen = [self.token_index(t) for t in (tokens if many else [tokens])]
+        relevance_cmap = colormap(cmap)
+        grid_ids = [self._grid(x) for x in (grid if isinstance(grid, (list, tuple)) else [grid])]
+        if not grid_ids:
+            raise ValueError(f"grid=[] selects no picture; grids are {self._grid_labels()}")
+        if isinstance(max_tokens, (bool, np.bool_)) or not isinstance(max_tokens, (int, np.integer)) or max_tokens < 1:
+            raise ValueError(f"max_tokens must be an int >= 1, got {max_tokens!r}")
+        chosen, which = self._figure_tokens(tokens, turn, int(max_tokens))
         rows = [self._row(i) for i in chosen]
-        if not chosen:
-            raise ValueError("no token to show: this explanation has no explained tokens")
-        frames = range(len(g.frames)) if frame is None else [frame]
+        shown_frames = []
+        for gi in grid_ids:
+            t = len(self.grids[gi].frames)
+            shown_frames.append(list(range(t)) if frame is None else [self._frame(gi, frame)])
         text_kw = dict(usetex=False, parse_math=False)
         fs, small = 8.5, 7.5
         font = FontProperties(size=fs)
@@ -434,15 +470,21 @@ class Explanation:
         def width(s: str, prop: FontProperties) -> float:
             return renderer.get_text_width_height_descent(s, prop, ismath=False)[0] / fig.dpi
 
-        panels = []
+        panels, rescaled = [], False
         for idx, row in zip(chosen, rows):
-            pic = _tile([self.overlay(idx, method, grid, f, cmap) for f in frames])
+            pic = _tile([self.overlay(idx, method, gi, f, cmap) for gi, fr in zip(grid_ids, shown_frames) for f in fr])
             items, n_lines = self._strip_layout(idx, row, method, panel_w, line_h, width, font, bold)
-            cands = "top-k: " + "  ".join(
-                f"{t!r} {float(p):.2f}" for t, p in zip(self.candidate_texts[row], self.candidate_probs[row])
-            )
+            kept = [
+                f"{t!r} {format_prob(p)}"
+                for i, t, p in zip(self.candidate_ids[row], self.candidate_texts[row], self.candidate_probs[row])
+                if int(i) >= 0
+            ]
+            cands = ("top-k: " + "  ".join(kept)) if kept else "top-k: none (not a generated token)"
             cand_lines = _wrap(cands, panel_w, lambda s: width(s, FontProperties(size=small)))
-            panels.append((idx, pic, items, n_lines, cand_lines))
+            _, lo, span = self._display(idx, method)
+            scaled = "" if (lo, span) == (0.0, 1.0) else f"  ·  scaled from [{lo:.3g}, {lo + span:.3g}]"
+            rescaled = rescaled or bool(scaled)
+            panels.append((idx, pic, items, n_lines, cand_lines, scaled))
 
         ncols = max(1, min(int(ncols), len(panels)))
         layout = []  # per figure row: (image height, text height)
@@ -451,21 +493,46 @@ class Explanation:
             img_h = max(min(p[1].shape[0] / p[1].shape[1], 1.3) for p in group) * panel_w
             txt_h = max(p[3] * line_h + len(p[4]) * small / 72 * 1.45 + 0.2 for p in group)
             layout.append((img_h, txt_h))
-        sup_h = 0.45
         fig_w = 2 * margin + ncols * panel_w + (ncols - 1) * gap
-        fig_h = sup_h + sum(title_h + a + b for a, b in layout) + margin
-        fig.set_size_inches(fig_w, fig_h)
 
-        relevance_cmap = colormaps[cmap]
+        # Header: what is shown (map kind, pictures, turns, tokens, model) and any provenance warning.
+        def wrapped(text: str, size: float, weight: str = "normal") -> list[str]:
+            return _wrap(text, fig_w - 2 * margin, lambda s: width(s, FontProperties(size=size, weight=weight)))
+
+        model = self.metadata.get("model_id") or "unknown model"
+        pictures = " + ".join(self._picture_text(gi, fr) for gi, fr in zip(grid_ids, shown_frames))
+        title = wrapped(f"{method_label(method)} maps on {pictures}  ·  {model}", 11, "bold")
+        others = [f"{k} {g.label!r}" for k, g in enumerate(self.grids) if k not in grid_ids]
+        if others:
+            which += f"; other pictures: grid={', '.join(others)}"
+        subtitle = wrapped(which, 8.5)
+        warning = provenance(self.metadata)
+        warn_lines = wrapped(f"⚠ {warning}", 9.5, "bold") if warning else []
+        head_lines = [(s, 11, "bold", "black") for s in title] + [(s, 8.5, "normal", "0.25") for s in subtitle]
+        head_lines += [(s, 9.5, "bold", "#b00020") for s in warn_lines]
+        sup_h = 0.12 + sum(size / 72 * 1.4 for _, size, _, _ in head_lines) + 0.08
+        note = wrapped(_legend_note(method, rescaled), 7.5)
+        legend_h = 0.62 + len(note) * 0.13
+        fig_h = sup_h + sum(title_h + a + b for a, b in layout) + legend_h
+        fig.set_size_inches(fig_w, fig_h)
+        y = 0.12
+        for s, size, weight, color in head_lines:
+            fig.text(
+                0.5, 1 - y / fig_h, s, ha="center", va="top", fontsize=size, fontweight=weight, color=color, **text_kw
+            )
+            y += size / 72 * 1.4
+
         top = sup_h
         for r, (img_h, txt_h) in enumerate(layout):
-            for c, (idx, pic, items, n_lines, cand_lines) in enumerate(panels[r * ncols : (r + 1) * ncols]):
+            for c, (idx, pic, items, n_lines, cand_lines, scaled) in enumerate(panels[r * ncols : (r + 1) * ncols]):
                 left = (margin + c * (panel_w + gap)) / fig_w
                 ax = fig.add_axes((left, 1 - (top + title_h + img_h) / fig_h, panel_w / fig_w, img_h / fig_h))
                 ax.imshow(pic)
                 ax.set_axis_off()
                 tok = self.tokens[idx]
-                ax.set_title(f"{_visible(tok.text)}  (token {idx})", fontsize=9.5, **text_kw)
+                ax.set_title(
+                    f"{_visible(tok.label)}  (token {idx}){scaled}", fontsize=9.5 if not scaled else 8, **text_kw
+                )
                 tx = fig.add_axes((left, 1 - (top + title_h + img_h + txt_h) / fig_h, panel_w / fig_w, txt_h / fig_h))
                 tx.set_xlim(0, panel_w)
                 tx.set_ylim(txt_h, 0)
@@ -520,9 +587,72 @@ class Explanation:
                     tx.text(0, y, line, fontsize=small, color="0.25", va="top", ha="left", clip_on=True, **text_kw)
                     y += small / 72 * 1.45
             top += title_h + img_h + txt_h
-        model = self.metadata.get("model_id") or "unknown model"
-        fig.suptitle(f"{method}: {g.label}  ·  {model}", fontsize=11, y=1 - 0.12 / fig_h, va="top", **text_kw)
+        _legend(fig, fig_w, fig_h, margin, legend_h, relevance_cmap, note, text_kw)
         return fig
+
+    def _grid_labels(self) -> list[str]:
+        return [f"{k}: {g.label!r}" for k, g in enumerate(self.grids)]
+
+    def _picture_text(self, gi: int, frames: list[int]) -> str:
+        """How a title names the pictures shown of ``grids[gi]``, e.g. ``video 1 (grid 1 of 2), frames 1-4``."""
+        g = self.grids[gi]
+        where = f"{g.label} (grid={gi} of {len(self.grids)} grids)" if len(self.grids) > 1 else g.label
+        t = len(g.frames)
+        if t == 1:
+            return where
+        if len(frames) == 1:
+            return f"{where}, frame {frames[0] + 1} of {t}"
+        return f"{where}, frames 1-{t} side by side"
+
+    def _figure_tokens(self, tokens, turn, max_tokens: int) -> tuple[list[int], str]:
+        """The token indices a figure shows, and the sentence that says which they are."""
+
+        def turns_text(idx: list[int]) -> str:
+            ts = sorted({self.tokens[i].turn for i in idx})
+            n_turns = len({t.turn for t in self.tokens})
+            return f"turn {ts[0] + 1} of {n_turns}" if len(ts) == 1 else f"turns {', '.join(str(t + 1) for t in ts)}"
+
+        if tokens is not None:
+            if turn is not None:
+                raise ValueError("pass tokens= or turn=, not both (tokens= already says which tokens)")
+            many = isinstance(tokens, (list, tuple, np.ndarray))
+            chosen = [self.token_index(t) for t in (tokens if many else [tokens])]
+            if not chosen:
+                raise ValueError(
+                    f"tokens=[] selects no token: pass token indices or Tokens; explained tokens "
+                    f"(index text): {self._explained_listing()}"
+                )
+            for i in chosen:
+                self._row(i)
+            return chosen, f"tokens {_ranges(chosen)} as chosen ({turns_text(chosen)})"
+        pool = [int(i) for i in self.explained]
+        if not pool:
+            raise ValueError("no token to show: this explanation has no explained tokens")
+        turns = sorted({self.tokens[i].turn for i in pool})
+        scope = ""
+        if turn is not None:
+            if isinstance(turn, (bool, np.bool_)) or not isinstance(turn, (int, np.integer)):
+                raise TypeError(f"turn must be an int (Token.turn; -1 for the last), got {type(turn).__name__}")
+            all_turns = sorted({t.turn for t in self.tokens})
+            if not -len(all_turns) <= turn < len(all_turns):
+                raise IndexError(f"turn {turn} is out of range; this conversation has turns {all_turns}")
+            want = all_turns[int(turn)]
+            pool = [i for i in pool if self.tokens[i].turn == want]
+            if not pool:
+                raise ValueError(f"turn {want} has no explained tokens; turns with maps: {turns}")
+            scope = " of that turn"
+        answer = [i for i in pool if self.tokens[i].role == "answer"]
+        kind = "explained answer tokens" if answer else "explained tokens"
+        pool = answer or pool
+        chosen = pool[:max_tokens]
+        first = f"the first {len(chosen)} of {len(pool)}" if len(chosen) < len(pool) else f"all {len(pool)}"
+        hint = "; pick others with tokens=, turn=, max_tokens=" if len(chosen) < len(pool) or len(turns) > 1 else ""
+        return chosen, f"tokens {_ranges(chosen)}: {first} {kind}{scope} ({turns_text(chosen)}){hint}"
+
+    def _explained_listing(self) -> str:
+        shown = ", ".join(f"{int(k)} {self.tokens[int(k)].label!r}" for k in self.explained[:30])
+        more = f", ... ({self.explained.size} in all)" if self.explained.size > 30 else ""
+        return f"{shown or 'none'}{more}"
 
     def _strip_layout(self, idx, row, method, panel_w, line_h, width, font, bold):
         """Place the words of the whole text: ``[(x, line, text, style, relevance)]`` and the line count.
@@ -552,7 +682,9 @@ class Explanation:
             for i in toks:
                 style = "context" if i < idx else "target" if i == idx else "later"
                 text = self.tokens[i].text.replace("▁", " ").replace("\t", " ").replace("\r", "")
-                if style == "target" and not text.strip():
+                if style == "target" and self.tokens[i].raw_bytes is not None:
+                    text = self.tokens[i].label  # a byte fragment: its bytes, not a lone "�"
+                elif style == "target" and not text.strip():
                     text = "↵" if "\n" in text else "␣"
                 if runs and runs[-1][1] == style:
                     runs[-1][0] += text
@@ -635,6 +767,7 @@ class Explanation:
             "n_images": len(self.images),
             "tokens": [
                 {"text": t.text, "id": int(t.id), "role": t.role, "turn": int(t.turn), "position": int(t.position)}
+                | ({} if t.raw_bytes is None else {"raw_bytes": t.raw_bytes.hex()})
                 for t in self.tokens
             ],
             "grids": [
@@ -664,24 +797,41 @@ class Explanation:
                 raise TypeError(f"{name} has dtype object, which the file format cannot hold")
         return arrays
 
-    def save_pngs(self, directory: str | os.PathLike, method: str = "tam", cmap: str = "jet") -> list[Path]:
+    def save_pngs(
+        self, directory: str | os.PathLike, method: str = "tam", cmap: str = "jet", legend: bool = True
+    ) -> list[Path]:
         """Write one overlay PNG per explained token and grid (first frame of a video) into ``directory``.
 
-        Files are named ``<row>_<token text>_<grid label>.png`` with unsafe characters replaced.
+        Files are named ``<row>_<token label>_<grid label>.png`` with unsafe characters replaced.
+        With ``legend`` (the default) each picture has a footer naming the token, map kind and picture,
+        a 0-1 colour bar with the map's units (:func:`legend_text`, and the range when the token's map
+        was min-max scaled) and any :func:`provenance` warning; ``legend=False`` writes bare overlays.
         """
-        import re
-
         from PIL import Image
 
+        from .render import with_legend
+
+        self._method(method)
         out_dir = Path(directory)
         out_dir.mkdir(parents=True, exist_ok=True)
+        warning = provenance(self.metadata)
         written = []
         for row, idx in enumerate(self.explained):
-            name = re.sub(r"[^A-Za-z0-9]+", "_", self.tokens[int(idx)].text).strip("_")[:24] or "tok"
+            tok = self.tokens[int(idx)]
+            name = re.sub(r"[^A-Za-z0-9]+", "_", tok.label).strip("_")[:24] or "tok"
+            _, lo, span = self._display(int(idx), method)
+            units = legend_text(method)
+            if (lo, span) != (0.0, 1.0):
+                units += f"; this map was min-max scaled from [{lo:.3g}, {lo + span:.3g}]"
             for gi, g in enumerate(self.grids):
                 label = re.sub(r"[^A-Za-z0-9]+", "_", g.label).strip("_")
                 path = out_dir / f"{row:03d}_{name}_{label}.png"
-                Image.fromarray(self.overlay(int(idx), method=method, grid=gi, cmap=cmap)).save(path)
+                picture = self.overlay(int(idx), method=method, grid=gi, cmap=cmap)
+                if legend:
+                    frame = f", frame 1 of {len(g.frames)}" if len(g.frames) > 1 else ""
+                    title = f"{_visible(tok.label)} (token {int(idx)}): {method_label(method)} on {g.label}{frame}"
+                    picture = with_legend(picture, cmap, title, units, warning)
+                Image.fromarray(picture).save(path)
                 written.append(path)
         return written
 
@@ -702,113 +852,294 @@ class Explanation:
     def load(cls, path: str | os.PathLike) -> Explanation:
         """Read a file written by :meth:`save` (never unpickles anything).
 
-        Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a truncated or foreign
-        file, a file from a newer tam-widgets, or a corrupt one (header and arrays that disagree).
+        Raises ``FileNotFoundError`` (naming the path) for a missing file and :class:`RecordError`
+        (a ``ValueError`` naming the file and what is wrong) for anything else that is not a
+        complete, consistent record: a truncated or foreign file, one from a newer tam-widgets,
+        unknown, missing or oversized entries, a header that disagrees with the arrays. Every
+        entry's size, dtype and shape are checked against the zip directory, its ``.npy`` header
+        and the record's JSON header before anything is decompressed.
         """
         path = Path(os.fspath(path))
         if not path.exists():
             raise FileNotFoundError(errno.ENOENT, "no tam-widgets explanation file at this path", str(path))
+        if path.is_dir():
+            raise RecordError(f"{path} is a directory, not a tam-widgets explanation file")
         with open(path, "rb") as f:
-            magic = f.read(4)
-        if magic != b"PK\x03\x04" or not zipfile.is_zipfile(path):
-            raise ValueError(f"{path} is truncated or not a tam-widgets explanation (not a complete .npz archive)")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if "header" not in z.files:
-                    raise ValueError(f"{path} is not a tam-widgets explanation (an .npz without its header)")
-                try:
-                    raw = z["header"]
-                except ValueError:  # e.g. an object array, which is never read
-                    raw = None
-                header = _read_header(raw, path)
-                try:
-                    data = {k: z[k] for k in z.files if k != "header"}
-                except ValueError as e:
-                    raise ValueError(f"corrupt tam-widgets explanation {path}: {e}") from e
-        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-            raise ValueError(f"{path} is truncated or corrupt: {e}") from e
-        odd = [k for k, v in data.items() if not isinstance(v, np.ndarray)]
-        if odd:
-            raise ValueError(f"corrupt tam-widgets explanation {path}: entries {odd} are not arrays")
-        try:
-            return cls._from_payload(header, data, path)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
-            raise ValueError(f"corrupt tam-widgets explanation {path}: {e}") from e
+            try:
+                header, data = _read_entries(f, path)
+                return cls._from_payload(header, data, path)
+            except RecordError:
+                raise
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as e:
+                raise RecordError(f"{path} is truncated or corrupt: {e}") from e
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError) as e:
+                raise RecordError(f"corrupt tam-widgets explanation {path}: {e}") from e
 
     @classmethod
     def _from_payload(cls, header: dict, data: dict[str, np.ndarray], path: Path) -> Explanation:
-        def array(name: str) -> np.ndarray:
-            if name not in data:
-                raise ValueError(f"array {name!r} is missing")
-            return data[name]
-
-        missing = [
-            k for k in ("methods", "n_images", "tokens", "grids", "candidate_texts", "metadata") if k not in header
-        ]
-        if missing:
-            raise ValueError(f"header lacks {missing}")
+        """The record from a header checked by :func:`_entry_specs` and the arrays it asked for."""
         tokens = []
         for t in header["tokens"]:
-            tok = Token(t["text"], t["id"], t["role"], t["turn"], t["position"])
-            if not (isinstance(tok.text, str) and all(_is_int(v) for v in (tok.id, tok.turn, tok.position))):
-                raise ValueError(f"bad token entry {t!r}")
-            tokens.append(tok)
-        grids = []
-        for k, g in enumerate(header["grids"]):
-            if not (_is_int(g["offset"]) and all(_is_int(v) for v in [*g["grid"], *g["frames"]])):
-                raise ValueError(f"bad grid entry {g!r}")
-            grids.append(
-                VisualGrid(g["kind"], g["label"], g["offset"], tuple(g["grid"]), list(g["frames"]), array(f"boxes_{k}"))
-            )
-        methods = header["methods"]
-        if not isinstance(methods, list) or len(set(methods)) != len(methods):
-            raise ValueError(f"bad method list {methods!r}")
-        if not _is_int(header["n_images"]) or not isinstance(header["metadata"], dict):
-            raise ValueError("bad n_images or metadata in the header")
+            raw = t.get("raw_bytes")
+            raw = None if raw is None else bytes.fromhex(raw)
+            tokens.append(Token(t["text"], t["id"], t["role"], t["turn"], t["position"], raw))
+        grids = [
+            VisualGrid(g["kind"], g["label"], g["offset"], tuple(g["grid"]), list(g["frames"]), data[f"boxes_{k}"])
+            for k, g in enumerate(header["grids"])
+        ]
         return cls(
             tokens=tokens,
-            explained=array("explained"),
-            maps={m: array(f"maps_{j}") for j, m in enumerate(methods)},
-            text_relevance=array("text_relevance"),
+            explained=data["explained"],
+            maps={m: data[f"maps_{j}"] for j, m in enumerate(header["methods"])},
+            text_relevance=data["text_relevance"],
             grids=grids,
-            images=[array(f"image_{i}") for i in range(header["n_images"])],
-            candidate_ids=array("candidate_ids"),
-            candidate_probs=array("candidate_probs"),
+            images=[data[f"image_{i}"] for i in range(header["n_images"])],
+            candidate_ids=data["candidate_ids"],
+            candidate_probs=data["candidate_probs"],
             candidate_texts=header["candidate_texts"],
-            words=array("words"),
+            words=data["words"],
             metadata=header["metadata"],
         )
 
 
-# -- helpers -----------------------------------------------------------------------------------
+# -- file format helpers -----------------------------------------------------------------------
+#: Largest JSON header read (bytes); tokens, candidate texts and metadata of long videos fit easily.
+MAX_HEADER_BYTES = 64 << 20
+#: Deepest nesting of lists and dicts in the JSON header (metadata gets one level less).
+MAX_HEADER_DEPTH = 64
+#: Zip-bomb guard: an entry, and the whole archive, larger than ``BOMB_FLOOR`` bytes may not be more
+#: than ``MAX_RATIO`` times its compressed size (deflate tops out near 1032:1; real records are far below).
+BOMB_FLOOR = 32 << 20
+MAX_RATIO = 100
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d + 1)
+            stack.extend((x, d + 1) for x in v)
+    return deepest
 
 
 def _read_header(arr: Any, path: Path) -> dict:
     """The JSON header, after checking that it is ours and not from a newer version."""
     not_ours = f"{path} is not a tam-widgets explanation"
     if not isinstance(arr, np.ndarray) or arr.dtype != np.uint8 or arr.ndim != 1:
-        raise ValueError(f"{not_ours} (its 'header' is not a byte array)")
+        raise RecordError(f"{not_ours} (its 'header' is not a byte array)")
+
+    def no_constants(name: str):
+        raise ValueError(f"{name} is not a JSON number")
+
     try:
-        header = json.loads(arr.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValueError(f"{not_ours} (its 'header' is not JSON)") from None
+        header = json.loads(arr.tobytes().decode("utf-8"), parse_constant=no_constants)
+    except RecursionError:
+        raise RecordError(f"corrupt tam-widgets explanation {path}: its header nests too deeply") from None
+    except (UnicodeDecodeError, ValueError):
+        raise RecordError(f"{not_ours} (its 'header' is not JSON)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         fmt = header.get("format") if isinstance(header, dict) else None
-        raise ValueError(f"{not_ours} (format {fmt!r}, expected {FORMAT!r})")
+        raise RecordError(f"{not_ours} (format {fmt!r}, expected {FORMAT!r})")
     version = header.get("version")
     if not _is_int(version) or version < 1:
-        raise ValueError(f"corrupt tam-widgets explanation {path}: bad format version {version!r}")
+        raise RecordError(f"corrupt tam-widgets explanation {path}: bad format version {version!r}")
     if version > VERSION:
-        raise ValueError(
+        raise RecordError(
             f"{path} uses format version {version}, newer than the version {VERSION} this "
             f"tam-widgets reads: upgrade tam-widgets (pip install -U tam-widgets)"
+        )
+    if _depth(header) > MAX_HEADER_DEPTH:
+        raise RecordError(
+            f"corrupt tam-widgets explanation {path}: its header nests deeper than {MAX_HEADER_DEPTH} levels"
         )
     return header
 
 
-def _check_json(value: Any, where: str) -> None:
+#: An entry's expected shape: each dimension fixed (int), free (None) or at most ``("<=", n)``.
+_Shape = tuple[Any, ...]
+
+
+def _entry_specs(header: dict) -> dict[str, tuple[_Shape, str]]:
+    """Check the header's structure and give each array entry's expected ``(shape, dtype kinds)``.
+
+    Raises ``ValueError`` naming the first field that is missing or of the wrong type.
+    """
+
+    def need(cond: bool, what: str) -> None:
+        if not cond:
+            raise ValueError(f"header field {what}")
+
+    for key in ("methods", "n_images", "tokens", "grids", "candidate_texts", "metadata"):
+        need(key in header, f"{key!r} is missing")
+    methods, tokens, grids, texts = header["methods"], header["tokens"], header["grids"], header["candidate_texts"]
+    need(isinstance(methods, list) and all(isinstance(m, str) for m in methods), "'methods' must be a list of str")
+    need(len(set(methods)) == len(methods), f"'methods' lists a name twice: {methods!r}")
+    need(_is_int(header["n_images"]) and header["n_images"] >= 0, "'n_images' must be an int >= 0")
+    need(isinstance(header["metadata"], dict), "'metadata' must be an object")
+    need(isinstance(tokens, list), "'tokens' must be a list")
+    for i, t in enumerate(tokens):
+        need(isinstance(t, dict), f"tokens[{i}] must be an object")
+        for key, kind in (("text", str), ("id", int), ("role", str), ("turn", int), ("position", int)):
+            ok = key in t and (_is_int(t[key]) if kind is int else isinstance(t[key], kind))
+            need(ok, f"tokens[{i}].{key} must be {'an int' if kind is int else 'a str'}, got {t.get(key)!r}")
+        raw = t.get("raw_bytes")
+        if raw is not None:
+            try:
+                ok = isinstance(raw, str) and len(bytes.fromhex(raw)) > 0
+            except ValueError:
+                ok = False
+            need(ok, f"tokens[{i}].raw_bytes must be a hex string of the token's bytes, got {raw!r}")
+    need(isinstance(grids, list), "'grids' must be a list")
+    n_vis, frames_of = 0, []
+    for k, g in enumerate(grids):
+        need(isinstance(g, dict), f"grids[{k}] must be an object")
+        for key in ("kind", "label"):
+            need(isinstance(g.get(key), str), f"grids[{k}].{key} must be a str, got {g.get(key)!r}")
+        need(_is_int(g.get("offset")) and g["offset"] >= 0, f"grids[{k}].offset must be an int >= 0")
+        shape, frames = g.get("grid"), g.get("frames")
+        need(
+            isinstance(shape, list) and len(shape) in (2, 3) and all(_is_int(x) and x >= 1 for x in shape),
+            f"grids[{k}].grid must be 2 or 3 positive ints, got {shape!r}",
+        )
+        need(
+            isinstance(frames, list) and all(_is_int(x) for x in frames),
+            f"grids[{k}].frames must be a list of ints, got {frames!r}",
+        )
+        n_vis += math.prod(shape)
+        frames_of.append(len(frames))
+    need(isinstance(texts, list) and all(isinstance(r, list) for r in texts), "'candidate_texts' must be lists")
+    need(all(isinstance(s, str) for r in texts for s in r), "'candidate_texts' must hold str")
+    n_exp, n_tok = len(texts), len(tokens)
+    k = len(texts[0]) if texts else None
+    specs: dict[str, tuple[_Shape, str]] = {
+        "explained": ((n_exp,), "iu"),
+        "text_relevance": ((n_exp, n_tok), "f"),
+        "candidate_ids": ((n_exp, k), "iu"),
+        "candidate_probs": ((n_exp, k), "f"),
+        "words": ((("<=", n_tok), 2), "iu"),
+    }
+    specs.update({f"maps_{j}": ((n_exp, n_vis), "f") for j in range(len(methods))})
+    specs.update({f"image_{i}": ((None, None, 3), "u") for i in range(header["n_images"])})
+    specs.update({f"boxes_{g}": ((t, 4), "iuf") for g, t in enumerate(frames_of)})
+    return specs
+
+
+def _read_entries(f: BinaryIO, path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The checked JSON header and every array the header calls for, from the open file ``f``."""
+    if f.read(4) != b"PK\x03\x04":
+        raise RecordError(f"{path} is truncated or not a tam-widgets explanation (not an .npz archive)")
+    f.seek(0)
+    try:
+        z = zipfile.ZipFile(f)
+    except zipfile.BadZipFile:
+        raise RecordError(
+            f"{path} is truncated or not a tam-widgets explanation (not a complete .npz archive)"
+        ) from None
+    with z:
+        infos = z.infolist()
+        twice = sorted(n for n, k in Counter(i.filename for i in infos).items() if k > 1)
+        if twice:
+            raise RecordError(f"corrupt tam-widgets explanation {path}: the archive holds {twice} twice")
+        total, size = sum(i.file_size for i in infos), os.fstat(f.fileno()).st_size
+        if total > BOMB_FLOOR and total > MAX_RATIO * size:
+            raise RecordError(
+                f"corrupt tam-widgets explanation {path}: its entries would expand {size} bytes to {total} "
+                f"(more than {MAX_RATIO}:1, a zip bomb); nothing was read"
+            )
+        by_name = {i.filename: i for i in infos}
+        if "header.npy" not in by_name:
+            raise RecordError(f"{path} is not a tam-widgets explanation (an .npz without its header)")
+        raw = _read_array(z, by_name["header.npy"], ((("<=", MAX_HEADER_BYTES),), "u"), path)
+        header = _read_header(raw, path)
+        try:
+            specs = _entry_specs(header)
+        except ValueError as e:
+            raise RecordError(f"corrupt tam-widgets explanation {path}: {e}") from None
+        expected = {f"{k}.npy" for k in specs} | {"header.npy"}
+        unknown, missing = sorted(set(by_name) - expected), sorted(expected - set(by_name))
+        if unknown or missing:
+            parts = ([f"unknown entries {unknown}"] if unknown else []) + (
+                [f"missing entries {missing}"] if missing else []
+            )
+            raise RecordError(
+                f"corrupt tam-widgets explanation {path}: {' and '.join(parts)} "
+                f"(its header lists {len(header['methods'])} map kinds, {header['n_images']} pictures "
+                f"and {len(header['grids'])} grids)"
+            )
+        data = {k: _read_array(z, by_name[f"{k}.npy"], spec, path) for k, spec in specs.items()}
+    return header, data
+
+
+def _read_array(z: zipfile.ZipFile, info: zipfile.ZipInfo, spec: tuple[_Shape, str], path: Path) -> np.ndarray:
+    """One ``.npy`` entry, read only after its size, dtype and shape passed the checks (``RecordError``)."""
+    name = info.filename
+
+    def bad(what: str) -> RecordError:
+        if name == "header.npy":  # a foreign .npz that happens to have a "header"
+            return RecordError(f"{path} is not a tam-widgets explanation (its 'header' entry {what})")
+        return RecordError(f"corrupt tam-widgets explanation {path}: entry {name!r} {what}")
+
+    if info.flag_bits & 0x1:
+        raise bad("is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise bad(f"uses zip compression method {info.compress_type}; .tam files use deflate or none")
+    if info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise bad(
+            f"would expand {info.compress_size} compressed bytes to {info.file_size} "
+            f"(more than {MAX_RATIO}:1, a zip bomb); it is not read"
+        )
+    shape_spec, kinds = spec
+    with z.open(info) as e:
+        try:
+            version = np.lib.format.read_magic(e)
+            if version not in ((1, 0), (2, 0)):
+                raise bad(f"is in .npy format version {version}, which tam-widgets does not read")
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read(e)
+        except (ValueError, SyntaxError, TypeError) as err:
+            if isinstance(err, RecordError):
+                raise
+            raise bad(f"is not a valid .npy array ({err})") from None
+        if dtype.hasobject or dtype.names is not None or dtype.subdtype is not None:
+            raise bad(f"holds {dtype} values (objects or records), which tam-widgets never reads")
+        size = math.prod(shape)
+        if dtype.kind not in kinds and not (size == 0 and dtype.kind in "biuf"):
+            names = {"i": "int", "u": "uint", "f": "float"}
+            raise bad(f"has dtype {dtype}, expected {' or '.join(names[c] for c in kinds)}")
+        if name == "header.npy" or name.startswith("image_"):
+            if dtype != np.uint8:
+                raise bad(f"has dtype {dtype}, expected uint8")
+        fits = len(shape) == len(shape_spec) and all(
+            want is None or (isinstance(want, tuple) and n <= want[1]) or n == want
+            for n, want in zip(shape, shape_spec)
+        )
+        if not fits:
+            want = tuple("any" if w is None else f"<= {w[1]}" if isinstance(w, tuple) else w for w in shape_spec)
+            raise bad(f"has shape {shape}, but the header calls for {want}")
+        nbytes = size * dtype.itemsize
+        if e.tell() + nbytes != info.file_size:
+            raise bad(f"declares {e.tell() + nbytes} bytes but the archive lists {info.file_size}")
+        buf = bytearray(nbytes)
+        view, got = memoryview(buf), 0
+        while got < nbytes:
+            n = e.readinto(view[got : got + (16 << 20)])
+            if not n:
+                raise bad(f"is truncated ({got} of {nbytes} bytes)")
+            got += n
+        if e.read(1):  # also completes the CRC check
+            raise bad("holds more bytes than its header declares")
+    return np.frombuffer(buf, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _check_json(value: Any, where: str, depth: int = 0) -> None:
     """Raise ``TypeError`` naming the first value under ``where`` that JSON cannot round-trip."""
     if value is None or isinstance(value, (str, bool, int)):
         return
@@ -816,15 +1147,17 @@ def _check_json(value: Any, where: str) -> None:
         if not math.isfinite(value):
             raise TypeError(f"{where} is {value!r}, which JSON cannot store; use None or a string")
         return
+    if isinstance(value, (dict, list, tuple)) and depth >= MAX_HEADER_DEPTH - 2:
+        raise TypeError(f"{where} nests lists/dicts deeper than {MAX_HEADER_DEPTH - 2} levels, which files cannot hold")
     if isinstance(value, dict):
         for k, v in value.items():
             if not isinstance(k, str):
                 raise TypeError(f"{where} has the key {k!r} of type {type(k).__name__}; JSON keys must be str")
-            _check_json(v, f"{where}[{k!r}]")
+            _check_json(v, f"{where}[{k!r}]", depth + 1)
         return
     if isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            _check_json(v, f"{where}[{i}]")
+            _check_json(v, f"{where}[{i}]", depth + 1)
         return
     raise TypeError(
         f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which is not "
@@ -832,15 +1165,67 @@ def _check_json(value: Any, where: str) -> None:
     )
 
 
+#: Temporary files of :func:`atomic_write` left by a killed writer are removed once they are this old
+#: (seconds since their last write), or as soon as their writer's process is gone (same host only).
+STALE_AFTER = 15 * 60
+_HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _temp_pattern(path: Path) -> re.Pattern:
+    """The names :func:`atomic_write` gives its temporary files for ``path``: host tag, pid, random part."""
+    return re.compile(rf"\.{re.escape(path.name)}\.(?:([0-9a-f]{{8}})\.(\d+)\.)?[0-9a-f]{{12}}\.tmp")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or not a pid we can check: assume alive
+    return True
+
+
+def remove_stale_temp_files(path: str | os.PathLike) -> list[Path]:
+    """Remove temporary files that killed :func:`atomic_write` calls for ``path`` left behind.
+
+    Only files named like ``atomic_write``'s own for this ``path`` are touched, and only when their
+    writer's process (on this host) is gone or they were last written more than ``STALE_AFTER``
+    seconds ago, so another save in progress keeps its file. Returns the removed paths.
+    """
+    path = Path(os.fspath(path))
+    pattern, removed = _temp_pattern(path), []
+    try:
+        candidates = [p for p in path.parent.iterdir() if pattern.fullmatch(p.name)]
+    except OSError:
+        return removed
+    now = time.time()
+    for p in candidates:
+        host, pid = pattern.fullmatch(p.name).groups()
+        try:
+            age = now - p.lstat().st_mtime
+        except OSError:
+            continue
+        dead = host == _HOST and pid is not None and int(pid) != os.getpid() and not _pid_alive(int(pid))
+        if dead or age > STALE_AFTER:
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
     """Write ``path`` through ``write(file)`` without ever leaving a partial or damaged file.
 
-    The bytes go to a temporary file beside ``path`` (opened ``"xb"``), which is fsynced, given the
-    old file's mode when there is one, and renamed over ``path``; any failure removes the temporary
-    file and leaves ``path`` as it was. Returns ``path`` as a ``Path``.
+    The bytes go to a temporary file beside ``path`` (opened ``"xb"``, named
+    ``.<name>.<host>.<pid>.<random>.tmp``), which is fsynced, given the old file's mode when there
+    is one, and renamed over ``path``; any failure removes the temporary file and leaves ``path`` as
+    it was. Temporary files that killed writers left for ``path`` are removed first
+    (:func:`remove_stale_temp_files`). Returns ``path`` as a ``Path``.
     """
     path = Path(os.fspath(path))
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    remove_stale_temp_files(path)
+    tmp = path.with_name(f".{path.name}.{_HOST}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
     try:
         with open(tmp, "xb") as f:
             write(f)
@@ -864,10 +1249,24 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
 
 #: Every map kind a record may store: its name in views and what its colour scale means (the legend).
 METHOD_INFO: dict[str, tuple[str, str]] = {
-    "tam": ("TAM", "TAM activation of this token (0 = none, 1 = its strongest evidence in image and text)"),
-    "cam": ("CAM (baseline)", "CAM: ReLU class score of this token, scaled to its own peak (0-1)"),
-    "eci_only": ("ECI only (no filter)", "activation after removing earlier words' interference, unfiltered (0-1)"),
-    "filter_only": ("filter only (no ECI)", "CAM after the rank Gaussian filter, no interference removed (0-1)"),
+    "tam": (
+        "TAM",
+        "TAM activation: 0 = none, 1 = this token's strongest evidence over image and text together "
+        "(a faint map: stronger evidence was in the text)",
+    ),
+    "cam": (
+        "CAM (baseline)",
+        "CAM: ReLU class score, scaled per token so that its peak in the pictures is 1 (not comparable with TAM)",
+    ),
+    "eci_only": (
+        "ECI only (no filter)",
+        "TAM without the filter: 0 = none, 1 = this token's strongest evidence over image and text together",
+    ),
+    "filter_only": (
+        "filter only (no ECI)",
+        "CAM scaled together with the text (1 = strongest over image and text), then rank-Gaussian filtered; "
+        "earlier words' interference not removed",
+    ),
 }
 
 
@@ -941,6 +1340,43 @@ def cover_words(words: np.ndarray, n: int) -> list[tuple[int, int]]:
         at = e
     out.extend((i, i + 1) for i in range(at, n))
     return out
+
+
+def _legend_note(method: str, rescaled: bool) -> str:
+    """The words under a figure's colour bar: the map's units, how words are shaded, any rescaling."""
+    same = method in ("tam", "eci_only")  # text_relevance is TAM's, on TAM's scale
+    note = legend_text(method)
+    note += "; words are shaded on the same scale" if same else "; words are shaded by TAM's text relevance (0-1)"
+    if rescaled:
+        note += "; maps outside 0-1 are min-max scaled per token (range in the panel title)"
+    return note
+
+
+def _legend(fig, fig_w, fig_h, margin, legend_h, cmap, note: list[str], text_kw) -> None:
+    """The colour bar at the foot of a figure (0 to 1 on the map's display scale) and its note lines."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    bar_w = min(3.2, fig_w - 2 * margin)
+    bar = fig.add_axes(((fig_w - bar_w) / 2 / fig_w, (legend_h - 0.3) / fig_h, bar_w / fig_w, 0.14 / fig_h))
+    scale = fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), cax=bar, orientation="horizontal")
+    scale.set_ticks([0, 0.25, 0.5, 0.75, 1])
+    scale.ax.tick_params(labelsize=7, length=2, pad=1)
+    y = (legend_h - 0.54) / fig_h
+    for k, line in enumerate(note):
+        fig.text(0.5, y - k * 0.13 / fig_h, line, ha="center", va="top", fontsize=7.5, color="0.15", **text_kw)
+
+
+def _ranges(idx: list[int]) -> str:
+    """Token indices as short ranges: ``[5, 6, 7, 10]`` -> ``"5-7, 10"``."""
+    out, start = [], None
+    for k, i in enumerate(idx):
+        if start is None:
+            start = i
+        if k + 1 == len(idx) or idx[k + 1] != i + 1:
+            out.append(str(start) if start == i else f"{start}-{i}")
+            start = None
+    return ", ".join(out)
 
 
 def _visible(text: str) -> str:
