@@ -181,7 +181,7 @@ export function drawWarning(ctx: CanvasRenderingContext2D, y: number, width: num
 /** The height drawLegend needs for `width`. */
 export function legendHeight(ctx: CanvasRenderingContext2D, width: number, unit: string): number {
   ctx.font = FONT;
-  return 8 + 14 + 6 + wrapLines(unit, width - 12, (s) => ctx.measureText(s).width).length * LINE + 4;
+  return 8 + 14 + 6 + wrapLines(unit, width - 12, (s) => ctx.measureText(s).width).length * LINE + 10;
 }
 
 /** Draw the colour bar with its end labels and the unit text under it at `y`; returns the height used. */
