@@ -108,7 +108,8 @@ export class Legend {
     if (this.low.textContent !== ends.low) this.low.textContent = ends.low;
     if (this.high.textContent !== ends.high) this.high.textContent = ends.high;
     if (this.unit.textContent !== unit) this.unit.textContent = unit;
-    this.root.title = `colour scale of the map: ${unit}`;
+    const tip = `colour scale of the map: ${unit}`;
+    if (this.root.title !== tip) this.root.title = tip;
   }
 
   /** The texts as shown: [low end, high end, unit text]. */
