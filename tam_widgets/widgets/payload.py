@@ -110,17 +110,20 @@ def token_entry(t: Token) -> list:
     return entry + [1] if t.raw_bytes is not None else entry
 
 
-def candidate_entries(texts: list[str], ids: np.ndarray, probs: np.ndarray, token_id: int) -> list[list]:
+def candidate_entries(
+    texts: list[str], ids: np.ndarray, probs: np.ndarray, token_id: int, byte_labels: dict[int, str] | None = None
+) -> list[list]:
     """One row's candidates as the page shows them: ``[label, probability text, chosen, is_bytes]``.
 
     The probability is :func:`~tam_widgets.record.format_prob`'s text; ``chosen`` is 1 for the
     candidate that is the explained token itself (same id). Padding candidates (id < 0) are left
     out. A candidate whose text is a byte label (``<0xE2>``) is marked as bytes; one that decoded to
-    U+FFFD on its own (a byte fragment without its bytes stored) shows as ``<id N>`` so that two of
-    them never look alike.
+    U+FFFD on its own (a byte fragment) gets the label of a record token with its id
+    (``byte_labels``: id -> :attr:`Token.label`), else ``<id N>``, so that two never look alike.
 
-    >>> candidate_entries([" cat", "\\ufffd", ""], np.array([5, 9, -1]), np.array([0.4123, 0.001, 0]), 5)
-    [[' cat', '41.2%', 1, 0], ['<id 9>', '0.1%', 0, 1]]
+    >>> candidate_entries([" cat", "\\ufffd", "\\ufffd", ""], np.array([5, 9, 7, -1]),
+    ...                   np.array([0.4123, 0.001, 0.0005, 0]), 5, {7: "<0xC3>"})
+    [[' cat', '41.2%', 1, 0], ['<id 9>', '0.1%', 0, 1], ['<0xC3>', '0.05%', 0, 1]]
     """
     out = []
     for text, i, p in zip(texts, ids.tolist(), probs.tolist()):
@@ -129,7 +132,7 @@ def candidate_entries(texts: list[str], ids: np.ndarray, probs: np.ndarray, toke
         text = str(text)
         is_bytes = bool(_BYTE_LABEL.fullmatch(text))
         if "\ufffd" in text:
-            text, is_bytes = f"<id {i}>", True
+            text, is_bytes = (byte_labels or {}).get(i, f"<id {i}>"), True
         out.append([text, format_prob(p), int(i == int(token_id)), int(is_bytes)])
     return out
 
@@ -184,6 +187,7 @@ def build_payload(
         maps[name], scales[j, :, 0], scales[j, :, 1] = quantize(m)
     encoded = [encode_image(im, image_format) for im in exp.images]
     total = sum(m.nbytes for m in maps.values())
+    byte_labels = {t.id: t.label for t in exp.tokens if t.raw_bytes is not None}
     meta = {
         "format": "tam-widgets-view",
         "version": 1,
@@ -192,7 +196,7 @@ def build_payload(
         "explained": [int(i) for i in exp.explained],
         "words": [[int(s), int(e)] for s, e in cover_words(exp.words, len(exp.tokens))],
         "candidates": [
-            candidate_entries(texts, ids, probs, exp.tokens[int(i)].id)
+            candidate_entries(texts, ids, probs, exp.tokens[int(i)].id, byte_labels)
             for texts, ids, probs, i in zip(exp.candidate_texts, exp.candidate_ids, exp.candidate_probs, exp.explained)
         ],
         "methods": [{"name": k, "label": method_label(k), "legend": legend_text(k)} for k in exp.methods],

@@ -285,7 +285,8 @@ def test_page_says_what_it_shows(open_page, tmp_path):
     page.mouse.move(1270, 890)
     assert_shows(page, exp, 4, cmap="viridis")
     assert page.locator(".tam-readout .tam-ro-tok").inner_text() == "<0xC3>"
-    assert candidates(page) == ["<id 116> 41.2%", "<id 9001> 0.042%", f'" dog" {format_prob(1e-7)}']
+    # the chosen candidate is the byte token itself: its bytes; an unknown fragment: its id
+    assert candidates(page) == ["<0xC3> 41.2%", "<id 9001> 0.042%", f'" dog" {format_prob(1e-7)}']
     assert page.locator(".tam-cands li").first.get_attribute("class") == "tam-cand-chosen tam-cand-bytes"
     page.screenshot(path=str(shots / "odd_untrained.png"))
 

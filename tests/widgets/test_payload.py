@@ -126,7 +126,7 @@ def test_labels_probabilities_and_warning_reach_the_page_ready_to_show():
     exp.candidate_ids[0] = [exp.tokens[12].id, 9001, -1]
     exp.candidate_texts[0] = [" A", "\ufffd", ""]
     exp.candidate_probs[0] = [0.4123, 0.00042, 0.0]
-    exp.candidate_ids[1] = [7, 8, exp.tokens[13].id]
+    exp.candidate_ids[1] = [exp.tokens[14].id, 8, exp.tokens[13].id]
     exp.candidate_texts[1] = ["\ufffd", "<0xE2><0x80>", ""]
     exp.candidate_probs[1] = [0.5, 1e-9, 0.3]
     exp.metadata["untrained"] = True
@@ -136,7 +136,8 @@ def test_labels_probabilities_and_warning_reach_the_page_ready_to_show():
     assert meta["tokens"][15] == ["x", "answer", 0]
     # padding (id -1) left out; the chosen one found by id; fragments never look alike
     assert meta["candidates"][0] == [[" A", "41.2%", 1, 0], ["<id 9001>", "0.042%", 0, 1]]
-    assert meta["candidates"][1] == [["<id 7>", "50%", 0, 1], ["<0xE2><0x80>", "<0.001%", 0, 1], ["", "30%", 1, 0]]
+    # a fragment that is a record token shows that token's bytes
+    assert meta["candidates"][1] == [["<0xC3>", "50%", 0, 1], ["<0xE2><0x80>", "<0.001%", 0, 1], ["", "30%", 1, 0]]
     assert [c[1] for c in meta["candidates"][0]] == [format_prob(0.4123), format_prob(0.00042)]
     assert meta["warning"].startswith("untrained model:")
     exp.metadata = {"synthetic": True}
