@@ -11,6 +11,7 @@ between kernel and page is described in :mod:`tam_widgets.widgets.payload` and `
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +202,9 @@ REQUEST_FORMAT = '{type: "maps", method: <name>, start: <row>, stop: <row>} (int
 
 
 def _echo(value: Any) -> Any:
-    """A request field sent back in the reply: JSON scalars as they came, anything else as None."""
+    """A request field sent back in the reply: JSON scalars as they came, anything else (NaN too) as None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value if isinstance(value, (str, int, float, bool, type(None))) else None
 
 

@@ -120,6 +120,7 @@ def test_on_demand_rows_answer_the_page(exp, monkeypatch):
         ({"type": "maps", "method": "cam", "start": 3, "stop": 2}, "out of range for 4 explained tokens"),
         ({"type": "maps", "method": "cam", "start": -1, "stop": 2}, "out of range"),
         ({"type": "maps", "method": "cam", "start": 0, "stop": 10**30}, "out of range"),
+        ({"type": "maps", "method": "cam", "start": float("nan"), "stop": 1}, "start must be an integer, got float"),
         ({"method": "cam", "start": 0, "stop": 1}, "unknown message type None"),
         ({"type": ["maps"]}, "unknown message type None"),
         (["maps", "cam", 0, 1], "must be an object like"),
@@ -135,7 +136,7 @@ def test_bad_messages_get_an_error_reply_not_an_exception(exp, monkeypatch, mess
     [(content, buffers)] = sent
     assert buffers is None and error in content["error"], content
     assert '{type: "maps", method: <name>, start: <row>, stop: <row>}' in content["error"]  # says what to send
-    json.dumps(content)  # the reply itself always travels (nothing unserialisable echoed back)
+    json.dumps(content, allow_nan=False)  # the reply itself always travels (nothing unserialisable echoed)
     if isinstance(message, dict) and message.get("type") == "maps":
         assert content["type"] == "maps" and content["method"] == (
             message["method"] if isinstance(message["method"], str) else None)
