@@ -110,7 +110,10 @@ export function base64ToDataView(s: string): DataView {
 // ---------------------------------------------------------------- payload
 
 export type Role = "prompt" | "answer" | "special";
-export type TokenTuple = [string, Role | string, number];
+/** [label, role, turn] plus a trailing 1 when the label is a byte fragment ("<0xE2><0x80>"). */
+export type TokenTuple = [string, Role | string, number] | [string, Role | string, number, number];
+/** [label, probability text, chosen (1: it is the explained token), label is bytes (1)] */
+export type Candidate = [string, string, number, number];
 
 export interface GridMeta {
   kind: string;
@@ -128,8 +131,11 @@ export interface Meta {
   tokens: TokenTuple[];
   explained: number[];
   words: [number, number][];
-  candidates: [string, number][][];
-  methods: { name: string; label: string }[];
+  candidates: Candidate[][];
+  /** label: the method's name in views; legend: what its colour scale means */
+  methods: { name: string; label: string; legend?: string }[];
+  /** provenance warning (untrained model, synthetic scene) every view must show, or null */
+  warning?: string | null;
   grids: GridMeta[];
   images: { width: number; height: number; mime: string }[];
   n_visual: number;

@@ -16,6 +16,23 @@ export interface StripToken {
   row: number;
   /** the token was only a line break, shown as "↵" */
   newline: boolean;
+  /** the label is a byte fragment like "<0xE2><0x80>" (meta.tokens[i][3] === 1) */
+  bytes: boolean;
+  /** the token has no text: shown as EMPTY_MARK so it can still be seen and clicked */
+  empty: boolean;
+}
+
+/** What the strip shows for a token without text. */
+export const EMPTY_MARK = "\u2205";
+
+/**
+ * A token label as the readout and candidates show it: byte labels as they are, text quoted
+ * (JSON style, so leading spaces show), an empty token as "∅ (empty)".
+ */
+export function readableToken(label: string, bytes = false): string {
+  if (bytes) return label;
+  if (label === "") return `${EMPTY_MARK} (empty)`;
+  return JSON.stringify(label);
 }
 
 export interface StripWord {
@@ -71,17 +88,18 @@ export function layoutStrip(meta: Pick<Meta, "tokens" | "words" | "explained">, 
   for (const [s, e] of coverWords(meta.words, n)) {
     let word: StripWord | null = null;
     for (let i = s; i < e; i++) {
-      const [rawText, role, turnRaw] = meta.tokens[i];
+      const [rawText, role, turnRaw, byteFlag] = meta.tokens[i];
       const special = role === "special";
       if (special && !showSpecials) continue;
       const turn = Number(turnRaw) || 0;
       const key = `${role}\u0000${turn}`;
-      let text = displayText(String(rawText ?? ""));
+      const bytes = byteFlag === 1;
+      let text = bytes ? String(rawText ?? "") : displayText(String(rawText ?? ""));
       let breakBefore = false;
       let breakAfter = false;
       let gap = false;
       let newline = false;
-      const nl = text.indexOf("\n");
+      const nl = bytes ? -1 : text.indexOf("\n");
       if (nl >= 0) {
         const count = text.split("\n").length - 1;
         const head = text.slice(0, nl);
@@ -100,6 +118,8 @@ export function layoutStrip(meta: Pick<Meta, "tokens" | "words" | "explained">, 
           breakAfter = true;
         }
       }
+      const empty = text === "";
+      if (empty) text = EMPTY_MARK;
       const roleChange = prevKey !== null && key !== prevKey;
       if (line === null || breakPending || breakBefore || roleChange) {
         line = {
@@ -125,6 +145,8 @@ export function layoutStrip(meta: Pick<Meta, "tokens" | "words" | "explained">, 
         explained: row !== undefined,
         row: row ?? -1,
         newline,
+        bytes,
+        empty,
       });
       prevKey = key;
       prevTurn = turn;

@@ -2,10 +2,11 @@
 
 import { colormapPacked, isColormap, tokenColor, COLORMAPS } from "./colormaps";
 import { decodeFloat16, gridFrame, mapRow, parsePayload, rowScale } from "./decode";
-import type { GridMeta, Meta, Payload } from "./decode";
+import type { Candidate, GridMeta, Meta, Payload } from "./decode";
 import { HeatPainter } from "./heatmap";
 import type { Box } from "./heatmap";
-import { initialToken, layoutStrip, navigableTokens, stripTokens } from "./layout";
+import { initialToken, layoutStrip, navigableTokens, readableToken, stripTokens } from "./layout";
+import { drawLegend, drawWarning, fmtNum, Legend, legendHeight, OTSU_TIP, PEAK_TIP, StripKey, warningBanner } from "./legend";
 import type { StripLine } from "./layout";
 import { boxShare, otsuShare, peak, regionParts } from "./stats";
 import type { Region } from "./stats";
@@ -90,19 +91,6 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: s
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
   return e;
-}
-
-/** 3 significant digits without exponent for ordinary magnitudes. */
-export function fmt3(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e-3 && a < 1e5 ? v.toPrecision(3) : v.toExponential(2);
-}
-
-/** JSON-style quoted token text, so leading spaces are visible. */
-export function quote(text: string): string {
-  return JSON.stringify(text);
 }
 
 function fileSafe(text: string): string {
@@ -337,7 +325,8 @@ export class TamView {
   private saveBtn!: HTMLButtonElement;
   private strip!: HTMLElement;
   private hoverBox!: HTMLElement;
-  private note!: HTMLElement;
+  private key!: StripKey;
+  private legend!: Legend;
   private readout!: HTMLElement;
   private cands!: HTMLUListElement;
   private panelsEl!: HTMLElement;
@@ -408,7 +397,8 @@ export class TamView {
     this.buildBar();
     this.strip = h("div", "tam-strip");
     this.strip.setAttribute("role", "listbox");
-    this.note = h("div", "tam-note");
+    this.key = new StripKey();
+    this.legend = new Legend();
     const info = h("div", "tam-info");
     this.readout = h("div", "tam-readout");
     const candBox = h("div", "tam-cand-box");
@@ -417,7 +407,8 @@ export class TamView {
     candBox.appendChild(this.cands);
     info.append(this.readout, candBox);
     this.panelsEl = h("div", "tam-panels");
-    this.root.append(this.bar, this.strip, this.note, info, this.panelsEl);
+    if (meta.warning) this.root.appendChild(warningBanner(String(meta.warning)));
+    this.root.append(this.bar, this.strip, this.key.root, info, this.legend.root, this.panelsEl);
     this.wireStrip();
     this.buildStrip();
     this.buildPanels();
@@ -538,7 +529,7 @@ export class TamView {
     }
     this.saveBtn = h("button", "tam-save", "save PNG");
     this.saveBtn.type = "button";
-    this.saveBtn.title = "picture and heat of the shown token, as a PNG file";
+    this.saveBtn.title = "picture and heat of the shown token, with the colour legend, as a PNG file";
     this.saveBtn.addEventListener("click", () => this.savePng());
     bar.appendChild(this.saveBtn);
   }
@@ -564,7 +555,8 @@ export class TamView {
           if (t.explained) cls += " tam-explained";
           if (t.special) cls += " tam-special";
           if (t.newline) cls += " tam-nl";
-          if (t.text === "") cls += " tam-empty";
+          if (t.empty) cls += " tam-empty";
+          if (t.bytes) cls += " tam-bytes";
           const te = h("span", cls);
           te.textContent = t.text;
           te.dataset.i = String(t.i);
@@ -712,11 +704,11 @@ export class TamView {
     const tokens = stripTokens(this.lines);
     const regionMode = !!this.region;
     this.root.classList.toggle("tam-region-mode", regionMode);
-    this.note.textContent = "";
+    this.key.update(this.cmap, regionMode);
+    if (!regionMode) this.key.loading(false);
     if (regionMode) {
       const ready = this.computeShares();
-      this.note.appendChild(h("span", "tam-note-text", "words about the region \u2014 Esc clears"));
-      if (!ready) this.note.appendChild(h("span", "tam-loading-text", " loading\u2026"));
+      this.key.loading(!ready);
       const shares = this.shares;
       let max = 0;
       if (shares) for (let k = 0; k < shares.length; k++) max = Math.max(max, shares[k]);
@@ -1008,24 +1000,33 @@ export class TamView {
   private paintInfo(): void {
     const tok = this.shown();
     const row = this.rowOf.get(tok) ?? -1;
+    const [lo, span] = rowScale(this.p.scales, this.methodIdx, Math.max(0, row), this.meta.explained.length);
+    this.legend.update(this.cmap, lo, span, this.methodInfo().legend);
     if (row < 0) {
       this.setCands([]);
       if (this.meta.explained.length) this.setReadout("", "", "");
       return;
     }
-    const text = String(this.meta.tokens[tok]?.[0] ?? "");
-    this.setCands((this.meta.candidates[row] ?? []).slice(0, 3), text);
+    const t = this.meta.tokens[tok];
+    const text = readableToken(String(t?.[0] ?? ""), t?.[3] === 1);
+    this.setCands((this.meta.candidates[row] ?? []).slice(0, 3));
     const data = this.store.row(this.method, row);
-    if (this.store.error) return this.setReadout(quote(text), this.store.error, "tam-ro-err");
-    if (!data) return this.setReadout(quote(text), "loading\u2026", "tam-loading-text");
+    if (this.store.error) return this.setReadout(text, this.store.error, "tam-ro-err");
+    if (!data) return this.setReadout(text, "loading\u2026", "tam-loading-text");
     const pk = peak(data, this.meta.grids);
-    const [lo, span] = rowScale(this.p.scales, this.methodIdx, row, this.meta.explained.length);
     const value = lo + (span * pk.value) / 255;
     const g = this.meta.grids[pk.grid];
     const where = g ? (g.shape[0] > 1 ? `${g.label}, frame ${pk.frame + 1}` : g.label) : "";
     const { share } = otsuShare(data);
-    const txt = `peak ${fmt3(value)}${where ? ` (${where})` : ""} \u00b7 ${(share * 100).toFixed(1)}% above Otsu`;
-    this.setReadout(quote(text), txt, "tam-ro-stats");
+    const txt = `peak ${fmtNum(value)}${where ? ` (${where})` : ""} \u00b7 ${(share * 100).toFixed(1)}% above Otsu`;
+    this.setReadout(text, txt, "tam-ro-stats");
+  }
+
+  /** The current method's label and legend text. */
+  private methodInfo(): { label: string; legend: string } {
+    const m = this.meta.methods[this.methodIdx];
+    const label = m?.label || this.method;
+    return { label, legend: m?.legend || `${label} (colours: the map's values, low to high)` };
   }
 
   private readoutParts: [HTMLElement, Text, HTMLElement] | null = null;
@@ -1041,10 +1042,13 @@ export class TamView {
     const s = tok && rest ? " \u00b7 " : "";
     if (sep.data !== s) sep.data = s;
     if (b.textContent !== rest) b.textContent = rest;
-    if (b.className !== cls) b.className = cls;
+    if (b.className !== cls) {
+      b.className = cls;
+      b.title = cls === "tam-ro-stats" ? `${PEAK_TIP}\n\n${OTSU_TIP}` : "";
+    }
   }
 
-  private setCands(list: [string, number][], shownText = ""): void {
+  private setCands(list: Candidate[]): void {
     const ul = this.cands;
     while (ul.children.length > list.length) ul.lastElementChild!.remove();
     while (ul.children.length < list.length) {
@@ -1052,15 +1056,16 @@ export class TamView {
       li.append(h("span", "tam-cand-text"), " ", h("span", "tam-cand-p"));
       ul.appendChild(li);
     }
-    list.forEach(([ct, prob], k) => {
+    list.forEach(([ct, prob, chosen, bytes], k) => {
       const li = ul.children[k] as HTMLElement;
-      const t = quote(String(ct));
-      const p = Number(prob).toFixed(2);
+      const t = readableToken(String(ct), bytes === 1);
+      const p = String(prob);
       const a = li.firstElementChild as HTMLElement;
       const b = li.lastElementChild as HTMLElement;
       if (a.textContent !== t) a.textContent = t;
       if (b.textContent !== p) b.textContent = p;
-      li.classList.toggle("tam-cand-chosen", String(ct) === shownText);
+      li.classList.toggle("tam-cand-chosen", chosen === 1);
+      li.classList.toggle("tam-cand-bytes", bytes === 1);
     });
   }
 
@@ -1268,6 +1273,7 @@ export class TamView {
     for (const p of this.panels) p.last = null;
     this.paintStrip();
     this.paintHeat();
+    this.paintInfo();
   }
 
   private onColormap(): void {
@@ -1305,7 +1311,13 @@ export class TamView {
 
   private onCustom(msg: unknown, buffers: unknown[]): void {
     if (!this.store) return;
-    this.store.receive(msg, buffers as any[]);
+    if (this.store.receive(msg, buffers as any[])) return;
+    // any other reply carrying an error (the kernel could not read a message): say so in the readout
+    const err = (msg as { error?: unknown } | null)?.error;
+    if (err) {
+      this.store.error = `the kernel refused a message: ${String(err)}`;
+      this.paintInfo();
+    }
   }
 
   private onArrived(method: string): void {
@@ -1324,10 +1336,10 @@ export class TamView {
 
   private savePng(): void {
     const tok = this.shown();
-    const text = String(this.meta.tokens[tok]?.[0] ?? "");
-    const canvas = this.composite(text);
+    const label = String(this.meta.tokens[tok]?.[0] ?? "");
+    const canvas = this.composite(readableToken(label, this.meta.tokens[tok]?.[3] === 1));
     if (!canvas) return;
-    const name = `tam_${fileSafe(text) || `token${tok}`}.png`;
+    const name = `tam_${fileSafe(label) || `token${tok}`}.png`;
     canvas.toBlob((blob) => {
       if (!blob) return;
       const url = URL.createObjectURL(blob);
@@ -1342,7 +1354,10 @@ export class TamView {
     }, "image/png");
   }
 
-  /** Photo + heat (current opacity) of every panel at the current frame, side by side, captioned. */
+  /**
+   * The saved picture: a caption (record, token, method), the provenance warning if any, photo +
+   * heat (current opacity) of every panel at the current frame side by side, and the colour legend.
+   */
   composite(text: string): HTMLCanvasElement | null {
     const panels = this.panels.filter((p) => p.heat.width > 0);
     if (!panels.length) return null;
@@ -1351,10 +1366,17 @@ export class TamView {
     const s = Math.max(1, Math.min(4, Math.floor(360 / tallest)));
     const gap = 8;
     const cap = 30;
-    const width = panels.reduce((sum, p) => sum + p.heat.width * s, 0) + gap * (panels.length - 1);
+    const width = Math.max(480, panels.reduce((sum, p) => sum + p.heat.width * s, 0) + gap * (panels.length - 1));
     const c = document.createElement("canvas");
-    c.width = Math.max(width, 320);
-    c.height = tallest * s + cap;
+    const probe = c.getContext("2d");
+    if (!probe) return null;
+    const warning = this.meta.warning ? String(this.meta.warning) : null;
+    const legend = this.legend.texts();
+    // measure the variable-height parts on a scratch canvas first (resizing a canvas clears it)
+    const warnH = drawWarning(probe, 0, width, warning);
+    const legH = legendHeight(probe, width, legend[2]);
+    c.width = width;
+    c.height = cap + warnH + tallest * s + legH;
     const ctx = c.getContext("2d");
     if (!ctx) return null;
     ctx.fillStyle = "#fff";
@@ -1362,20 +1384,24 @@ export class TamView {
     ctx.fillStyle = "#1f2328";
     ctx.font = "15px system-ui, -apple-system, 'Segoe UI', sans-serif";
     ctx.textBaseline = "middle";
-    const label = this.meta.methods[this.methodIdx]?.label ?? this.method;
-    ctx.fillText(`${quote(text)} \u2014 ${label}`, 6, cap / 2);
+    const title = this.meta.title ? `${this.meta.title} \u00b7 ` : "";
+    ctx.fillText(`${title}${text} \u2014 ${this.methodInfo().label}`, 6, cap / 2, width - 12);
+    let y = cap;
+    y += drawWarning(ctx, y, width, warning);
     ctx.imageSmoothingEnabled = true;
     let x = 0;
     for (const p of panels) {
       const w = p.heat.width * s;
       const hh = p.heat.height * s;
       ctx.globalAlpha = 1;
-      ctx.drawImage(p.photo, x, cap, w, hh);
+      ctx.drawImage(p.photo, x, y, w, hh);
       ctx.globalAlpha = this.opacity;
-      ctx.drawImage(p.heat, x, cap, w, hh);
+      ctx.drawImage(p.heat, x, y, w, hh);
       x += w + gap;
     }
     ctx.globalAlpha = 1;
+    y += tallest * s;
+    drawLegend(ctx, y, width, this.legend.bar, legend);
     return c;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { coverWords, displayText, initialToken, layoutStrip, navigableTokens } from "../src/layout";
+import { coverWords, displayText, EMPTY_MARK, initialToken, layoutStrip, navigableTokens, readableToken } from "../src/layout";
 import type { StripLine } from "../src/layout";
 
 type Tok = [string, string, number];
@@ -83,6 +83,38 @@ describe("layoutStrip", () => {
     expect(coverWords(undefined, 2)).toEqual([[0, 1], [1, 2]]);
     const lines = layoutStrip({ tokens: [["a", "prompt", 0], ["b", "prompt", 0]], words: [], explained: [] }, false);
     expect(text(lines)).toEqual(["a|b"]);
+  });
+});
+
+describe("empty and byte-fragment tokens", () => {
+  // " caf", then "é" split in two byte tokens (labels from Python's Token.label), then an empty token
+  const toks: [string, string, number, number?][] = [
+    [" caf", "answer", 0],
+    ["<0xC3>", "answer", 0, 1],
+    ["<0xA9>", "answer", 0, 1],
+    ["", "answer", 0],
+    ["<0x0A>", "answer", 0, 1],
+    ["\u2581ok", "answer", 0, 1],
+  ];
+  const m = { tokens: toks as any, words: [[0, 3], [3, 4], [4, 5], [5, 6]] as [number, number][], explained: [1, 2, 3] };
+
+  it("shows byte labels as they are and an empty token as a visible mark", () => {
+    const all = layoutStrip(m, false).flatMap((l) => l.words.flatMap((w) => w.toks));
+    expect(all.map((t) => t.text)).toEqual([" caf", "<0xC3>", "<0xA9>", EMPTY_MARK, "<0x0A>", "\u2581ok"]);
+    expect(all.map((t) => [t.bytes, t.empty])).toEqual([
+      [false, false], [true, false], [true, false], [false, true], [true, false], [true, false],
+    ]);
+    expect(all[3]).toMatchObject({ explained: true, row: 2 }); // still a clickable token
+    expect(all.some((t) => t.newline)).toBe(false); // a byte label is never read as text
+    expect(layoutStrip(m, false)).toHaveLength(1);
+  });
+
+  it("readout and candidates: text quoted, bytes as they are, empty marked", () => {
+    expect(readableToken(" cat")).toBe('" cat"');
+    expect(readableToken("<0xE2><0x80>", true)).toBe("<0xE2><0x80>");
+    expect(readableToken("<0xE2>")).toBe('"<0xE2>"'); // a text that only looks like bytes stays text
+    expect(readableToken("")).toBe(`${EMPTY_MARK} (empty)`);
+    expect(readableToken("a\nb")).toBe('"a\\nb"');
   });
 });
 

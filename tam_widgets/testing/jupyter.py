@@ -244,6 +244,10 @@ class JupyterLab:
             MPLCONFIGDIR=str(dirs["mpl"]),
             PYTHONUNBUFFERED="1",
         )
+        # Kernels import this very copy of tam_widgets (a source checkout or worktree), not whichever
+        # one the environment's site-packages points at.
+        src = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
         cmd = [
             sys.executable, "-m", "jupyter", "lab", "--no-browser",
             f"--IdentityProvider.token={self.token}",

@@ -11,6 +11,7 @@ and the page sets token text with ``textContent``: a token ``<script>`` shows as
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import os
@@ -35,6 +36,30 @@ def _script_json(obj: Any) -> str:
 def _inline_script(code: str) -> str:
     """JavaScript source safe to place inside a classic ``<script>`` element."""
     return code.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(scripts: list[str], styles: list[str]) -> str:
+    """The page's Content-Security-Policy: nothing from the network, only the given inline scripts and
+    styles (by their SHA-256), pictures only from ``data:``/``blob:`` URLs.
+
+    >>> print(content_security_policy(["x=1"], []).replace("; ", ";\\n"))
+    default-src 'none';
+    script-src 'sha256-HyBrEcI+KMwlDe1/wAmNOCOoRnpUNA8axOU1y4VEST8=';
+    style-src 'none';
+    img-src data: blob:;
+    base-uri 'none';
+    form-action 'none'
+    """
+    script_src = " ".join(_sha256(s) for s in scripts) or "'none'"
+    style_src = " ".join(_sha256(s) for s in styles) or "'none'"
+    return (
+        f"default-src 'none'; script-src {script_src}; style-src {style_src}; img-src data: blob:; "
+        "base-uri 'none'; form-action 'none'"
+    )
 
 
 def document(
@@ -87,24 +112,29 @@ def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: s
         raise ValueError("this explanation has no explained tokens, so there is no map to show")
     doc = document(exp, **view)
     css = bundle("widget.css").read_text(encoding="utf-8").replace("</style", "<\\/style")
-    js = bundle("standalone.js").read_text(encoding="utf-8")
+    js = _inline_script(bundle("standalone.js").read_text(encoding="utf-8"))
     doc_id = f"tam-doc-{secrets.token_hex(4)}"
     heading = title if title is not None else f"{doc['meta']['title']}: {exp.answer.strip()[:80]}"
+    page_css = "body{margin:16px;font-family:system-ui,sans-serif}"
+    mount = (
+        "TamWidgets.mount(document.getElementById("
+        f"{json.dumps(doc_id + '-root')}), JSON.parse(document.getElementById({json.dumps(doc_id)}).textContent));"
+    )
+    csp = content_security_policy([js, mount], [css, page_css])
     page = "\n".join(
         [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{html.escape(heading)}</title>",
             f"<style>{css}</style>",
-            "<style>body{margin:16px;font-family:system-ui,sans-serif}</style>",
+            f"<style>{page_css}</style>",
             "</head><body>",
             f'<div id="{doc_id}-root"></div>',
             f'<script type="application/json" id="{doc_id}">{_script_json(doc)}</script>',
-            f"<script>{_inline_script(js)}</script>",
-            "<script>TamWidgets.mount(document.getElementById("
-            f"{json.dumps(doc_id + '-root')}), JSON.parse(document.getElementById({json.dumps(doc_id)}).textContent));"
-            "</script>",
+            f"<script>{js}</script>",
+            f"<script>{mount}</script>",
             "</body></html>",
             "",
         ]

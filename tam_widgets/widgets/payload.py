@@ -9,6 +9,11 @@ binary buffers, never JSON lists of numbers:
 * ``relevance``: the record's float16 text relevance, as stored;
 * ``images``: the stored pictures encoded as PNG (small ones) or JPEG.
 
+Text reaches the page ready to show: token labels (:attr:`~tam_widgets.record.Token.label`, byte
+fragments as ``<0xE2>``), probabilities as :func:`~tam_widgets.record.format_prob` text, method
+names and legend texts (:func:`~tam_widgets.record.method_label`, :func:`~tam_widgets.record.legend_text`)
+and the record's provenance warning (:func:`~tam_widgets.record.provenance`) as ``meta["warning"]``.
+
 The display scale is the record's own (:meth:`Explanation.overlay`): a row whose values all lie in
 ``[0, 1]`` is shown as stored (TAM maps, so weak tokens stay faint), any other row min-max scaled.
 
@@ -17,26 +22,20 @@ The display scale is the record's own (:meth:`Explanation.overlay`): a row whose
 >>> p.meta["tokens"][3], p.maps["tam"].dtype, p.maps["tam"].shape, p.meta["on_demand"]
 (['Describe', 'prompt', 0], dtype('uint8'), (64, 768), False)
 >>> round(p.nbytes() / p.raw_nbytes(), 2)  # the JSON meta adds a few percent
-1.03
+1.04
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..record import Explanation, cover_words, display_scale
+from ..record import Explanation, Token, cover_words, display_scale, format_prob, legend_text, method_label, provenance
 
-#: Shown next to the method switch; methods not listed show their own name.
-METHOD_LABELS = {
-    "tam": "TAM",
-    "cam": "CAM (baseline)",
-    "eci_only": "ECI only (no filter)",
-    "filter_only": "filter only (no ECI)",
-}
 #: Above this many bytes of maps, rows are sent when the page asks for them (``on_demand``).
 MAX_INLINE_BYTES = 4_000_000
 #: Target size of one on-demand message.
@@ -97,6 +96,47 @@ class Payload:
         return self.maps[method][start:stop].tobytes()
 
 
+#: A label made of byte values only, as :attr:`Token.label` writes a byte fragment (``<0xE2><0x80>``).
+_BYTE_LABEL = re.compile(r"(?:<0x[0-9A-F]{2}>)+")
+
+
+def token_entry(t: Token) -> list:
+    """A token as the page gets it: ``[label, role, turn]``, plus a trailing ``1`` when the label is bytes.
+
+    >>> token_entry(Token("", 7, "answer", 0, 3, raw_bytes=b"\\xe2\\x80"))
+    ['<0xE2><0x80>', 'answer', 0, 1]
+    """
+    entry = [t.label, t.role, int(t.turn)]
+    return entry + [1] if t.raw_bytes is not None else entry
+
+
+def candidate_entries(
+    texts: list[str], ids: np.ndarray, probs: np.ndarray, token_id: int, byte_labels: dict[int, str] | None = None
+) -> list[list]:
+    """One row's candidates as the page shows them: ``[label, probability text, chosen, is_bytes]``.
+
+    The probability is :func:`~tam_widgets.record.format_prob`'s text; ``chosen`` is 1 for the
+    candidate that is the explained token itself (same id). Padding candidates (id < 0) are left
+    out. A candidate whose text is a byte label (``<0xE2>``) is marked as bytes; one that decoded to
+    U+FFFD on its own (a byte fragment) gets the label of a record token with its id
+    (``byte_labels``: id -> :attr:`Token.label`), else ``<id N>``, so that two never look alike.
+
+    >>> candidate_entries([" cat", "\\ufffd", "\\ufffd", ""], np.array([5, 9, 7, -1]),
+    ...                   np.array([0.4123, 0.001, 0.0005, 0]), 5, {7: "<0xC3>"})
+    [[' cat', '41.2%', 1, 0], ['<id 9>', '0.1%', 0, 1], ['<0xC3>', '0.05%', 0, 1]]
+    """
+    out = []
+    for text, i, p in zip(texts, ids.tolist(), probs.tolist()):
+        if i < 0:
+            continue
+        text = str(text)
+        is_bytes = bool(_BYTE_LABEL.fullmatch(text))
+        if "\ufffd" in text:
+            text, is_bytes = (byte_labels or {}).get(i, f"<id {i}>"), True
+        out.append([text, format_prob(p), int(i == int(token_id)), int(is_bytes)])
+    return out
+
+
 def quantize(maps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows of float maps as uint8 on their display scale, with each row's ``lo`` and ``span``.
 
@@ -147,18 +187,20 @@ def build_payload(
         maps[name], scales[j, :, 0], scales[j, :, 1] = quantize(m)
     encoded = [encode_image(im, image_format) for im in exp.images]
     total = sum(m.nbytes for m in maps.values())
+    byte_labels = {t.id: t.label for t in exp.tokens if t.raw_bytes is not None}
     meta = {
         "format": "tam-widgets-view",
         "version": 1,
         "title": str(exp.metadata.get("model_id") or "explanation"),
-        "tokens": [[t.text, t.role, int(t.turn)] for t in exp.tokens],
+        "tokens": [token_entry(t) for t in exp.tokens],
         "explained": [int(i) for i in exp.explained],
         "words": [[int(s), int(e)] for s, e in cover_words(exp.words, len(exp.tokens))],
         "candidates": [
-            [[str(t), round(float(p), 4)] for t, p in zip(texts, probs)]
-            for texts, probs in zip(exp.candidate_texts, exp.candidate_probs)
+            candidate_entries(texts, ids, probs, exp.tokens[int(i)].id, byte_labels)
+            for texts, ids, probs, i in zip(exp.candidate_texts, exp.candidate_ids, exp.candidate_probs, exp.explained)
         ],
-        "methods": [{"name": k, "label": METHOD_LABELS.get(k, k)} for k in exp.methods],
+        "methods": [{"name": k, "label": method_label(k), "legend": legend_text(k)} for k in exp.methods],
+        "warning": provenance(exp.metadata),
         "grids": [
             {
                 "kind": g.kind,

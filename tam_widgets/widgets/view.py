@@ -11,6 +11,7 @@ between kernel and page is described in :mod:`tam_widgets.widgets.payload` and `
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -160,16 +161,14 @@ class TokenMapView(anywidget.AnyWidget):
 
     @traitlets.validate("region")
     def _check_region(self, proposal: dict) -> list:
-        value = list(proposal["value"])
         exp = getattr(self, "explanation", None)
-        if not value or exp is None:
-            return value
-        if len(value) != 6:
-            raise traitlets.TraitError(f"region is [] or [grid, frame, x0, y0, x1, y1], got {value!r}")
-        grid, frame = int(value[0]), int(value[1])
-        if not 0 <= grid < len(exp.grids) or not 0 <= frame < len(exp.grids[grid].frames):
-            raise traitlets.TraitError(f"region {value!r} names a grid/frame this explanation does not have")
-        return [grid, frame, *(float(v) for v in value[2:])]
+        value = proposal["value"]
+        if exp is None or (isinstance(value, (list, tuple)) and not value):
+            return list(value)
+        try:
+            return check_region(exp, value)
+        except ValueError as e:
+            raise traitlets.TraitError(str(e)) from None
 
     # -- Python-side conveniences -------------------------------------------------------------
     @property
@@ -193,16 +192,96 @@ class TokenMapView(anywidget.AnyWidget):
         return {int(i): float(s) for i, s in zip(self.explanation.explained, shares)}
 
     # -- on-demand maps -----------------------------------------------------------------------
-    def _on_message(self, _widget: Any, content: dict, _buffers: list) -> None:
-        if not isinstance(content, dict) or content.get("type") != "maps":
-            return
-        reply = {k: content.get(k) for k in ("type", "method", "start", "stop")}
+    def _on_message(self, _widget: Any, content: Any, _buffers: list) -> None:
+        """Answer a custom message from the page; a bad one gets an ``error`` reply, never an exception here."""
+        reply, data = answer_message(self.payload, content)
+        self.send(reply, [data] if data is not None else None)
+
+
+REQUEST_FORMAT = '{type: "maps", method: <name>, start: <row>, stop: <row>} (integers, 0 <= start < stop)'
+
+
+def _echo(value: Any) -> Any:
+    """A request field sent back in the reply: JSON scalars as they came, anything else (NaN too) as None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value if isinstance(value, (str, int, float, bool, type(None))) else None
+
+
+def answer_message(payload: Payload, content: Any) -> tuple[dict, bytes | None]:
+    """The reply to a custom message from the page and its buffer (``None`` with an error reply).
+
+    A ``maps`` request gets ``{type, method, start, stop}`` and the rows' uint8 bytes; anything the
+    kernel cannot serve (not a dict, unknown type, missing or mistyped fields, rows out of range)
+    gets the request's fields plus ``error``, a message saying what was wrong, and no buffer.
+
+    >>> from tam_widgets.testing.records import small_record
+    >>> p = build_payload(small_record())
+    >>> answer_message(p, {"type": "maps", "method": "tam", "start": 0, "stop": 1})[0]
+    {'type': 'maps', 'method': 'tam', 'start': 0, 'stop': 1}
+    >>> answer_message(p, {"type": "maps", "method": "tam", "start": "0", "stop": 1})[0]["error"].split(";")[0]
+    'bad maps request: start must be an integer, got str'
+    """
+    if not isinstance(content, dict):
+        return {"type": "error", "error": f"a message to the kernel must be an object like {REQUEST_FORMAT}, "
+                f"got {type(content).__name__}"}, None
+    kind = content.get("type")
+    if kind != "maps":
+        error = f"unknown message type {_echo(kind)!r}: the page sends {REQUEST_FORMAT}"
+        return {"type": _echo(kind), "error": error}, None
+    reply = {k: _echo(content.get(k)) for k in ("type", "method", "start", "stop")}
+    method, start, stop = (content.get(k) for k in ("method", "start", "stop"))
+    problem = None
+    if not isinstance(method, str):
+        problem = f"method must be a string, got {type(method).__name__}"
+    else:
+        for name, v in (("start", start), ("stop", stop)):
+            if isinstance(v, bool) or not isinstance(v, int):
+                problem = f"{name} must be an integer, got {type(v).__name__}"
+                break
+    if problem is None:
         try:
-            data = self.payload.rows(content.get("method"), content.get("start"), content.get("stop"))
+            return reply, payload.rows(method, start, stop)
         except ValueError as e:
-            self.send({**reply, "error": str(e)})
-            return
-        self.send(reply, [data])
+            problem = str(e)
+    return {**reply, "error": f"bad maps request: {problem}; the page sends {REQUEST_FORMAT}"}, None
+
+
+def check_region(exp: Explanation, value: Any) -> list:
+    """``value`` as a region ``[grid, frame, x0, y0, x1, y1]`` of ``exp`` (ints, then floats), or ValueError.
+
+    ``grid``/``frame`` are whole numbers naming a grid and one of its frames; the box is 4 finite numbers in
+    the stored picture's pixels with some area (either corner order) that overlaps the picture.
+
+    >>> from tam_widgets.testing.records import small_record
+    >>> check_region(small_record(), [0, 0, 30, 40, 10, 20.5])
+    [0, 0, 30.0, 40.0, 10.0, 20.5]
+    """
+    fmt = "region is [] or [grid, frame, x0, y0, x1, y1]: grid and frame whole numbers, the box in stored pixels"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 6:
+        raise ValueError(f"{fmt}; got {value!r}")
+    nums = []
+    for v in value:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{fmt}; got {value!r} ({type(v).__name__} is not a number)")
+        if not np.isfinite(float(v)):
+            raise ValueError(f"{fmt}; got {value!r} (NaN and infinities are not positions)")
+        nums.append(float(v))
+    if not (nums[0].is_integer() and nums[1].is_integer()):
+        raise ValueError(f"{fmt}; got {value!r} (grid and frame are indices, not fractions)")
+    grid, frame = int(nums[0]), int(nums[1])
+    if not 0 <= grid < len(exp.grids) or not 0 <= frame < len(exp.grids[grid].frames):
+        frames = [f"{g.label!r}: {len(g.frames)}" for g in exp.grids]
+        raise ValueError(f"region {value!r} names a grid/frame this explanation does not have (frames per grid: "
+                         f"{', '.join(frames)})")
+    x0, x1 = sorted(nums[2::2])
+    y0, y1 = sorted(nums[3::2])
+    h, w = exp.images[exp.grids[grid].frames[frame]].shape[:2]
+    if x1 - x0 <= 0 or y1 - y0 <= 0:
+        raise ValueError(f"region {value!r} is an empty box; {fmt}")
+    if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+        raise ValueError(f"region {value!r} lies outside its picture of {w}x{h} pixels; {fmt}")
+    return [grid, frame, *nums[2:]]
 
 
 def starting_point(exp: Explanation, selected: int | Token | None, method: str | None) -> tuple[int, str]:

@@ -1,12 +1,18 @@
-"""The static HTML export in real headless chromium: hover, click, keys, switches, region, video, PNG."""
+"""The static HTML export in real headless chromium: hover, click, keys, switches, region, video, PNG,
+what the page says about its colours and its record, and its Content-Security-Policy."""
 
 from __future__ import annotations
+
+import dataclasses
+import io
 
 import cv2
 import numpy as np
 import pytest
 from matplotlib import colormaps
+from PIL import Image
 
+from tam_widgets.record import format_prob, legend_text, provenance
 from tam_widgets.testing.browser import artifacts_dir
 from tam_widgets.testing.records import small_record, synthetic_record
 from tam_widgets.widgets.payload import quantize
@@ -51,6 +57,12 @@ def candidates(page) -> list[str]:
     return [t.strip() for t in page.locator(".tam-cands li").all_inner_texts()]
 
 
+# Installed before the page's own scripts: every Content-Security-Policy violation lands in window.__csp.
+CSP_WATCH = """window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.effectiveDirective + ' ' + (e.blockedURI || '')));"""
+
+
 @pytest.fixture
 def open_page(browser, tmp_path):
     pages = []
@@ -58,18 +70,26 @@ def open_page(browser, tmp_path):
     def _open(exp, name="view", **view):
         html = exp.to_html(tmp_path / f"{name}.html", **view)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        errors, dialogs = [], []
+        errors, dialogs, requests = [], [], []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        # console errors count, except chromium's CSP reports: window.__csp checks those (some tests expect one)
+        page.on("console", lambda m: errors.append(m.text)
+                if m.type == "error" and "Content Security Policy" not in m.text else None)
+        page.on("request", lambda r: requests.append(r.url))
+        page.add_init_script(CSP_WATCH)
         page.goto(html.as_uri())
         page.wait_for_function("window.__tamPerf && window.__tamPerf.firstRender > 0", timeout=20_000)
-        pages.append((page, errors, dialogs))
+        pages.append((page, errors, dialogs, requests))
         return page
 
     yield _open
-    for page, errors, dialogs in pages:
+    for page, errors, dialogs, requests in pages:
+        # the whole page works under its CSP: nothing was blocked, nothing left the file
+        assert page.evaluate("window.__csp") == [], "the page needed something its CSP blocks"
         assert not errors, f"page errors: {errors}"
         assert not dialogs, f"a token's text ran as script: {dialogs}"
+        assert all(u.startswith(("file:", "blob:", "data:")) for u in requests), requests
         page.close()
 
 
@@ -78,7 +98,7 @@ def test_hover_click_keys_and_switches(open_page, tmp_path):
     page = open_page(exp, "small")
     shots = artifacts_dir(tmp_path)
     assert_shows(page, exp, 0)  # the first answer token is pinned at start
-    assert candidates(page)[0].startswith('" A"') and "0.70" in candidates(page)[0]
+    assert candidates(page) == ['" A" 70%', '" dog" 20%', '" <b>" 5%']
 
     # Hover previews the token (map and candidates); its text shows as text, not markup.
     script_tok = page.locator('.tam-tok[data-i="14"]')
@@ -194,3 +214,140 @@ def test_thousands_of_tokens_open(open_page):
     page.locator(".tam-view").focus()
     page.keyboard.press("Home")
     assert_shows(page, exp, 0)
+
+
+def odd_record():
+    """An untrained model's record with an empty token, a byte-fragment token and byte-fragment candidates."""
+    exp = synthetic_record([" A", " cat", "", " caf", "", " here"])
+    exp.tokens[14] = dataclasses.replace(exp.tokens[14], text="")  # explained row 2: no text at all
+    exp.tokens[16] = dataclasses.replace(exp.tokens[16], text="\ufffd", raw_bytes=b"\xc3")  # row 4: a byte
+    exp.candidate_ids[4] = [exp.tokens[16].id, 9001, 9002]
+    exp.candidate_texts[4] = ["\ufffd", "\ufffd", " dog"]
+    exp.candidate_probs[4] = [0.4123, 0.00042, 1e-7]
+    exp.metadata["untrained"] = True
+    return exp
+
+
+def legend(page) -> dict:
+    return page.evaluate("""() => {
+      const c = document.querySelector('.tam-legend canvas.tam-legend-bar');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const q = s => document.querySelector(s).textContent;
+      return {lo: q('.tam-legend-lo'), hi: q('.tam-legend-hi'), text: q('.tam-legend-text'),
+              rgb: Array.from(d).filter((_, k) => k % 4 < 3), shown: c.getBoundingClientRect().width};
+    }""")
+
+
+def lut(cmap: str) -> np.ndarray:
+    return (colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).round()
+
+
+def test_page_says_what_it_shows(open_page, tmp_path):
+    exp = odd_record()
+    page = open_page(exp, "odd")
+    shots = artifacts_dir(tmp_path)
+
+    # The untrained warning: on top, in full, not covering the controls.
+    banner = page.locator(".tam-warning")
+    assert banner.is_visible() and provenance(exp.metadata) in banner.inner_text()
+    bb, bar = banner.bounding_box(), page.locator(".tam-bar").bounding_box()
+    assert bb["y"] + bb["height"] <= bar["y"] and bb["height"] < 60
+
+    # The colour legend: the current colormap from 0 to 1, with the method's units.
+    leg = legend(page)
+    assert (leg["lo"], leg["hi"]) == ("0", "1") and leg["text"] == legend_text("tam") and leg["shown"] >= 100
+    got = np.array(leg["rgb"], float).reshape(-1, 3)
+    assert np.abs(got - lut("jet")).max() <= 2
+    page.select_option("select.tam-cmap", "viridis")
+    assert np.abs(np.array(legend(page)["rgb"], float).reshape(-1, 3) - lut("viridis")).max() <= 2
+    page.select_option("select.tam-method", "cam")  # CAM: on its own scale, said so
+    leg = legend(page)
+    row = exp.maps["cam"][0].astype(np.float32)  # the pinned token's CAM, min-max scaled for display
+    assert (leg["lo"], leg["hi"]) == (f"{row.min():.3g}", f"{row.max():.3g}") == ("-0.747", "4")
+    assert leg["text"].startswith(legend_text("cam")) and "stretched over this token's range" in leg["text"]
+    title = page.locator(".tam-readout .tam-ro-stats").get_attribute("title")
+    assert "own units" in title and "not across methods" in title and "Otsu's threshold" in title
+    page.screenshot(path=str(shots / "odd_cam.png"))
+    page.select_option("select.tam-method", "tam")
+
+    # The strip's key says what the word colours are.
+    key = page.locator(".tam-note")
+    assert key.is_visible() and "text relevance" in key.inner_text()
+
+    # An empty token and a byte fragment: visible, clickable, named readably; candidates in percent.
+    empty, byte = page.locator('.tam-tok[data-i="14"]'), page.locator('.tam-tok[data-i="16"]')
+    assert empty.inner_text() == "\u2205" and empty.bounding_box()["width"] >= 10
+    empty.click()
+    assert page.locator(".tam-tok.tam-selected").get_attribute("data-i") == "14"
+    assert page.locator(".tam-readout .tam-ro-tok").inner_text() == "\u2205 (empty)"
+    assert byte.inner_text() == "<0xC3>"
+    byte.click()
+    page.mouse.move(1270, 890)
+    assert_shows(page, exp, 4, cmap="viridis")
+    assert page.locator(".tam-readout .tam-ro-tok").inner_text() == "<0xC3>"
+    # the chosen candidate is the byte token itself: its bytes; an unknown fragment: its id
+    assert candidates(page) == ["<0xC3> 41.2%", "<id 9001> 0.042%", f'" dog" {format_prob(1e-7)}']
+    assert page.locator(".tam-cands li").first.get_attribute("class") == "tam-cand-chosen tam-cand-bytes"
+    page.screenshot(path=str(shots / "odd_untrained.png"))
+
+    # The saved PNG carries the warning band on top and the colour bar under the picture.
+    with page.expect_download() as dl:
+        page.locator("button.tam-save").click()
+    png = np.asarray(Image.open(io.BytesIO(open(dl.value.path(), "rb").read())).convert("RGB")).astype(int)
+    Image.fromarray(png.astype(np.uint8)).save(shots / "odd_saved.png")
+    yellow = (np.abs(png - [255, 244, 206]).sum(-1) < 8).mean(1)
+    band = np.flatnonzero(yellow > 0.5)
+    assert band.size >= 18 and band.max() < 0.3 * png.shape[0], "no warning band at the top of the PNG"
+    assert colour_bar_rows(png[int(0.7 * png.shape[0]) :], lut("viridis")) > 8, "no colour bar under the picture"
+
+
+def colour_bar_rows(img: np.ndarray, table: np.ndarray) -> int:
+    """How many rows of ``img`` hold a left-to-right run (>= 150 px) through the whole colour table."""
+    dist = np.abs(img[:, :, None, :] - table[None, None]).sum(-1)
+    near, idx = dist.min(-1) <= 12, dist.argmin(-1)
+    rows = 0
+    for r in range(img.shape[0]):
+        xs = np.flatnonzero(near[r])
+        run = xs.size >= 150 and xs[-1] - xs[0] < 1.2 * xs.size
+        if run and idx[r, xs[:5]].max() < 25 and idx[r, xs[-5:]].min() > 230:
+            rows += 1
+    return rows
+
+
+def test_region_mode_key(open_page):
+    exp = synthetic_record(["a", "b", "c"], grid=(4, 4), image_size=(200, 200))
+    page = open_page(exp, "key")
+    box = page.locator("canvas.tam-heat").first.bounding_box()
+    page.mouse.move(box["x"] + 10, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 90, box["y"] + 90, steps=4)
+    page.mouse.up()
+    assert "share of each token's map inside the box" in page.locator(".tam-note").inner_text()
+    page.keyboard.press("Escape")
+    assert "text relevance" in page.locator(".tam-note").inner_text()
+
+
+def test_csp_blocks_the_network_and_kernel_errors_show(open_page):
+    page = open_page(small_record(), "csp")
+    outcome = page.evaluate("""() => fetch('https://example.com/tam.json').then(() => 'fetched', e => 'blocked')""")
+    assert outcome == "blocked"
+    assert page.evaluate("window.__csp") == ["connect-src https://example.com/tam.json"]
+    page.evaluate("window.__csp.length = 0")  # that one was expected
+    # A reply the kernel sends when it refused a message is shown in the readout (a second view of the doc).
+    shown = page.evaluate("""() => {
+      const doc = JSON.parse(document.querySelector('script[type="application/json"]').textContent);
+      const out = [];
+      for (const msg of [{type: 'maps', method: 'tam', start: 0, stop: 1, error: 'bad maps request: nope'},
+                         {type: 'error', error: 'a message to the kernel must be an object'}]) {
+        const el = document.createElement('div');
+        document.body.appendChild(el);
+        const model = TamWidgets.mount(el, doc);
+        model.emit('msg:custom', msg, []);
+        out.push(el.querySelector('.tam-readout .tam-ro-err')?.textContent ?? null);
+        model.destroy();
+      }
+      return out;
+    }""")
+    assert shown == [
+        "bad maps request: nope", "the kernel refused a message: a message to the kernel must be an object"
+    ]

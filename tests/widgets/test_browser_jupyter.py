@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from tam_widgets.record import legend_text
 from tam_widgets.testing.browser import artifacts_dir
 from tam_widgets.testing.jupyter import JupyterLab
 
@@ -63,6 +64,12 @@ def test_notebook_view_syncs_with_the_kernel(browser, tmp_path):
             page.wait_for_function(
                 "() => document.querySelector('.tam-view select.tam-method').value === 'eci_only'"
             )
+            # The page says what it shows: the method's legend, the record's provenance warning if any.
+            legend = view.locator(".tam-legend-text")
+            assert legend.inner_text().startswith(legend_text("eci_only")), legend.inner_text()
+            warning = kernel.eval("__import__('tam_widgets').record.provenance(exp.metadata)")
+            assert view.locator(".tam-warning").count() == (warning is not None)
+            assert all(c.strip().endswith("%") for c in view.locator(".tam-cands li").all_inner_texts())
             page.screenshot(path=str(shots / "jupyter_synced.png"))
 
             # The on-demand view asked the kernel for rows and draws the same pixels as the inline one.
@@ -77,6 +84,10 @@ def test_notebook_view_syncs_with_the_kernel(browser, tmp_path):
             assert first.size and (second.reshape(-1, 4)[:, 3] == 255).any()
             np.testing.assert_array_equal(first, second)
             page.screenshot(path=str(shots / "jupyter_on_demand.png"))
+
+            # A refusal from the kernel (what it answers a bad message with) shows in that view's readout.
+            kernel.execute("big.send({'type': 'error', 'error': 'refused: a test'})")
+            big.locator(".tam-readout .tam-ro-err", has_text="refused: a test").wait_for()
 
             # display(exp) is the explorer as well (a third view, starting on the first answer token).
             shown = page.locator(".tam-view").nth(2)

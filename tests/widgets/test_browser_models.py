@@ -7,6 +7,7 @@ import pytest
 from skimage import data as skimage_data
 
 import tam_widgets as tw
+from tam_widgets.record import provenance
 from tam_widgets.testing import tiny_model
 from tam_widgets.testing.browser import artifacts_dir
 
@@ -38,6 +39,10 @@ def test_family_records_open_with_their_geometry(browser, tmp_path, family):
     page.goto(exp.to_html(tmp_path / f"{family}.html").as_uri())
     page.wait_for_function("window.__tamPerf && window.__tamPerf.firstRender > 0", timeout=20_000)
     assert page.locator(".tam-panel").count() == len(exp.grids)
+    warning = provenance(exp.metadata)  # the record's own word on what it is: shown when it has one
+    assert page.locator(".tam-warning").count() == (warning is not None)
+    if warning:
+        assert warning in page.locator(".tam-warning").inner_text()
     for gi, g in enumerate(exp.grids):
         got = page.evaluate(ALPHA, [gi, 0])
         h, w = exp.images[g.frames[0]].shape[:2]

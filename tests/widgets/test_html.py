@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 
@@ -69,3 +70,24 @@ def test_failed_export_leaves_nothing(tmp_path):
     with pytest.raises(FileNotFoundError):
         exp.to_html(tmp_path / "missing-dir" / "x.html")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.html"]
+
+
+def test_export_has_a_strict_content_security_policy():
+    page = small_record().to_html()
+    head = page[: page.index("<style>")]
+    m = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', head)
+    assert m, "no CSP meta before the first inline style"
+    policy = dict(d.strip().split(" ", 1) for d in m.group(1).split(";"))
+    assert policy["default-src"] == "'none'" and policy["img-src"] == "data: blob:"
+    assert policy["base-uri"] == "'none'" and policy["form-action"] == "'none'"
+    assert "unsafe" not in m.group(1) and "http" not in m.group(1) and "*" not in m.group(1)
+
+    def digest(text):
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    # Exactly the page's own inline scripts (not the JSON data block) and styles are allowed.
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    styles = re.findall(r"<style>(.*?)</style>", page, re.S)
+    assert len(scripts) == 2 and len(styles) == 2
+    assert sorted(policy["script-src"].split()) == sorted(digest(s) for s in scripts)
+    assert sorted(policy["style-src"].split()) == sorted(digest(s) for s in styles)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tam_widgets.record import format_prob, legend_text, method_label
 from tam_widgets.testing.records import small_record, synthetic_record
 from tam_widgets.widgets.payload import build_payload, encode_image, quantize
 
@@ -35,12 +37,15 @@ def test_payload_matches_the_record():
     meta = p.meta
     assert meta["tokens"][14] == [" <script>alert(1)</script>", "answer", 0]
     assert meta["explained"] == exp.explained.tolist()
-    assert [m["name"] for m in meta["methods"]] == exp.methods
+    assert meta["methods"] == [{"name": k, "label": method_label(k), "legend": legend_text(k)} for k in exp.methods]
+    assert meta["methods"][1]["label"] == "CAM (baseline)" and "CAM" in meta["methods"][1]["legend"]
+    assert meta["warning"] is None
     assert meta["grids"][0] | {"boxes": None} == {
         "kind": "image", "label": "image 1", "offset": 0, "shape": [1, 6, 8], "frames": [0], "boxes": None
     }
     assert meta["images"] == [{"width": 128, "height": 96, "mime": "image/png"}]
-    assert meta["candidates"][1][0] == [" cat", 0.7]
+    # [label, probability as text, is the explained token, label is bytes]; these ids are not the tokens'
+    assert meta["candidates"][1] == [[" cat", "70%", 0, 0], [" dog", "20%", 0, 0], [" <b>", "5%", 0, 0]]
     for j, name in enumerate(exp.methods):
         u8, lo, span = quantize(exp.maps[name])
         np.testing.assert_array_equal(p.maps[name], u8)
@@ -112,3 +117,28 @@ def test_encode_image_formats():
 def test_build_payload_rejects_non_records():
     with pytest.raises(TypeError, match="expected an Explanation"):
         build_payload({"maps": []})
+
+
+def test_labels_probabilities_and_warning_reach_the_page_ready_to_show():
+    exp = synthetic_record([" A", "", " caf", "x"])
+    exp.tokens[13] = dataclasses.replace(exp.tokens[13], text="")  # an empty token
+    exp.tokens[14] = dataclasses.replace(exp.tokens[14], text="\ufffd", raw_bytes=b"\xc3")  # a byte fragment
+    exp.candidate_ids[0] = [exp.tokens[12].id, 9001, -1]
+    exp.candidate_texts[0] = [" A", "\ufffd", ""]
+    exp.candidate_probs[0] = [0.4123, 0.00042, 0.0]
+    exp.candidate_ids[1] = [exp.tokens[14].id, 8, exp.tokens[13].id]
+    exp.candidate_texts[1] = ["\ufffd", "<0xE2><0x80>", ""]
+    exp.candidate_probs[1] = [0.5, 1e-9, 0.3]
+    exp.metadata["untrained"] = True
+    meta = build_payload(exp).meta
+    assert meta["tokens"][13] == ["", "answer", 0]  # shown as an empty-token mark by the page
+    assert meta["tokens"][14] == ["<0xC3>", "answer", 0, 1]  # Token.label, flagged as bytes
+    assert meta["tokens"][15] == ["x", "answer", 0]
+    # padding (id -1) left out; the chosen one found by id; fragments never look alike
+    assert meta["candidates"][0] == [[" A", "41.2%", 1, 0], ["<id 9001>", "0.042%", 0, 1]]
+    # a fragment that is a record token shows that token's bytes
+    assert meta["candidates"][1] == [["<0xC3>", "50%", 0, 1], ["<0xE2><0x80>", "<0.001%", 0, 1], ["", "30%", 1, 0]]
+    assert [c[1] for c in meta["candidates"][0]] == [format_prob(0.4123), format_prob(0.00042)]
+    assert meta["warning"].startswith("untrained model:")
+    exp.metadata = {"synthetic": True}
+    assert build_payload(exp).meta["warning"].startswith("synthetic scene:")

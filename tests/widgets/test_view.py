@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import traitlets
@@ -61,6 +63,16 @@ def test_observe_sees_changes(exp):
         ("frame", -1, "frame must be in"),
         ("region", [0, 0, 1], r"region is \[\] or \[grid, frame"),
         ("region", [3, 0, 0, 0, 1, 1], "names a grid/frame"),
+        ("region", [0, 0, float("nan"), 0, 10, 10], r"\[grid, frame, x0, y0, x1, y1\].*NaN and infinities"),
+        ("region", [0, 0, 0, 0, float("inf"), 10], "NaN and infinities"),
+        ("region", [0.5, 0, 0, 0, 10, 10], r"grid and frame are indices, not fractions"),
+        ("region", [0, 0.25, 0, 0, 10, 10], r"not fractions"),
+        ("region", [0, 0, "1", 0, 10, 10], r"\[grid, frame, x0.*str is not a number"),
+        ("region", [True, 0, 0, 0, 10, 10], r"bool is not a number"),
+        ("region", [0, 0, 0, 0, 10, 10, 3], r"region is \[\] or \[grid, frame"),
+        ("region", [0, 0, 5, 5, 5, 20], "empty box"),
+        ("region", [0, 0, 200, 0, 300, 10], r"outside its picture of 128x96 pixels"),
+        ("region", [0, -1, 0, 0, 10, 10], "names a grid/frame"),
     ],
 )
 def test_bad_settings_are_refused(exp, name, value, message):
@@ -91,7 +103,53 @@ def test_on_demand_rows_answer_the_page(exp, monkeypatch):
     v._on_message(v, {"type": "maps", "method": "cam", "start": 3, "stop": 9}, [])
     assert sent[-1][0]["type"] == "maps" and "out of range" in sent[-1][0]["error"] and not sent[-1][1]
     v._on_message(v, {"type": "something else"}, [])
-    assert len(sent) == 2
+    assert sent[-1] == ({"type": "something else", "error": sent[-1][0]["error"]}, None)
+    assert "unknown message type 'something else'" in sent[-1][0]["error"]
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ({"type": "maps", "method": "cam", "start": "1", "stop": 3}, "start must be an integer, got str"),
+        ({"type": "maps", "method": "cam", "start": 1.5, "stop": 3}, "start must be an integer, got float"),
+        ({"type": "maps", "method": "cam", "start": True, "stop": 3}, "start must be an integer, got bool"),
+        ({"type": "maps", "method": "cam", "start": 1}, "stop must be an integer, got NoneType"),
+        ({"type": "maps", "method": ["cam"], "start": 0, "stop": 1}, "method must be a string, got list"),
+        ({"type": "maps", "method": {"a": 1}, "start": 0, "stop": 1}, "method must be a string, got dict"),
+        ({"type": "maps", "method": "gradcam", "start": 0, "stop": 1}, "unknown method 'gradcam'"),
+        ({"type": "maps", "method": "cam", "start": 3, "stop": 2}, "out of range for 4 explained tokens"),
+        ({"type": "maps", "method": "cam", "start": -1, "stop": 2}, "out of range"),
+        ({"type": "maps", "method": "cam", "start": 0, "stop": 10**30}, "out of range"),
+        ({"type": "maps", "method": "cam", "start": float("nan"), "stop": 1}, "start must be an integer, got float"),
+        ({"method": "cam", "start": 0, "stop": 1}, "unknown message type None"),
+        ({"type": ["maps"]}, "unknown message type None"),
+        (["maps", "cam", 0, 1], "must be an object like"),
+        ("maps", "must be an object like"),
+        (None, "must be an object like"),
+    ],
+)
+def test_bad_messages_get_an_error_reply_not_an_exception(exp, monkeypatch, message, error):
+    v = tw.TokenMapView(exp, max_inline_bytes=10)
+    sent = []
+    monkeypatch.setattr(v, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    v._on_message(v, message, [])  # must not raise
+    [(content, buffers)] = sent
+    assert buffers is None and error in content["error"], content
+    assert '{type: "maps", method: <name>, start: <row>, stop: <row>}' in content["error"]  # says what to send
+    json.dumps(content, allow_nan=False)  # the reply itself always travels (nothing unserialisable echoed)
+    if isinstance(message, dict) and message.get("type") == "maps":
+        assert content["type"] == "maps" and content["method"] == (
+            message["method"] if isinstance(message["method"], str) else None)
+
+
+def test_good_regions_are_normalised():
+    v = tw.TokenMapView(small_record())
+    v.region = [np.int64(0), 0.0, np.float32(10), 20, 30.5, 40]
+    assert v.region == [0, 0, 10.0, 20.0, 30.5, 40.0] and isinstance(v.region[0], int)
+    v.region = (0, 0, 120, 90, 140, 100)  # partly outside the picture: still a region
+    assert v.region == [0, 0, 120.0, 90.0, 140.0, 100.0]
+    v.region = []
+    assert v.region == [] and v.region_shares() == {}
 
 
 def test_region_shares():
