@@ -70,6 +70,8 @@ class EvalDataset(Sequence):
     """
 
     prompt: str = ""
+    #: The expected folder layout, stated once per loader (error messages, ``tam-widgets evaluate --help``).
+    LAYOUT: str = ""
 
     def __init__(self, shard: tuple[int, int] | None = None, load_pixels: bool = True) -> None:
         self.load_pixels = load_pixels
