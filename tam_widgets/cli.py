@@ -150,7 +150,7 @@ def _evaluate(args) -> int:
 
     default_show = warnings.showwarning
     with warnings.catch_warnings():
-        warnings.simplefilter("always", EvaluationWarning)
+        warnings.simplefilter("default", EvaluationWarning)  # shown, each message once
         warnings.showwarning = show
         try:  # everything that can be checked before the (slow) model load
             shard = parse_shard(args.shard)

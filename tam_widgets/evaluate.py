@@ -329,7 +329,8 @@ def read_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
                 elif not isinstance(row.get("id"), str):
                     why = "no sample 'id'"
             if why is not None:
-                warnings.warn(f"{path}:{lineno}: {why}; line skipped", EvaluationWarning, stacklevel=2)
+                # stacklevel 1: one place, so a line read twice (resume, then merge) is reported once
+                warnings.warn(f"{path}:{lineno}: {why}; line skipped", EvaluationWarning, stacklevel=1)
                 continue
             yield lineno, row
 

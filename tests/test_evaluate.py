@@ -146,29 +146,83 @@ def test_two_processes_under_torchrun_match_one(coco, explainer, tmp_path):
     assert same(merge(out, 2), single)
 
 
+def cli_args(root, out, *more):
+    model = str(tiny_model("qwen2_vl"))
+    return ["evaluate", "--model", model, "--dataset", "coco", "--root", str(root), "--out", str(out), *more] + [
+        "--max-new-tokens",
+        "6",
+    ]
+
+
 def test_cli_evaluate(coco, tmp_path, capsys):
     from tam_widgets.cli import main
 
     out = tmp_path / "cli"
-    args = [
-        "evaluate",
-        "--model",
-        str(tiny_model("qwen2_vl")),
-        "--dataset",
-        "coco",
-        "--root",
-        str(coco),
-        "--out",
-        str(out),
-        "--max-new-tokens",
-        "6",
-    ]
-    assert main([*args, "--shard", "0/2"]) == 0
+    assert main(cli_args(coco, out, "--shard", "0/2")) == 0
     assert "shard 0/2 done" in capsys.readouterr().out
-    assert main([*args, "--shard", "1/2"]) == 0
+    assert main(cli_args(coco, out, "--shard", "1/2")) == 0
     table = capsys.readouterr().out
     assert "| Obj-IoU | Func-IoU | F1-IoU | METEOR | ROUGE-L |" in table and "tam (default)" in table
     assert json.loads((out / "summary.json").read_text())["n_samples"] == 3
+    # A bad line is reported on the command line as file:line, and skipped.
+    path = out / "results-0-of-2.jsonl"
+    with open(path, "a") as f:
+        f.write("garbage\n")
+    n = len(path.read_text().splitlines())
+    assert main(cli_args(coco, out, "--shard", "0/2")) == 0
+    err = capsys.readouterr().err
+    assert err.count(f"warning: {path}:{n}: not JSON (Expecting value); line skipped\n") == 1
+
+
+def test_cli_checks_everything_before_loading_the_model(coco, explainer, tmp_path, capsys, monkeypatch):
+    from tam_widgets import explain
+    from tam_widgets.cli import main
+
+    out = tmp_path / "run"
+    run(explainer, open_dataset("coco", coco), out, progress=False, max_new_tokens=6, limit=1)
+    monkeypatch.setattr(explain, "load", lambda *a, **k: pytest.fail("the model was loaded before the checks"))
+    cases = [
+        (cli_args(coco, out, "--limit", "-1"), "error: --limit must be a whole number >= 1"),
+        (cli_args(coco, out, "--method", "magic"), "error: unknown method 'magic'"),
+        (cli_args(tmp_path / "nope", out), "error: COCO root not found"),
+        (cli_args(coco, out, "--method", "rollout"), "method: 'tam' there, 'rollout' now"),
+        (cli_args(coco, out, "--shard", "0/2"), "shards: 1 there, 2 now"),
+    ]
+    for args, message in cases:
+        assert main(args) == 2, message
+        err = capsys.readouterr().err
+        assert message in err
+        if " there, " in message:  # a settings conflict says the way out
+            assert "--force-new" in err
+    assert not (out / "old").exists() and len(list(out.glob("old-*"))) == 0
+
+
+def test_cli_force_new(coco, explainer, tmp_path, capsys):
+    from tam_widgets.cli import main
+
+    out = tmp_path / "run"
+    run(explainer, open_dataset("coco", coco), out, progress=False, max_new_tokens=6, limit=1)
+    before = (out / "results-0-of-1.jsonl").read_bytes()
+    assert main(cli_args(coco, out, "--method", "rollout", "--force-new")) == 0
+    captured = capsys.readouterr()
+    (old,) = out.glob("old-*")
+    assert f"warning: started over in {out}: the earlier results were moved to {old}" in captured.err
+    assert (old / "results-0-of-1.jsonl").read_bytes() == before
+    assert json.loads((out / "summary.json").read_text())["settings"]["method"] == "rollout"
+
+
+def test_cli_help_lists_each_dataset_layout(capsys):
+    from tam_widgets.cli import main
+    from tam_widgets.datasets import OKVQA, STAR, CocoCaption, GranDf, OpenPSG
+
+    with pytest.raises(SystemExit) as stop:
+        main(["evaluate", "--help"])
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    for name, cls in [("coco", CocoCaption), ("grandf", GranDf), ("openpsg", OpenPSG), ("okvqa", OKVQA),
+                      ("star", STAR)]:  # fmt: skip
+        assert cls.LAYOUT and f"{name}:\n{cls.LAYOUT}" in text
+    assert "--force-new" in text and "seg_label/<id:012d>.png" in text and "Charades_v1_480" in text
 
 
 def test_helpers():
@@ -371,8 +425,9 @@ def test_an_unreadable_picture_is_a_failed_row_and_the_run_goes_on(explainer, tm
     ds, out = open_dataset("coco", root), tmp_path / "run"
     # Outside --limit the bad pictures are never read.
     assert run(explainer, ds, tmp_path / "limited", progress=False, limit=1)["n_failed"] == 0
-    with pytest.warns(EvaluationWarning, match="sample 2: cannot read it"):
+    with pytest.warns(EvaluationWarning) as caught:
         summary = run(explainer, ds, out, progress=False, **caption_kwargs(explainer))
+    assert sorted(str(w.message).split(":")[0] for w in caught) == ["sample 2", "sample 3"]
     failed = {r["id"]: r["error"] for r in rows_of(out / "results-0-of-1.jsonl") if r.get("failed")}
     assert sorted(failed) == ["2", "3"]
     assert failed["2"].startswith("FileNotFoundError") and str(missing) in failed["2"]
@@ -380,7 +435,8 @@ def test_an_unreadable_picture_is_a_failed_row_and_the_run_goes_on(explainer, tm
     assert summary["n_samples"] == 1 and summary["n_failed"] == 2 and summary["failed"] == failed
     assert "2 samples failed and were not scored" in format_table(summary)
     missing.write_bytes(saved)  # fixed: the resume retries the failed samples
-    fixed = run(explainer, ds, out, progress=False, **caption_kwargs(explainer))
+    with pytest.warns(EvaluationWarning, match="sample 3: cannot read it"):
+        fixed = run(explainer, ds, out, progress=False, **caption_kwargs(explainer))
     assert fixed["n_samples"] == 2 and fixed["n_failed"] == 1 and list(fixed["failed"]) == ["3"]
 
 
