@@ -205,7 +205,7 @@ def _read_settings(out: Path) -> dict | None:
         return None
     try:
         record = json.loads(path.read_text())
-        record["settings"]["model"]
+        record["settings"]["model"], record["settings_id"]  # noqa: B018 -- the keys every reader needs
     except (json.JSONDecodeError, TypeError, KeyError) as e:
         raise EvaluationError(
             f"{path} is damaged ({e}); it records the settings of the results beside it. "
@@ -236,7 +236,10 @@ def _move_aside(out: Path) -> Path:
     return dest
 
 
-_START_OVER = "use another output folder, or --force-new (force_new=True) to start over in {out} (the old files are moved to {out}/old-<UTC time>/)"  # noqa: E501
+_START_OVER = (
+    "use another output folder, or --force-new (force_new=True) to start over in {out} "
+    "(the old files are moved to {out}/old-<UTC time>/)"
+)
 
 
 def prepare(out: str | os.PathLike, settings: dict, *, force_new: bool = False, partial: bool = False) -> Path:
@@ -280,7 +283,8 @@ def prepare(out: str | os.PathLike, settings: dict, *, force_new: bool = False, 
             if legacy:
                 raise EvaluationError(
                     f"{out} holds results ({', '.join(legacy)}) but no {SETTINGS_FILE} saying how they were made "
-                    f"(an older version wrote them), so they cannot be pooled safely; " + _START_OVER.format(out=out)
+                    f"(an older version wrote them, or {SETTINGS_FILE} was removed), so they cannot be pooled safely; "
+                    + _START_OVER.format(out=out)
                 )
             if not partial:
                 now = time.time()

@@ -407,13 +407,28 @@ def test_conflicting_duplicates_are_an_error_identical_ones_count_once(coco, exp
 
 
 def test_samples_are_read_one_at_a_time(coco, explainer, tmp_path, monkeypatch):
+    import gc
+    import weakref
+
     ds = open_dataset("coco", coco)
-    events = []
+    events, pictures = [], []
     load, chat = ds._load, explainer.chat
-    monkeypatch.setattr(ds, "_load", lambda rec: events.append(("read", rec["id"])) or load(rec))
-    monkeypatch.setattr(explainer, "chat", lambda **kw: events.append(("explain",)) or chat(**kw))
+
+    def read(rec):
+        sample = load(rec)
+        events.append(("read", rec["id"]))
+        pictures.append(weakref.ref(sample.image))
+        return sample
+
+    def explain(**kw):
+        gc.collect()
+        events.append(("explain", sum(p() is not None for p in pictures)))  # decoded pictures still alive
+        return chat(**kw)
+
+    monkeypatch.setattr(ds, "_load", read)
+    monkeypatch.setattr(explainer, "chat", explain)
     run(explainer, ds, tmp_path / "run", progress=False, max_new_tokens=4)
-    assert events == [("read", "1"), ("explain",), ("read", "2"), ("explain",), ("read", "3"), ("explain",)]
+    assert events == [("read", "1"), ("explain", 1), ("read", "2"), ("explain", 1), ("read", "3"), ("explain", 1)]
 
 
 def test_an_unreadable_picture_is_a_failed_row_and_the_run_goes_on(explainer, tmp_path):

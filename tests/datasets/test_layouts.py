@@ -1,0 +1,15 @@
+"""Each loader states its folder layout once (``LAYOUT``): its errors and ``evaluate --help`` show that text."""
+
+from __future__ import annotations
+
+import pytest
+
+from tam_widgets.datasets import OKVQA, STAR, CocoCaption, GranDf, OpenPSG
+
+
+@pytest.mark.parametrize("cls", [CocoCaption, GranDf, OpenPSG, OKVQA, STAR])
+def test_a_missing_root_names_the_layout(cls, tmp_path):
+    assert "<root>/" in cls.LAYOUT
+    with pytest.raises(FileNotFoundError) as err:
+        cls(tmp_path / "nope")
+    assert str(tmp_path / "nope") in str(err.value) and cls.LAYOUT in str(err.value)
