@@ -360,15 +360,16 @@ class Evaluation:
     def lock(self) -> Iterator[None]:
         """Hold the OS lock of this shard's file; a second process fails at once (released on exit or kill)."""
         lock = self.path.with_suffix(".lock")
-        try:
-            with _flock(lock, blocking=False):
-                yield
-        except BlockingIOError:
-            i, n = self.shard
-            raise EvaluationError(
-                f"another process is already evaluating shard {i}/{n} into {self.path} (it holds {lock}); "
-                "wait for it to finish, or give this process another --shard or --out"
-            ) from None
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(_flock(lock, blocking=False))
+            except BlockingIOError:
+                i, n = self.shard
+                raise EvaluationError(
+                    f"another process is already evaluating shard {i}/{n} into {self.path} (it holds {lock}); "
+                    "wait for it to finish, or give this process another --shard or --out"
+                ) from None
+            yield
 
     def done(self) -> set[str]:
         """Ids already finished (failed rows are retried). A half-written last line left by a kill is cut off."""
