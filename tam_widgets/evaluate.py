@@ -48,7 +48,7 @@ import numpy as np
 
 DATASETS = ("coco", "grandf", "openpsg", "okvqa", "star")
 SETTINGS_FILE = "run.json"
-_STARTED = time.time()  # a run.json written after this by identical settings belongs to this launch (torchrun)
+_STARTED = time.time()  # when this process began evaluating (see _same_launch)
 
 
 class EvaluationError(ValueError):
@@ -236,6 +236,22 @@ def _move_aside(out: Path) -> Path:
     return dest
 
 
+def _same_launch(record: dict, settings: dict) -> bool:
+    """Whether ``run.json`` was written by a sibling of this process in the same launch.
+
+    ``torchrun`` (or a shell starting ``--shard i/n`` processes together) starts every shard's
+    process with ``--force-new``; only the first may move the old run aside. A sibling has the same
+    parent process, wrote identical settings of several shards, and did so after this process began.
+    """
+    return (
+        record["settings"] == settings
+        and settings["shards"] > 1
+        and record.get("pid") != os.getpid()
+        and record.get("ppid") == os.getppid()
+        and record.get("created_unix", 0) >= _STARTED
+    )
+
+
 _START_OVER = (
     "use another output folder, or --force-new (force_new=True) to start over in {out} "
     "(the old files are moved to {out}/old-<UTC time>/)"
@@ -247,8 +263,8 @@ def prepare(out: str | os.PathLike, settings: dict, *, force_new: bool = False, 
 
     Writes ``out/run.json`` when it is new. ``partial=True`` only checks the keys given in ``settings``
     (the command line does so before loading the model) and writes nothing. With ``force_new`` the
-    files of an earlier run are moved into ``out/old-<UTC time>/`` (unless another shard of the same
-    launch already wrote identical settings). Raises :class:`EvaluationError` (a ``ValueError``) when
+    files of an earlier run are moved into ``out/old-<UTC time>/`` (unless a sibling process of the
+    same launch already did, see :func:`_same_launch`). Raises :class:`EvaluationError` (a ``ValueError``) when
     the folder holds results of other settings.
     """
     from .record import atomic_write
@@ -266,13 +282,8 @@ def prepare(out: str | os.PathLike, settings: dict, *, force_new: bool = False, 
         if force_new:
             with contextlib.suppress(EvaluationError):  # a damaged run.json is moved aside too
                 old = _read_settings(out)
-                if (  # another shard of this launch (torchrun) already started over with these settings
-                    old is not None
-                    and old["settings"] == settings
-                    and settings["shards"] > 1
-                    and old.get("created_unix", 0) >= _STARTED
-                ):
-                    return out
+                if old is not None and _same_launch(old, settings):
+                    return out  # another shard's process of this launch already started over
             if _result_files(out):
                 _move_aside(out)
             old = None
@@ -293,6 +304,8 @@ def prepare(out: str | os.PathLike, settings: dict, *, force_new: bool = False, 
                     "settings_id": settings_id(settings),
                     "created": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
                     "created_unix": now,
+                    "pid": os.getpid(),
+                    "ppid": os.getppid(),
                 }
                 text = json.dumps(record, indent=2, sort_keys=True, allow_nan=False) + "\n"
                 atomic_write(out / SETTINGS_FILE, lambda f: f.write(text.encode()))

@@ -474,3 +474,63 @@ def test_limit_must_be_positive(coco, explainer, tmp_path):
         with pytest.raises(ValueError, match=rf"--limit must be a whole number >= 1.*got {bad}"):
             run(explainer, open_dataset("coco", coco), tmp_path / "x", progress=False, limit=bad)
     assert not (tmp_path / "x").exists()
+
+
+SIBLING = """
+import sys, time
+from pathlib import Path
+from tam_widgets.evaluate import prepare
+from tests.test_evaluate import settings_of
+
+out, me, other = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+(out.parent / f"{me}-started").touch()
+while not (out.parent / f"{other}-started").exists():
+    time.sleep(0.01)
+if me == "b":  # the second sibling reaches run() after the first one started over
+    while not (out.parent / "a-done").exists():
+        time.sleep(0.01)
+prepare(out, settings_of(2), force_new=True)
+(out / f"results-{'ab'.index(me)}-of-2.jsonl").write_text("")
+(out.parent / f"{me}-done").touch()
+"""
+
+
+def settings_of(shards: int) -> dict:
+    from tam_widgets.evaluate import run_settings
+
+    return run_settings(
+        model="m", method="tam", compat="default", dataset="coco", dataset_size=3, shards=shards, max_new_tokens=8
+    )
+
+
+def test_force_new_moves_aside_once_per_launch(tmp_path):
+    from tam_widgets.evaluate import prepare
+
+    out = tmp_path / "run"
+    prepare(out, settings_of(2))
+    (out / "results-0-of-2.jsonl").write_text('{"id": "1"}\n')
+    # torchrun (or a shell) starts every shard's process with --force-new: only the first moves the old run aside.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-c", SIBLING, str(out)]
+    procs = [
+        subprocess.Popen([*cmd, me, other], env=env, cwd=ROOT, stderr=subprocess.PIPE) for me, other in ["ab", "ba"]
+    ]
+    for proc in procs:
+        assert proc.wait(300) == 0, proc.stderr.read()[-2000:]
+    (old,) = out.glob("old-*")
+    assert (old / "results-0-of-2.jsonl").read_text() == '{"id": "1"}\n'
+    assert (out / "results-0-of-2.jsonl").read_text() == "" and (out / "results-1-of-2.jsonl").exists()
+    # One process starting over twice moves aside twice; each old run gets its own folder.
+    for shards in (2, 1):
+        with pytest.warns(EvaluationWarning, match="moved to"):
+            prepare(out, settings_of(shards), force_new=True)
+    olds = sorted(out.glob("old-*"))
+    assert len(olds) == 3 and (olds[1] / "results-1-of-2.jsonl").exists() and (olds[2] / "run.json").exists()
+    assert strict_json((out / "run.json").read_text())["settings"]["shards"] == 1
+    # A damaged run.json is refused, then moved aside by force_new.
+    (out / "run.json").write_text("{")
+    with pytest.raises(EvaluationError, match=r"run\.json is damaged.*--force-new"):
+        prepare(out, settings_of(1))
+    with pytest.warns(EvaluationWarning, match="moved to"):
+        prepare(out, settings_of(1), force_new=True)
+    assert strict_json((out / "run.json").read_text())["settings"] == settings_of(1)
