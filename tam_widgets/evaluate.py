@@ -623,6 +623,8 @@ def merge(out: str | os.PathLike, n: int) -> dict | None:
                 if n_scored == 0:
                     first = next(r for r in scored if r.get("skipped"))
                     reason = f"every sample was skipped (e.g. {first['id']}: {first.get('skip_reason', '')})"
+                elif key != "f1_iou" and not any(str(r.get("caption", "")).strip() for r in scored):
+                    reason = "every generated caption was empty"
                 why[key] = reason
     for key in ("meteor", "rouge_l", "vqa_accuracy"):
         values = [r[key] for r in ordered if r.get(key) is not None]
@@ -654,6 +656,11 @@ def _left_out(marker: Path) -> int:
         return 0
 
 
+def _count(n: int, noun: str) -> str:
+    """``"1 sample"``, ``"2 samples"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def format_table(summary: dict, name: str = "") -> str:
     """The summary as a row of the paper's Table 3 (percentages); ``n/a`` cells are explained below it."""
     cols = [
@@ -678,14 +685,14 @@ def format_table(summary: dict, name: str = "") -> str:
     head = "| method | " + " | ".join(h for h, _ in cols) + " |"
     sep = "| --- | " + " | ".join("---" for _ in cols) + " |"
     body = f"| {name} | " + " | ".join(cell(h, k) for h, k in cols) + " |"
-    lines = [head, sep, body, f"{summary.get('n_samples', 0)} samples"]
+    lines = [head, sep, body, _count(summary.get("n_samples", 0), "sample")]
     if not cols:
         notes.append(f"no scores: {why.get('n_samples', 'no sample produced a score')}")
     if summary.get("n_failed"):
         failed = summary.get("failed", {})
         first = next(iter(failed.items()), None)
         example = f", e.g. {first[0]}: {first[1]}" if first else ""
-        notes.append(f"{summary['n_failed']} samples failed and were not scored (retried on resume){example}")
+        notes.append(f"{_count(summary['n_failed'], 'sample')} failed and not scored (retried on resume){example}")
     if summary.get("n_left_out"):
-        notes.append(f"{summary['n_left_out']} samples left out by --limit")
+        notes.append(f"{_count(summary['n_left_out'], 'sample')} left out by --limit")
     return "\n".join(lines + notes)

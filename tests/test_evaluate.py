@@ -96,6 +96,7 @@ def test_resume_after_a_killed_run(coco, explainer, tmp_path):
     out = tmp_path / "run"
     first = run(explainer, ds, out, max_new_tokens=8, progress=False, limit=1)
     assert first["n_samples"] == 1 and first["n_left_out"] == 2
+    assert "\n1 sample\n" in format_table(first) and "2 samples left out by --limit" in format_table(first)
     path = out / "results-0-of-1.jsonl"
     with open(path, "a") as f:
         f.write('{"id": "2", "capt')  # a half-written line, as a kill leaves it
@@ -448,7 +449,7 @@ def test_an_unreadable_picture_is_a_failed_row_and_the_run_goes_on(explainer, tm
     assert failed["2"].startswith("FileNotFoundError") and str(missing) in failed["2"]
     assert "UnidentifiedImageError" in failed["3"]
     assert summary["n_samples"] == 1 and summary["n_failed"] == 2 and summary["failed"] == failed
-    assert "2 samples failed and were not scored" in format_table(summary)
+    assert "2 samples failed and not scored (retried on resume), e.g. 2: FileNotFoundError" in format_table(summary)
     missing.write_bytes(saved)  # fixed: the resume retries the failed samples
     with pytest.warns(EvaluationWarning, match="sample 3: cannot read it"):
         fixed = run(explainer, ds, out, progress=False, **caption_kwargs(explainer))
