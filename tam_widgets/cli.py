@@ -129,6 +129,7 @@ def _evaluate(args) -> int:
     import warnings
 
     from .evaluate import (
+        Evaluation,
         EvaluationError,
         EvaluationWarning,
         check_limit,
@@ -168,7 +169,9 @@ def _evaluate(args) -> int:
                 max_new_tokens=args.max_new_tokens,
             )
             del known["revision"], known["generation"]  # known after loading the model
-            prepare(args.out, known, force_new=args.force_new, partial=True)
+            out = prepare(args.out, known, force_new=args.force_new, partial=True)
+            with Evaluation(out, shard).lock():  # a busy shard is refused now, not after the model load
+                pass
         except (ValueError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

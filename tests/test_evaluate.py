@@ -317,7 +317,7 @@ with Evaluation(Path(sys.argv[1]), (0, 1)).lock():
 """
 
 
-def test_a_second_process_on_the_same_shard_is_refused(coco, explainer, tmp_path):
+def test_a_second_process_on_the_same_shard_is_refused(coco, explainer, tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     out.mkdir()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -327,12 +327,20 @@ def test_a_second_process_on_the_same_shard_is_refused(coco, explainer, tmp_path
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(EvaluationError, match=r"another process is already evaluating shard 0/1 into .*results-0"):
-            run(explainer, open_dataset("coco", coco), out, progress=False, limit=1)
+            run(explainer, open_dataset("coco", coco), out, progress=False, limit=1, max_new_tokens=6)
         assert not (out / "results-0-of-1.jsonl").exists()
+        # The command line says so before loading the model.
+        from tam_widgets import explain
+        from tam_widgets.cli import main
+
+        with monkeypatch.context() as m:
+            m.setattr(explain, "load", lambda *a, **k: pytest.fail("the model was loaded before the checks"))
+            assert main(cli_args(coco, out)) == 2
+        assert "error: another process is already evaluating shard 0/1" in capsys.readouterr().err
     finally:
         holder.kill()  # a killed holder releases its lock
         holder.wait(30)
-    assert run(explainer, open_dataset("coco", coco), out, progress=False, limit=1)["n_samples"] == 1
+    assert run(explainer, open_dataset("coco", coco), out, progress=False, limit=1, max_new_tokens=6)["n_samples"] == 1
 
 
 KILLED = """

@@ -138,7 +138,10 @@ def read_json(path: Path, layout: str) -> Any:
     if not path.is_file():
         raise missing(path, layout)
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as e:  # name the file: a bare "Expecting value" helps nobody
+            raise ValueError(f"{path} is not valid JSON ({e}); expected layout:\n{layout}") from None
 
 
 def require_dir(path: Path, layout: str) -> Path:

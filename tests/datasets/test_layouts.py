@@ -13,3 +13,10 @@ def test_a_missing_root_names_the_layout(cls, tmp_path):
     with pytest.raises(FileNotFoundError) as err:
         cls(tmp_path / "nope")
     assert str(tmp_path / "nope") in str(err.value) and cls.LAYOUT in str(err.value)
+
+
+def test_a_broken_annotation_file_is_named(coco_root):
+    path = coco_root / "annotations" / "instances_val2017.json"
+    path.write_text('{"images": [')
+    with pytest.raises(ValueError, match=r"instances_val2017\.json is not valid JSON \(.*line 1.*\)(.|\n)*<root>/"):
+        CocoCaption(coco_root)
