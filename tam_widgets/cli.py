@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ht.add_argument("--out", help="the HTML file (default: the record's name with .html)")
     ht.add_argument("--method", help="map kind shown first (default: tam)")
     ht.add_argument("--colormap", default="jet", choices=["jet", "viridis", "inferno"])
-    from .evaluate import dataset_layouts
+    from .evaluate import DATASETS, dataset_layouts
 
     ev = sub.add_parser(
         "evaluate",
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ev.add_argument("--model", required=True, help="Hugging Face model id or local path")
-    ev.add_argument("--dataset", required=True, choices=["coco", "grandf", "openpsg", "okvqa", "star"])
+    ev.add_argument("--dataset", required=True, choices=DATASETS)
     ev.add_argument("--root", required=True, help="the dataset's folder (layouts below)")
     ev.add_argument(
         "--method",
@@ -133,6 +133,7 @@ def _evaluate(args) -> int:
         EvaluationError,
         EvaluationWarning,
         check_limit,
+        check_method,
         format_table,
         open_dataset,
         parse_shard,
@@ -141,7 +142,6 @@ def _evaluate(args) -> int:
         run_settings,
     )
     from .explain import load
-    from .methods import METHODS
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, EvaluationWarning):
@@ -156,8 +156,7 @@ def _evaluate(args) -> int:
         try:  # everything that can be checked before the (slow) model load
             shard = parse_shard(args.shard)
             check_limit(args.limit)
-            if args.method not in METHODS:
-                raise ValueError(f"unknown method {args.method!r}; choose one of {', '.join(sorted(METHODS))}")
+            check_method(args.method)
             dataset = open_dataset(args.dataset, args.root)
             known = run_settings(
                 model=args.model,

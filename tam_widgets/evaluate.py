@@ -110,6 +110,14 @@ def check_limit(limit: int | None) -> None:
         )
 
 
+def check_method(method: str) -> None:
+    """Refuse a method name that the method registry does not know (``tam``, ``cam``, baselines)."""
+    from .methods import METHODS
+
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(sorted(METHODS))}")
+
+
 # -- settings ------------------------------------------------------------------------------------
 def _jsonable(value: Any) -> Any:
     """``value`` as plain JSON; other objects (e.g. a logits processor) by their type name."""
@@ -509,11 +517,10 @@ def run(
     """
     from tqdm.auto import tqdm
 
-    from .methods import METHODS, compute
+    from .methods import compute
 
     check_limit(limit)
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(sorted(METHODS))}")
+    check_method(method)
     settings = _explainer_settings(explainer, dataset, method, compat, shard[1], max_new_tokens, generation)
     out = prepare(out, settings, force_new=force_new)
     ev = Evaluation(out, shard, settings_id(settings))
