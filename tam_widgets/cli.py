@@ -52,17 +52,26 @@ def main(argv: list[str] | None = None) -> int:
     ht.add_argument("--out", help="the HTML file (default: the record's name with .html)")
     ht.add_argument("--method", help="map kind shown first (default: tam)")
     ht.add_argument("--colormap", default="jet", choices=["jet", "viridis", "inferno"])
-    ev = sub.add_parser("evaluate", help="score a method on a dataset (resumable, shardable)")
+    from .evaluate import DATASETS, dataset_layouts
+
+    ev = sub.add_parser(
+        "evaluate",
+        help="score a method on a dataset (resumable, shardable)",
+        description="Explain and score every sample of a dataset. Results go to --out as one JSON line per sample; "
+        "a rerun with the same settings resumes, other settings are refused (see --force-new).",
+        epilog="dataset folder layouts (--root):\n\n" + dataset_layouts(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ev.add_argument("--model", required=True, help="Hugging Face model id or local path")
-    ev.add_argument("--dataset", required=True, choices=["coco", "grandf", "openpsg", "okvqa", "star"])
-    ev.add_argument("--root", required=True, help="the dataset's folder")
+    ev.add_argument("--dataset", required=True, choices=DATASETS)
+    ev.add_argument("--root", required=True, help="the dataset's folder (layouts below)")
     ev.add_argument(
         "--method",
         default="tam",
         help="tam, cam, eci_only, filter_only, eci_mean, tam_gaussian, tam_median, "
         "tam_adaptive_median, feature_surgery, gradcam_pp, layercam, attention, rollout",
     )
-    ev.add_argument("--out", required=True, help="folder for per-sample results and the summary")
+    ev.add_argument("--out", required=True, help="folder for the settings (run.json), per-sample results and summary")
     ev.add_argument(
         "--compat",
         default="default",
@@ -70,12 +79,18 @@ def main(argv: list[str] | None = None) -> int:
         help="official: the paper's code (reference maps and its metric quirks)",
     )
     ev.add_argument("--shard", help="i/n: this process takes every n-th sample from i (default: RANK/WORLD_SIZE)")
-    ev.add_argument("--limit", type=int, help="at most this many samples per shard")
+    ev.add_argument("--limit", type=int, help="run only the first N (>= 1) samples of each shard")
     ev.add_argument("--max-new-tokens", type=int, default=256)
     ev.add_argument("--device", default="auto")
     ev.add_argument("--dtype", default="auto")
     ev.add_argument("--wait", type=float, default=0.0, help="seconds to wait for other shards before merging")
     ev.add_argument("--trust-remote-code", action="store_true")
+    ev.add_argument(
+        "--force-new",
+        action="store_true",
+        help="start over in --out although it holds results of other settings; they are moved to "
+        "--out/old-<UTC time>/ (nothing is deleted)",
+    )
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -213,37 +228,84 @@ class _quiet_transformers:
 
 def _evaluate(args) -> int:
     import os
+    import warnings
 
-    from .evaluate import format_table, open_dataset, parse_shard, run
+    from .evaluate import (
+        Evaluation,
+        EvaluationError,
+        EvaluationWarning,
+        check_limit,
+        check_method,
+        format_table,
+        open_dataset,
+        parse_shard,
+        prepare,
+        run,
+        run_settings,
+    )
     from .explain import load
 
-    shard = parse_shard(args.shard)
-    device = args.device
-    if device == "auto" and "LOCAL_RANK" in os.environ:
-        import torch
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, EvaluationWarning):
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+        else:
+            default_show(message, category, filename, lineno, file, line)
 
-        if torch.cuda.is_available():
-            device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
-    dataset = open_dataset(args.dataset, args.root)
-    with _Status(f"loading {args.model}"):
-        explainer = load(
-            args.model,
-            device=device,
-            dtype=args.dtype,
-            trust_remote_code=args.trust_remote_code,
-            compat="reference" if args.compat == "official" else "default",
-        )
-    summary = run(
-        explainer,
-        dataset,
-        args.out,
-        method=args.method,
-        compat=args.compat,
-        shard=shard,
-        max_new_tokens=args.max_new_tokens,
-        limit=args.limit,
-        wait_for_shards=args.wait,
-    )
+    default_show = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", EvaluationWarning)  # shown, each message once
+        warnings.showwarning = show
+        try:  # everything that can be checked before the (slow) model load
+            shard = parse_shard(args.shard)
+            check_limit(args.limit)
+            check_method(args.method)
+            dataset = open_dataset(args.dataset, args.root)
+            known = run_settings(
+                model=args.model,
+                method=args.method,
+                compat=args.compat,
+                dataset=args.dataset,
+                dataset_size=len(dataset),
+                shards=shard[1],
+                max_new_tokens=args.max_new_tokens,
+            )
+            del known["revision"], known["generation"]  # known after loading the model
+            out = prepare(args.out, known, force_new=args.force_new, partial=True)
+            with Evaluation(out, shard).lock():  # a busy shard is refused now, not after the model load
+                pass
+        except (ValueError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        device = args.device
+        if device == "auto" and "LOCAL_RANK" in os.environ:
+            import torch
+
+            if torch.cuda.is_available():
+                device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
+        with _Status(f"loading {args.model}"):
+            explainer = load(
+                args.model,
+                device=device,
+                dtype=args.dtype,
+                trust_remote_code=args.trust_remote_code,
+                compat="reference" if args.compat == "official" else "default",
+            )
+        try:
+            summary = run(
+                explainer,
+                dataset,
+                args.out,
+                method=args.method,
+                compat=args.compat,
+                shard=shard,
+                max_new_tokens=args.max_new_tokens,
+                limit=args.limit,
+                wait_for_shards=args.wait,
+                force_new=args.force_new,
+            )
+        except EvaluationError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     if summary is None:
         print(f"shard {shard[0]}/{shard[1]} done; the summary is written when every shard has finished")
     else:

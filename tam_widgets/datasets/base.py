@@ -70,6 +70,8 @@ class EvalDataset(Sequence):
     """
 
     prompt: str = ""
+    #: The expected folder layout, stated once per loader (error messages, ``tam-widgets evaluate --help``).
+    LAYOUT: str = ""
 
     def __init__(self, shard: tuple[int, int] | None = None, load_pixels: bool = True) -> None:
         self.load_pixels = load_pixels
@@ -136,7 +138,10 @@ def read_json(path: Path, layout: str) -> Any:
     if not path.is_file():
         raise missing(path, layout)
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as e:  # name the file: a bare "Expecting value" helps nobody
+            raise ValueError(f"{path} is not valid JSON ({e}); expected layout:\n{layout}") from None
 
 
 def require_dir(path: Path, layout: str) -> Path:

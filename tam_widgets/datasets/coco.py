@@ -61,6 +61,11 @@ class CocoCaption(EvalDataset):
     """
 
     prompt = COCO_CAPTION_PROMPT
+    #: The expected folder layouts (shown in error messages and ``tam-widgets evaluate --help``).
+    LAYOUT = (
+        f"layout='coco' (official files):\n{_LAYOUT_COCO}\n"
+        f"or layout='formatted' (the paper's copy):\n{_LAYOUT_FORMATTED}"
+    )
 
     def __init__(
         self,
@@ -85,10 +90,7 @@ class CocoCaption(EvalDataset):
             raise ValueError(f"layout must be 'coco', 'formatted' or 'auto', got {layout!r}")
         self.layout = layout
         if not self.root.is_dir():
-            raise FileNotFoundError(
-                f"COCO root not found: {self.root}\nExpected layout (coco):\n{_LAYOUT_COCO}\n"
-                f"or (formatted):\n{_LAYOUT_FORMATTED}"
-            )
+            raise FileNotFoundError(f"COCO root not found: {self.root}\nExpected layout, {self.LAYOUT}")
 
         if layout == "coco":
             lay = _LAYOUT_COCO.replace("<split>", split)

@@ -83,6 +83,8 @@ class _GroundedDescription(EvalDataset):
     """Shared reader of the three formats (see the module docstring)."""
 
     prompt = ""
+    #: The expected folder layouts (shown in error messages and ``tam-widgets evaluate --help``).
+    LAYOUT = _LAYOUT
 
     def __init__(
         self,

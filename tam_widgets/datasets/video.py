@@ -89,6 +89,9 @@ class STAR(EvalDataset):
     ``video_id``, ``start``, ``end`` and after loading ``frame_indices`` and ``fps``.
     """
 
+    #: The expected folder layout (shown in error messages and ``tam-widgets evaluate --help``).
+    LAYOUT = _LAYOUT
+
     def __init__(
         self,
         root: str | Path,

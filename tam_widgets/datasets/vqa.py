@@ -47,6 +47,8 @@ class OKVQA(EvalDataset):
     """
 
     SHORT_ANSWER = " Answer the question using a single word or phrase."
+    #: The expected folder layout (shown in error messages and ``tam-widgets evaluate --help``).
+    LAYOUT = _LAYOUT
 
     def __init__(
         self,
