@@ -152,11 +152,12 @@ def require_dir(path: Path, layout: str) -> Path:
 
 def read_rgb(path: Path | str) -> np.ndarray:
     """An image file as an RGB ``uint8`` array ``[H, W, 3]``."""
+    from ..pictures import to_rgb8
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"image not found: {path}")
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+    return to_rgb8(path)  # 16-bit and alpha pictures keep their range; unreadable ones are refused
 
 
 def read_label_png(path: Path | str) -> np.ndarray:
