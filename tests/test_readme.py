@@ -77,3 +77,31 @@ def test_readme_python_snippets_run(tmp_path, monkeypatch):
             pytest.fail(f"README.md python block {k + 1} fails: {type(e).__name__}: {e}\n{src}")
     assert (tmp_path / "street.tam").exists() and (tmp_path / "street.html").exists()
     assert namespace["result"].maps.shape[1:] == (24, 32)
+
+
+def readme_commands(text: str) -> list[list[str]]:
+    """Every `tam-widgets ...` command line of the README (code blocks and inline), optional parts dropped."""
+    import shlex
+
+    lines = re.findall(r"^tam-widgets [^\n`#]+", text, flags=re.M) + re.findall(r"`(tam-widgets [^`]+)`", text)
+    return [shlex.split(re.sub(r"\[[^\]]*\]", "", line))[1:] for line in lines]
+
+
+def test_readme_commands_parse(tmp_path, monkeypatch, capsys):
+    """The README's command lines use options the CLI has: each gets past argparse to the input checks."""
+    from tam_widgets.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    commands = readme_commands(README.read_text())
+    assert {c[0] for c in commands} >= {"explain", "evaluate", "html"}
+    for argv in commands:
+        try:
+            code = main(argv)
+        except SystemExit as e:  # argparse: --help (0), or an unknown or missing option (2)
+            out = capsys.readouterr()
+            assert e.code == 0 and "--help" in argv and "usage:" in out.out, (
+                f"README command `tam-widgets {' '.join(argv)}` does not parse: {out.err}"
+            )
+            continue
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith("error:"), (argv, err)  # stopped by an input check, before any model
