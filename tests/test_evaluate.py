@@ -455,7 +455,8 @@ def test_an_unreadable_picture_is_a_failed_row_and_the_run_goes_on(explainer, tm
     failed = {r["id"]: r["error"] for r in rows_of(out / "results-0-of-1.jsonl") if r.get("failed")}
     assert sorted(failed) == ["2", "3"]
     assert failed["2"].startswith("FileNotFoundError") and str(missing) in failed["2"]
-    assert "UnidentifiedImageError" in failed["3"]
+    corrupt = str(root / "image" / f"{3:012d}.jpg")
+    assert failed["3"].startswith("ValueError: cannot read") and corrupt in failed["3"]
     assert summary["n_samples"] == 1 and summary["n_failed"] == 2 and summary["failed"] == failed
     assert "2 samples failed and not scored (retried on resume), e.g. 2: FileNotFoundError" in format_table(summary)
     missing.write_bytes(saved)  # fixed: the resume retries the failed samples
