@@ -66,6 +66,10 @@ FORMAT = "tam-widgets-explanation"
 VERSION = 1
 
 
+#: Control characters a view cannot show (newline and tab lay out the text, so they stay).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 class RecordError(ValueError):
     """A ``.tam`` file (or record data) that cannot be read: its message names the file and what is wrong."""
 
@@ -90,10 +94,17 @@ class Token:
 
     @property
     def label(self) -> str:
-        """The token as views show it: its text, or its bytes as ``<0xE2>`` for a byte fragment."""
+        r"""The token as views show it: its text, or its bytes as ``<0xE2>`` for a byte fragment.
+
+        Control characters other than newline and tab show as escapes (``\x11``), so no token is
+        invisible or drawn as a missing glyph.
+
+        >>> Token("a\x11", 7, "answer", 0, 3).label
+        'a\\x11'
+        """
         if self.raw_bytes is not None:
             return "".join(f"<0x{b:02X}>" for b in self.raw_bytes)
-        return self.text
+        return _CONTROL.sub(lambda m: repr(m.group())[1:-1], self.text)
 
 
 @dataclass

@@ -914,3 +914,20 @@ def test_save_pngs_names_byte_fragments_by_label(tmp_path):
     assert written[2].name == "001_0xE2_0x80_image_1.png"
     with pytest.raises(ValueError, match="unknown method"):
         make_explanation().save_pngs(tmp_path, method="nope")
+
+
+def test_control_characters_show_as_escapes_in_figures_and_labels():
+    """A token holding a control character is drawn as its escape: no missing-glyph warning, nothing invisible."""
+    import dataclasses
+    import warnings
+
+    from tam_widgets.testing.records import small_record
+
+    exp = small_record()
+    i = int(exp.explained[0])
+    exp.tokens[i] = dataclasses.replace(exp.tokens[i], text=" a\x11b\x7f")
+    assert exp.tokens[i].label == " a\\x11b\\x7f"
+    assert Token("x\ny\tz", 1, "answer", 0, 0).label == "x\ny\tz"  # layout characters stay
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exp.figure(tokens=[i]).canvas.draw()
