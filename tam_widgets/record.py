@@ -66,8 +66,13 @@ FORMAT = "tam-widgets-explanation"
 VERSION = 1
 
 
-#: Control characters a view cannot show (newline and tab lay out the text, so they stay).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Control characters a view cannot show (tab, newline and carriage return lay out the text, so they stay).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters other than tab, newline and carriage return as escapes (``\\x11``)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class RecordError(ValueError):
@@ -104,7 +109,7 @@ class Token:
         """
         if self.raw_bytes is not None:
             return "".join(f"<0x{b:02X}>" for b in self.raw_bytes)
-        return _CONTROL.sub(lambda m: repr(m.group())[1:-1], self.text)
+        return escape_controls(self.text)
 
 
 @dataclass
@@ -686,13 +691,13 @@ class Explanation:
             if prev_key is not None and key != prev_key and x > 0:
                 x, line = 0.0, line + 1
             prev_key = key
-            raw = "".join(self.tokens[i].text for i in toks).replace("▁", " ")
+            raw = escape_controls("".join(self.tokens[i].text for i in toks)).replace("▁", " ")
             gap = raw[:1].isspace() or (not spaced and raw.lstrip()[:1].isalnum())
             v = max((float(rel[i]) for i in toks if i < idx), default=0.0)
             runs: list[list] = []  # [text, style] merged over consecutive tokens of one style
             for i in toks:
                 style = "context" if i < idx else "target" if i == idx else "later"
-                text = self.tokens[i].text.replace("▁", " ").replace("\t", " ").replace("\r", "")
+                text = escape_controls(self.tokens[i].text).replace("▁", " ").replace("\t", " ").replace("\r", "")
                 if style == "target" and self.tokens[i].raw_bytes is not None:
                     text = self.tokens[i].label  # a byte fragment: its bytes, not a lone "�"
                 elif style == "target" and not text.strip():
