@@ -275,7 +275,7 @@ def prepare(out: str | os.PathLike, settings: dict, *, force_new: bool = False, 
     same launch already did, see :func:`_same_launch`). Raises :class:`EvaluationError` (a ``ValueError``) when
     the folder holds results of other settings.
     """
-    from .record import atomic_write
+    from .io import atomic_write
 
     out = Path(out)
     try:
@@ -430,7 +430,7 @@ class Evaluation:
 
     def mark_complete(self, left_out: int = 0) -> None:
         """Say this shard is finished (``left_out`` samples were not run because of ``limit``)."""
-        from .record import atomic_write
+        from .io import atomic_write
 
         text = json.dumps({"left_out": int(left_out)}) + "\n"
         atomic_write(self.out / f"{self.path.stem}.done", lambda f: f.write(text.encode()))
@@ -580,8 +580,8 @@ def merge(out: str | os.PathLike, n: int) -> dict | None:
     ``null``, with the reason under ``why_null``.
     """
     from .datasets.base import natural_key
+    from .io import atomic_write
     from .metrics import summarize
-    from .record import atomic_write
 
     out = Path(out)
     markers = [out / f"results-{i}-of-{n}.done" for i in range(n)]

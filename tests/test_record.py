@@ -728,7 +728,7 @@ def test_killed_save_leaves_a_temp_file_that_the_next_save_removes(ex, tmp_path)
     ex.save(path)
     code = (
         "import sys, time\n"
-        "from tam_widgets.record import atomic_write\n"
+        "from tam_widgets.io import atomic_write\n"
         "def stall(f):\n"
         "    f.write(b'PK partial'); f.flush(); time.sleep(60)\n"
         "atomic_write(sys.argv[1], stall)\n"
@@ -756,13 +756,13 @@ def test_killed_save_leaves_a_temp_file_that_the_next_save_removes(ex, tmp_path)
 
 
 def test_stale_temp_cleanup_touches_only_its_own_old_files(ex, tmp_path):
-    from tam_widgets import record
+    from tam_widgets import io as tw_io
 
     path = tmp_path / "run.tam"
-    live = tmp_path / f".run.tam.{record._HOST}.{os.getpid()}.{'a' * 12}.tmp"  # a save in progress here
+    live = tmp_path / f".run.tam.{tw_io._HOST}.{os.getpid()}.{'a' * 12}.tmp"  # a save in progress here
     other_host = tmp_path / f".run.tam.{'0' * 8}.{1}.{'b' * 12}.tmp"  # pid 1 elsewhere: age decides
     old_style = tmp_path / f".run.tam.{'c' * 12}.tmp"  # named before pids were in the name
-    other_target = tmp_path / f".other.tam.{record._HOST}.999999999.{'d' * 12}.tmp"
+    other_target = tmp_path / f".other.tam.{tw_io._HOST}.999999999.{'d' * 12}.tmp"
     user_file = tmp_path / ".run.tam.notes.tmp"
     for p in (live, other_host, old_style, other_target, user_file):
         p.write_bytes(b"x")
@@ -770,7 +770,7 @@ def test_stale_temp_cleanup_touches_only_its_own_old_files(ex, tmp_path):
     assert {p.name for p in tmp_path.iterdir()} == {
         "run.tam", live.name, other_host.name, old_style.name, other_target.name, user_file.name
     }
-    old = time.time() - record.STALE_AFTER - 60
+    old = time.time() - tw_io.STALE_AFTER - 60
     for p in (live, other_host, old_style, other_target, user_file):
         os.utime(p, (old, old))
     ex.save(path)

@@ -18,7 +18,8 @@ import os
 import secrets
 from typing import Any
 
-from ..record import Explanation, atomic_write
+from ..io import atomic_write
+from ..record import Explanation
 from .payload import build_payload
 from .view import COLORMAPS, bundle, starting_point
 
@@ -102,7 +103,7 @@ def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: s
     """Write ``exp`` as one self-contained HTML page (or return the HTML text when ``path`` is None).
 
     ``view`` takes the starting ``selected``, ``method``, ``colormap``, ``opacity`` and
-    ``image_format``. The file is written atomically (:func:`~tam_widgets.record.atomic_write`).
+    ``image_format``. The file is written atomically (:func:`~tam_widgets.io.atomic_write`).
 
         exp.to_html("cat.html")   # open it in any browser, from disk, offline
     """
