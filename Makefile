@@ -80,6 +80,7 @@ lock: test-latest
 
 bench: setup browser
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_reference_filter.py
 	$(PY) benchmarks/bench_explain.py
 	$(PY) benchmarks/bench_widget.py
 
