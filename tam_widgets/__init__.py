@@ -6,7 +6,8 @@ exp = tw.load("Qwen/Qwen2-VL-2B-Instruct").explain(image="street.jpg", prompt="D
 ``import tam_widgets`` does not import torch or transformers: reading, showing and drawing a saved
 record (``tw.Explanation.load``, ``exp.to_html``, ``exp.figure``, ``exp.show``) never needs the model
 stack. The names that do (``load``, ``Explainer``, ``Chat``, ``tam_from_logits``, ``tam_from_hidden``,
-``TAMResult``, ``register_adapter``) are imported on first use.
+``TAMResult``, ``register_adapter``) are imported on first use; without torch they raise a clear
+``ImportError`` when called.
 """
 
 from __future__ import annotations
@@ -36,19 +37,32 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    """Import a name that needs torch on first use; without torch, a stand-in that raises when called."""
     if name not in _LAZY:
         raise AttributeError(f"module 'tam_widgets' has no attribute {name!r}")
     try:
         module = importlib.import_module(_LAZY[name], __name__)
     except ImportError as err:
-        raise ImportError(
-            f"tam_widgets.{name} needs the model stack (torch and transformers), which cannot be imported "
-            f"({err}); install them (pip install tam-widgets) to explain models. Saved records load, show "
-            "and draw without them."
-        ) from err
+        return _needs_model_stack(name, err)
     value = getattr(module, name)
     globals()[name] = value
     return value
+
+
+def _needs_model_stack(name: str, err: ImportError) -> Any:
+    """A stand-in for ``tam_widgets.<name>`` raising a clear ``ImportError`` when called."""
+    message = (
+        f"tam_widgets.{name} needs the model stack (torch and transformers), which cannot be imported "
+        f"({err}); install them (pip install tam-widgets) to explain models. Saved records load, show and "
+        "draw without them."
+    )
+
+    def missing(*args: Any, **kwargs: Any) -> Any:
+        raise ImportError(message) from err
+
+    missing.__name__ = missing.__qualname__ = name
+    missing.__doc__ = message
+    return missing
 
 
 def __dir__() -> list[str]:
