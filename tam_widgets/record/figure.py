@@ -129,9 +129,7 @@ def figure(
     fig.set_size_inches(fig_w, fig_h)
     y = 0.12
     for s, size, weight, color in head_lines:
-        fig.text(
-            0.5, 1 - y / fig_h, s, ha="center", va="top", fontsize=size, fontweight=weight, color=color, **text_kw
-        )
+        fig.text(0.5, 1 - y / fig_h, s, ha="center", va="top", fontsize=size, fontweight=weight, color=color, **text_kw)
         y += size / 72 * 1.4
 
     top = sup_h
@@ -142,9 +140,7 @@ def figure(
             ax.imshow(pic)
             ax.set_axis_off()
             tok = exp.tokens[idx]
-            ax.set_title(
-                f"{_visible(tok.label)}  (token {idx}){scaled}", fontsize=9.5 if not scaled else 8, **text_kw
-            )
+            ax.set_title(f"{_visible(tok.label)}  (token {idx}){scaled}", fontsize=9.5 if not scaled else 8, **text_kw)
             tx = fig.add_axes((left, 1 - (top + title_h + img_h + txt_h) / fig_h, panel_w / fig_w, txt_h / fig_h))
             tx.set_xlim(0, panel_w)
             tx.set_ylim(txt_h, 0)
@@ -203,7 +199,6 @@ def figure(
     return fig
 
 
-
 def _picture_text(exp, gi: int, frames: list[int]) -> str:
     """How a title names the pictures shown of ``grids[gi]``, e.g. ``video 1 (grid 1 of 2), frames 1-4``."""
     g = exp.grids[gi]
@@ -214,6 +209,7 @@ def _picture_text(exp, gi: int, frames: list[int]) -> str:
     if len(frames) == 1:
         return f"{where}, frame {frames[0] + 1} of {t}"
     return f"{where}, frames 1-{t} side by side"
+
 
 def _figure_tokens(exp, tokens, turn, max_tokens: int) -> tuple[list[int], str]:
     """The token indices a figure shows, and the sentence that says which they are."""
@@ -259,7 +255,6 @@ def _figure_tokens(exp, tokens, turn, max_tokens: int) -> tuple[list[int], str]:
     first = f"the first {len(chosen)} of {len(pool)}" if len(chosen) < len(pool) else f"all {len(pool)}"
     hint = "; pick others with tokens=, turn=, max_tokens=" if len(chosen) < len(pool) or len(turns) > 1 else ""
     return chosen, f"tokens {_ranges(chosen)}: {first} {kind}{scope} ({turns_text(chosen)}){hint}"
-
 
 
 def _strip_layout(exp, idx, row, method, panel_w, line_h, width, font, bold):
@@ -360,7 +355,6 @@ def save_pngs(
             Image.fromarray(picture).save(path)
             written.append(path)
     return written
-
 
 
 def _legend_note(method: str, rescaled: bool) -> str:

@@ -477,7 +477,6 @@ class Explanation:
             f"explained={self.explained.size}, methods={self.methods}, grids=[{grids}])"
         )
 
-
     # -- the .tam file (tamfile.py) ------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the explanation to one versioned ``.npz`` file (``.tam`` suggested), atomically.

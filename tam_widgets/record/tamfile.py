@@ -86,7 +86,6 @@ def payload(exp: Explanation) -> dict[str, np.ndarray]:
     return arrays
 
 
-
 def save(exp: Explanation, path: str | os.PathLike) -> Path:
     """Write the explanation to one versioned ``.npz`` file (``.tam`` suggested), atomically.
 
@@ -99,7 +98,6 @@ def save(exp: Explanation, path: str | os.PathLike) -> Path:
     """
     arrays = payload(exp)
     return atomic_write(path, lambda f: np.savez_compressed(f, allow_pickle=False, **arrays))
-
 
 
 def load(cls: type[Explanation], path: str | os.PathLike) -> Explanation:
@@ -129,7 +127,6 @@ def load(cls: type[Explanation], path: str | os.PathLike) -> Explanation:
             raise RecordError(f"corrupt tam-widgets explanation {path}: {e}") from e
 
 
-
 def from_payload(cls: type[Explanation], header: dict, data: dict[str, np.ndarray], path: Path) -> Explanation:
     """The record from a header checked by :func:`_entry_specs` and the arrays it asked for."""
     tokens = []
@@ -154,7 +151,6 @@ def from_payload(cls: type[Explanation], header: dict, data: dict[str, np.ndarra
         words=data["words"],
         metadata=header["metadata"],
     )
-
 
 
 # -- file format helpers -----------------------------------------------------------------------
