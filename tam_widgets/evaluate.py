@@ -46,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from .io import Journal, flock
+
 DATASETS = ("coco", "grandf", "openpsg", "okvqa", "star")
 SETTINGS_FILE = "run.json"
 _STARTED = time.time()  # when this process began evaluating (see _same_launch)
@@ -145,7 +147,7 @@ def run_settings(
     revision: str | None = None,
 ) -> dict[str, Any]:
     """The settings that make results comparable; a folder's results all share them (``run.json``)."""
-    from . import __version__
+    from ._version import __version__
 
     return {
         "model": str(model),
@@ -183,22 +185,7 @@ def _explainer_settings(explainer, dataset, method, compat, shards, max_new_toke
     )
 
 
-@contextlib.contextmanager
-def _flock(path: Path, *, blocking: bool) -> Iterator[None]:
-    """An exclusive OS lock on ``path`` (created if needed); ``BlockingIOError`` when busy and not blocking."""
-    import fcntl
-
-    f = open(path, "a+")
-    try:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-    except BaseException:
-        f.close()
-        raise
-    try:
-        yield
-    finally:
-        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
-        f.close()
+_flock = flock  # the OS lock of a shard's file and of run.json (tam_widgets.io)
 
 
 def _result_files(out: Path) -> list[Path]:
@@ -332,32 +319,23 @@ def prepare(out: str | os.PathLike, settings: dict, *, force_new: bool = False, 
 
 
 # -- result files --------------------------------------------------------------------------------
+def _has_id(row: dict) -> str | None:
+    """Why a results row cannot be used (no string ``"id"``), or None."""
+    return None if isinstance(row.get("id"), str) else "no sample 'id'"
+
+
+def _journal(path: str | os.PathLike) -> Journal:
+    """A shard's results file as a :class:`~tam_widgets.io.Journal` of rows with a sample ``"id"``."""
+    return Journal(path, warning=EvaluationWarning, check=_has_id)
+
+
 def read_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """``(line number, row)`` for every valid line of a results file.
 
     A line that is not a JSON object with a string ``"id"`` is reported as an
     :class:`EvaluationWarning` ``file:line: reason`` and skipped.
     """
-    path = Path(path)
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            why = None
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                why = "incomplete last line (a killed run?)" if not line.endswith("\n") else f"not JSON ({e.msg})"
-            else:
-                if not isinstance(row, dict):
-                    why = f"not a JSON object but {type(row).__name__}"
-                elif not isinstance(row.get("id"), str):
-                    why = "no sample 'id'"
-            if why is not None:
-                # stacklevel 1: one place, so a line read twice (resume, then merge) is reported once
-                warnings.warn(f"{path}:{lineno}: {why}; line skipped", EvaluationWarning, stacklevel=1)
-                continue
-            yield lineno, row
+    return _journal(path).rows()
 
 
 @dataclass
@@ -380,10 +358,11 @@ class Evaluation:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the OS lock of this shard's file; a second process fails at once (released on exit or kill)."""
-        lock = self.path.with_suffix(".lock")
+        journal = _journal(self.path)
+        lock = journal.lock_path
         with contextlib.ExitStack() as stack:
             try:
-                stack.enter_context(_flock(lock, blocking=False))
+                stack.enter_context(journal.lock())
             except BlockingIOError:
                 i, n = self.shard
                 raise EvaluationError(
@@ -396,17 +375,7 @@ class Evaluation:
         """Ids already finished (failed rows are retried). A half-written last line left by a kill is cut off."""
         if not self.path.exists():
             return set()
-        raw = self.path.read_bytes()
-        if raw and not raw.endswith(b"\n"):
-            keep = raw.rfind(b"\n") + 1
-            with open(self.path, "r+b") as f:
-                f.truncate(keep)
-            line = raw[:keep].count(b"\n") + 1
-            warnings.warn(
-                f"{self.path}:{line}: cut off a half-written last line (left by a killed run); that sample is redone",
-                EvaluationWarning,
-                stacklevel=2,
-            )
+        _journal(self.path).repair("that sample is redone", stacklevel=2)
         ids = set()
         for lineno, row in read_rows(self.path):
             if self.settings is not None and row.get("settings") != self.settings:
@@ -422,11 +391,7 @@ class Evaluation:
         """Add one row (strict JSON), flushed and fsynced."""
         if self.settings is not None:
             row = {**row, "settings": self.settings}
-        text = json.dumps(_strict(row), allow_nan=False) + "\n"
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        _journal(self.path).append(_strict(row))
 
     def mark_complete(self, left_out: int = 0) -> None:
         """Say this shard is finished (``left_out`` samples were not run because of ``limit``)."""

@@ -26,13 +26,15 @@ from .methods import compute
 from .methods.activation import tam_result
 from .models import Adapter, VisualSpan, adapter_for
 from .pictures import to_rgb8
-from .record import Explanation, Token, VisualGrid
+from .record import METHOD_INFO, Explanation, Token, VisualGrid
+from .words import group_words
 
 #: a path, a numpy array ([H, W] or [H, W, 1..4]), a PIL image or a torch tensor ([C, H, W]); see
 #: :func:`tam_widgets.pictures.to_rgb8` for the ranges kept and what is refused
 PictureLike = str | os.PathLike | np.ndarray | torch.Tensor  # or a PIL image
-#: the maps stored for every explained token (names of :mod:`tam_widgets.methods`)
-RECORD_METHODS = ("tam", "cam", "eci_only", "filter_only")
+#: the maps stored for every explained token: the method vocabulary of the record
+#: (:data:`tam_widgets.record.METHOD_INFO`), each a method of :mod:`tam_widgets.methods`
+RECORD_METHODS = tuple(METHOD_INFO)
 MAX_STORED_SIDE = 768
 
 
@@ -469,7 +471,7 @@ class Chat:
         model = self.explainer.model
         import transformers
 
-        from . import __version__
+        from ._version import __version__
 
         metadata = {
             "model_id": self.explainer.model_id,
@@ -651,27 +653,6 @@ def _pad(flat: np.ndarray, n_visual: int) -> np.ndarray:
     out = np.zeros((flat.shape[0], n_visual), np.float32)
     out[:, : flat.shape[1]] = flat
     return out
-
-
-def group_words(tokens: list[Token]) -> np.ndarray:
-    """Half-open ``[start, end)`` token ranges of words: a word starts at a space, a punctuation
-    mark, a role or turn change, or a special token."""
-    starts = []
-    for i, t in enumerate(tokens):
-        prev = tokens[i - 1] if i else None
-        if (
-            prev is None
-            or t.role != prev.role
-            or t.turn != prev.turn
-            or t.role == "special"
-            or t.text[:1].isspace()
-            or t.text.startswith("▁")
-            or (t.text.strip() and all(not c.isalnum() for c in t.text.strip()))
-            or (prev.text.strip() and all(not c.isalnum() for c in prev.text.strip()))
-        ):
-            starts.append(i)
-    ends = [*starts[1:], len(tokens)]
-    return np.array(list(zip(starts, ends)), np.int64).reshape(-1, 2)
 
 
 def check_local_path(model_id: str | os.PathLike) -> None:

@@ -1,18 +1,26 @@
-"""Files that are never left half-written: :func:`atomic_write` and the clean-up of killed writes."""
+"""Files that survive kills: :func:`atomic_write` (never half-written) and :class:`Journal` (append-only JSONL).
+
+* :func:`atomic_write` replaces a file whole or not at all, and cleans up what killed writes left;
+* :class:`Journal` appends one JSON object per line (flushed and fsynced), holds a per-file OS lock
+  (:func:`flock`), cuts off a half-written last line left by a kill, and reads rows back reporting
+  bad lines as ``file:line: reason`` warnings. Evaluation runs write their results with it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import secrets
 import shutil
 import socket
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 #: Temporary files of :func:`atomic_write` left by a killed writer are removed once they are this old
 #: (seconds since their last write), or as soon as their writer's process is gone (same host only).
@@ -94,3 +102,128 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
         finally:
             os.close(fd)
     return path
+
+
+# -- append-only JSONL journals ------------------------------------------------------------------
+@contextlib.contextmanager
+def flock(path: str | os.PathLike, *, blocking: bool) -> Iterator[None]:
+    """An exclusive OS lock on ``path`` (created if needed), released on exit or when the process dies.
+
+    ``BlockingIOError`` when another process holds it and ``blocking`` is false.
+    """
+    import fcntl
+
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BaseException:
+        f.close()
+        raise
+    try:
+        yield
+    finally:
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        f.close()
+
+
+class JournalWarning(UserWarning):
+    """A line of a journal was skipped or cut off (the message says ``file:line`` and why)."""
+
+
+class Journal:
+    """An append-only file of JSON objects, one per line, that a kill never leaves unreadable.
+
+    >>> import tempfile
+    >>> j = Journal(Path(tempfile.mkdtemp()) / "runs.jsonl")
+    >>> with j.lock():
+    ...     j.append({"id": "a", "score": 0.5})
+    >>> [row for _, row in j.rows()]
+    [{'id': 'a', 'score': 0.5}]
+
+    ``warning`` is the category of the ``file:line`` warnings (evaluation runs use their own);
+    ``check(row) -> reason or None`` refuses rows a reader cannot use (``rows`` skips them).
+    Hold :meth:`lock` while appending so one process writes a file at a time.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        warning: type[Warning] = JournalWarning,
+        check: Callable[[dict], str | None] | None = None,
+    ):
+        self.path = Path(os.fspath(path))
+        self.warning = warning
+        self.check = check
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    @property
+    def lock_path(self) -> Path:
+        """The file whose OS lock :meth:`lock` holds: the journal's name with ``.lock``."""
+        return self.path.with_suffix(".lock")
+
+    def lock(self, *, blocking: bool = False) -> contextlib.AbstractContextManager[None]:
+        """Hold the journal's OS lock (:func:`flock` on :attr:`lock_path`); ``BlockingIOError`` if busy."""
+        return flock(self.lock_path, blocking=blocking)
+
+    def repair(self, note: str = "", stacklevel: int = 2) -> int | None:
+        """Cut off a half-written last line left by a killed writer; its line number (warned about), or None.
+
+        ``note`` is added to the warning (what happens to that row).
+        """
+        if not self.path.exists():
+            return None
+        raw = self.path.read_bytes()
+        if not raw or raw.endswith(b"\n"):
+            return None
+        keep = raw.rfind(b"\n") + 1
+        with open(self.path, "r+b") as f:
+            f.truncate(keep)
+            f.flush()
+            os.fsync(f.fileno())
+        line = raw[:keep].count(b"\n") + 1
+        tail = f"; {note}" if note else ""
+        warnings.warn(
+            f"{self.path}:{line}: cut off a half-written last line (left by a killed run){tail}",
+            self.warning,
+            stacklevel=stacklevel + 1,
+        )
+        return line
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Add one row as a line of strict JSON (no NaN), flushed and fsynced before returning."""
+        text = json.dumps(row, allow_nan=False) + "\n"
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def rows(self) -> Iterator[tuple[int, dict]]:
+        """``(line number, row)`` for every valid line; others are warned about as ``file:line: reason``.
+
+        A valid line is a JSON object that ``check`` (when given) does not refuse; blank lines are
+        skipped silently. A missing file has no rows.
+        """
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            for lineno, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                why = None
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as e:
+                    why = "incomplete last line (a killed run?)" if not line.endswith("\n") else f"not JSON ({e.msg})"
+                else:
+                    if not isinstance(row, dict):
+                        why = f"not a JSON object but {type(row).__name__}"
+                    elif self.check is not None:
+                        why = self.check(row)
+                if why is not None:
+                    # stacklevel 1: one place, so a line read twice (resume, then merge) is reported once
+                    warnings.warn(f"{self.path}:{lineno}: {why}; line skipped", self.warning, stacklevel=1)
+                    continue
+                yield lineno, row

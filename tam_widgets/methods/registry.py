@@ -1,4 +1,10 @@
-"""The registry of map-making methods: ``fn(inp: MethodInput) -> [n_answer, n_visual]`` float32 in ``[0, 1]``."""
+"""The registry of map-making methods: ``fn(inp: MethodInput) -> [n_answer, n_visual]`` float32 in ``[0, 1]``.
+
+The map kinds a record stores are named by the one method vocabulary,
+:data:`tam_widgets.record.METHOD_INFO` (labels and legend texts): each of its names is a method
+registered here, and a stored map of that name is what the method computes
+(``tests/record/test_display.py`` checks both).
+"""
 
 from __future__ import annotations
 

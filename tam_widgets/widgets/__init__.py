@@ -5,8 +5,11 @@
     exp.to_html("explanation.html")  # one offline file
 """
 
+from ..record.display import register_viewer
 from .html import to_html
 from .payload import Payload, build_payload
 from .view import TokenMapView, bundle
+
+register_viewer(TokenMapView, to_html)
 
 __all__ = ["Payload", "TokenMapView", "build_payload", "bundle", "to_html"]
