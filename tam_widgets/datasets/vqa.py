@@ -32,6 +32,27 @@ def _find_json(root: Path, name: str) -> Path:
     raise missing(root / name, _LAYOUT)
 
 
+def okvqa_records(questions: dict, annotations: dict) -> list[dict[str, Any]]:
+    """Join the questions and annotations files by ``question_id``: one record per question (file order)."""
+    by_q = {int(a["question_id"]): a for a in annotations["annotations"]}
+    records = []
+    for q in questions["questions"]:
+        qid = int(q["question_id"])
+        a = by_q.get(qid, {})
+        records.append(
+            dict(
+                id=str(qid),
+                question_id=qid,
+                image_id=int(q["image_id"]),
+                question=str(q["question"]),
+                answers=[str(x["answer"]) for x in a.get("answers", [])],
+                question_type=a.get("question_type"),
+                answer_type=a.get("answer_type"),
+            )
+        )
+    return records
+
+
 class OKVQA(EvalDataset):
     """OK-VQA questions with their human answers.
 
@@ -72,23 +93,7 @@ class OKVQA(EvalDataset):
         if not isinstance(an, dict) or "annotations" not in an:
             raise ValueError(f"OKVQA annotations file has no 'annotations' list; expected layout:\n{layout}")
         self.image_dir = require_dir(Path(image_dir) if image_dir is not None else self.root / split, layout)
-        by_q = {int(a["question_id"]): a for a in an["annotations"]}
-        records = []
-        for q in qs["questions"]:
-            qid = int(q["question_id"])
-            a = by_q.get(qid, {})
-            records.append(
-                dict(
-                    id=str(qid),
-                    question_id=qid,
-                    image_id=int(q["image_id"]),
-                    question=str(q["question"]),
-                    answers=[str(x["answer"]) for x in a.get("answers", [])],
-                    question_type=a.get("question_type"),
-                    answer_type=a.get("answer_type"),
-                )
-            )
-        self._set_records(records)
+        self._set_records(okvqa_records(qs, an))
 
     def _load(self, rec: dict[str, Any]) -> Sample:
         path = self.image_dir / f"COCO_{self.split}_{rec['image_id']:012d}.jpg"

@@ -1,0 +1,504 @@
+"""The model of a failure-case study (the board's data; no widget): cases, records, correctness, annotations.
+
+>>> import tempfile
+>>> from tam_widgets.studies import Study
+>>> folder = Path(tempfile.mkdtemp())
+>>> study = Study([{"id": "1", "image": "cat.jpg", "question": "What animal?", "answers": ["cat"] * 10}],
+...               store=folder / "annotations.jsonl")
+>>> study.annotate("1", reason="missed object", note="only the sofa")["reason"]
+'missed object'
+>>> list(study.annotations.columns)
+['case_id', 'reason', 'note', 'flag', 'token', 'updated']
+>>> Study(study.case_list, store=folder / "annotations.jsonl").annotations.note.tolist()  # a new kernel
+['only the sofa']
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import urllib.parse
+import warnings
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..io import atomic_write
+from ..record import Explanation, RecordError, format_prob, method_label, provenance
+from .cases import Case
+from .store import FIELDS, AnnotationStore
+from .suggest import LOW_PEAK, suggest_reasons
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DEFAULT_REASONS", "CaseError", "Study"]
+
+#: The failure reasons of the paper's analysis (a study's ``reasons`` list is editable).
+DEFAULT_REASONS = (
+    "lack of knowledge",
+    "question not understood",
+    "weak vision-text alignment",
+    "synonym / hypernym / hyponym of the answer",
+    "answer shifted by context",
+    "incomplete ground truth",
+    "weak representation",
+    "weak action understanding",
+    "context not integrated",
+    "missed object",
+    "other",
+)
+_KEEP: Any = object()
+
+
+class CaseError(ValueError):
+    """A case could not be shown or explained (its picture or video unreadable, a stale record...)."""
+
+
+class Study:
+    """Cases with lazily computed, cached records, correctness and never-lost annotations.
+
+    Args:
+        cases: :class:`Case` objects or plain dicts (see :class:`Case`); ids must be unique.
+        explainer: a :class:`tam_widgets.Explainer` (optional): without one, cases without a record can
+            still be looked at and annotated.
+        store: the annotations file (e.g. ``"study/annotations.jsonl"``); records are cached beside it as
+            ``records/<case id>.tam``. Without a store nothing is saved and :meth:`annotate` is refused.
+        threshold: a case has failed when its score (VQA accuracy, or 1/0 for STAR) is below this.
+        reasons: the reason taxonomy (default :data:`DEFAULT_REASONS`; ``study.reasons`` is a list to edit).
+        low_peak: the peak below which the answer words count as answered from the text (suggestions).
+        generation: settings for the explainer (``max_new_tokens=...``).
+    """
+
+    def __init__(
+        self,
+        cases: Iterable[Case | dict],
+        explainer=None,
+        store: str | os.PathLike | None = None,
+        *,
+        threshold: float = 0.5,
+        reasons: Sequence[str] | None = None,
+        low_peak: float = LOW_PEAK,
+        generation: dict | None = None,
+    ):
+        self.case_list = [Case.from_dict(c) for c in cases]
+        self._by_id: dict[str, Case] = {}
+        for c in self.case_list:
+            if c.id in self._by_id:
+                raise ValueError(f"duplicate case id {c.id!r}: case ids must be unique in a study")
+            self._by_id[c.id] = c
+        self.explainer = explainer
+        self.store = AnnotationStore(store) if store is not None else None
+        self.threshold = threshold
+        self.reasons = list(DEFAULT_REASONS if reasons is None else reasons)
+        self.low_peak = float(low_peak)
+        self.generation = dict(generation or {})
+        self._summary: dict[str, dict] = {}  # case id -> prediction, score, suggestions (from its record)
+        self.errors: dict[str, str] = {}  # case id -> why it could not be shown or explained
+
+    def __repr__(self) -> str:
+        where = f", store={str(self.store.path)!r}" if self.store else ""
+        return f"Study({len(self.case_list)} cases{where}, explainer={'yes' if self.explainer else 'no'})"
+
+    def __len__(self) -> int:
+        return len(self.case_list)
+
+    @property
+    def threshold(self) -> float:
+        """Scores below this count as failed (default 0.5)."""
+        return self._threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"threshold must be a number in [0, 1], got {value!r}")
+        self._threshold = float(value)
+
+    def case(self, case_id: str | int) -> Case:
+        """The case with this id (``KeyError`` naming a few ids otherwise)."""
+        try:
+            return self._by_id[str(case_id)]
+        except KeyError:
+            ids = ", ".join(repr(c.id) for c in self.case_list[:5])
+            raise KeyError(f"no case {case_id!r} in this study (ids: {ids}, ...)") from None
+
+    # -- pictures and records ---------------------------------------------------------------------
+    def pictures(self, case_id: str | int) -> list[np.ndarray]:
+        """The case's picture (one item) or its sampled video frames, RGB uint8; :class:`CaseError` if unreadable."""
+        from ..datasets.base import read_rgb
+        from ..datasets.video import read_video_frames
+        from ..pictures import to_rgb8
+
+        c = self.case(case_id)
+        try:
+            if c.video is not None:
+                n = int(c.meta.get("max_frames", 8))
+                return read_video_frames(c.video, c.start or 0.0, c.end, n)[0]
+            if isinstance(c.image, (str, os.PathLike)):
+                return [read_rgb(c.image)]
+            return [to_rgb8(c.image)]
+        except (OSError, ValueError, TypeError) as e:
+            self.errors[c.id] = f"{type(e).__name__}: {e}"
+            raise CaseError(
+                f"case {c.id!r}: cannot read its {'video' if c.video is not None else 'picture'}: {e}"
+            ) from e
+
+    def record_path(self, case_id: str | int) -> Path | None:
+        """Where the case's record is cached: ``<store folder>/records/<case id>.tam`` (None without a store)."""
+        if self.store is None:
+            return None
+        name = urllib.parse.quote(self.case(case_id).id, safe="-_.")
+        return self.store.path.parent / "records" / f"{name}.tam"
+
+    def _check_record(self, c: Case, exp: Explanation, path: Path) -> Explanation:
+        meta = exp.metadata.get("study_case") or {}
+        if meta.get("id") != c.id or meta.get("prompt") != c.prompt:
+            raise CaseError(
+                f"{path} is not the record of case {c.id!r} with prompt {c.prompt!r} (it was made for "
+                f"{meta.get('id')!r} / {meta.get('prompt')!r}); delete it to explain the case again"
+            )
+        model = getattr(self.explainer, "model_id", None)
+        if model and exp.metadata.get("model_id") and exp.metadata["model_id"] != model:
+            raise CaseError(
+                f"{path} was made by {exp.metadata['model_id']!r}, not by this study's explainer {model!r}; "
+                "use another store folder for another model, or delete the record"
+            )
+        return exp
+
+    def cached(self, case_id: str | int) -> bool:
+        """Whether the case's record is cached on disk (or held in memory)."""
+        path = self.record_path(case_id)
+        return self.case(case_id).explanation is not None or (path is not None and path.is_file())
+
+    def explanation(self, case_id: str | int, compute: bool = True) -> Explanation | None:
+        """The case's record: in memory, else the cached file, else computed now (when ``compute`` and there is
+        an explainer) and cached atomically; None when there is none. :class:`CaseError` when it fails."""
+        c = self.case(case_id)
+        if c.explanation is not None:
+            return c.explanation
+        path = self.record_path(c.id)
+        if path is not None and path.is_file():
+            try:
+                exp = self._check_record(c, Explanation.load(path), path)
+            except RecordError as e:
+                self.errors[c.id] = str(e)
+                raise CaseError(f"case {c.id!r}: its cached record is unreadable ({e}); delete {path}") from e
+        elif compute and self.explainer is not None:
+            exp = self._compute(c, self.pictures(c.id))
+        else:
+            return None
+        c.explanation = exp
+        self._summarise(c, exp)
+        return exp
+
+    def _compute(self, c: Case, pictures: list[np.ndarray]) -> Explanation:
+        try:
+            if c.video is not None:
+                exp = self.explainer.explain(video=pictures, prompt=c.prompt, **self.generation)
+            else:
+                exp = self.explainer.explain(image=pictures[0], prompt=c.prompt, **self.generation)
+        except (ValueError, TypeError, RuntimeError) as e:
+            self.errors[c.id] = f"{type(e).__name__}: {e}"
+            raise CaseError(f"case {c.id!r}: explaining it failed: {e}") from e
+        exp.metadata["study_case"] = {"id": c.id, "prompt": c.prompt}
+        path = self.record_path(c.id)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            exp.save(path)
+        self.errors.pop(c.id, None)
+        return exp
+
+    def precompute(
+        self,
+        workers: int = 2,
+        progress: bool = True,
+        shard: tuple[int, int] | None = None,
+        ids: Iterable[str] | None = None,
+    ) -> dict[str, int]:
+        """Explain every case not yet cached (resumable: cached ones are skipped), with a tqdm progress bar.
+
+        ``workers`` threads read and decode pictures and videos ahead of the model, which explains one
+        case at a time. ``shard=(i, n)`` takes every ``n``-th case from ``i`` (default from ``RANK`` /
+        ``WORLD_SIZE`` as set by torchrun / accelerate, like ``tam-widgets evaluate``), so ``n``
+        processes share a study. A case that fails is recorded in :attr:`errors` and skipped. Returns
+        counts ``{"computed", "cached", "failed"}``.
+        """
+        from tqdm.auto import tqdm
+
+        if self.explainer is None:
+            raise ValueError("precompute needs an explainer: Study(cases, explainer=tw.load(...), store=...)")
+        if self.store is None:
+            raise ValueError(
+                "precompute needs a store to cache the records in: Study(..., store='study/annotations.jsonl')"
+            )
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
+        if shard is None:
+            shard = (int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)))
+        i, n = shard
+        if not 0 <= i < n:
+            raise ValueError(f"shard must satisfy 0 <= i < n, got {shard!r}")
+        chosen = self.case_list if ids is None else [self.case(x) for x in ids]
+        mine = chosen[i::n]
+        todo = [c for c in mine if not self.cached(c.id)]
+        counts = {"computed": 0, "cached": len(mine) - len(todo), "failed": 0}
+        bar = tqdm(total=len(todo), desc=f"explaining (shard {i}/{n})", unit="case", disable=not progress)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: collections.deque = collections.deque()
+            it = iter(todo)
+            for c in it:
+                pending.append((c, pool.submit(self.pictures, c.id)))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                c, fut = pending.popleft()
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(self.pictures, nxt.id)))
+                try:
+                    exp = self._compute(c, fut.result())
+                    self._summarise(c, exp)
+                    counts["computed"] += 1
+                except CaseError:
+                    counts["failed"] += 1
+                bar.update(1)
+        bar.close()
+        if counts["failed"]:
+            warnings.warn(f"{counts['failed']} case(s) failed; see study.errors", stacklevel=2)
+        return counts
+
+    # -- answers, correctness, suggestions -----------------------------------------------------------
+    def _summarise(self, c: Case, exp: Explanation | None) -> dict:
+        prediction = exp.answer.strip() if exp is not None else c.prediction
+        if prediction is None:
+            summary = {"prediction": None, "score": None, "suggestions": []}
+        else:
+            summary = {"prediction": prediction, "score": c.score(prediction)}
+            summary["suggestions"] = suggest_reasons(c, exp, prediction, low_peak=self.low_peak)
+        self._summary[c.id] = summary
+        return summary
+
+    def result(self, case_id: str | int) -> dict:
+        """``{"prediction", "score", "correct", "suggestions"}`` of a case, from its record when there is one
+        (loaded from the cache if needed, never computed here) or its given ``prediction``; None values
+        when unknown. ``suggestions`` are listed for failed cases only."""
+        c = self.case(case_id)
+        if c.id not in self._summary:
+            exp = None
+            try:
+                exp = self.explanation(c.id, compute=False)
+            except CaseError:
+                pass
+            if c.id not in self._summary:
+                self._summarise(c, exp)
+        s = dict(self._summary[c.id])
+        s["correct"] = None if s["score"] is None else bool(s["score"] >= self.threshold)
+        if s["correct"] is not False:
+            s["suggestions"] = []
+        return s
+
+    def suggestions(self, case_id: str | int) -> list[dict]:
+        """Suggested reasons with evidence for a failed case (see :mod:`tam_widgets.studies.suggest`)."""
+        return self.result(case_id)["suggestions"]
+
+    # -- annotations -------------------------------------------------------------------------------
+    def _require_store(self) -> AnnotationStore:
+        if self.store is None:
+            raise ValueError(
+                "this study has no store: Study(cases, store='study/annotations.jsonl') to keep annotations"
+            )
+        return self.store
+
+    def annotate(self, case_id: str | int, *, reason=_KEEP, note=_KEEP, flag=_KEEP, token=_KEEP) -> dict:
+        """Set a case's reason (one of :attr:`reasons`, or None), note, flag and the token the reason is about.
+
+        Fields left out keep their value. Durable when this returns (see :class:`AnnotationStore`).
+        Returns the case's annotation.
+        """
+        store = self._require_store()
+        c = self.case(case_id)
+        changes: dict[str, Any] = {}
+        if reason is not _KEEP:
+            if reason is not None and reason not in self.reasons:
+                raise ValueError(
+                    f"unknown reason {reason!r}; reasons are {self.reasons} (add one with study.reasons.append(...))"
+                )
+            changes["reason"] = reason
+        if note is not _KEEP:
+            if not isinstance(note, str):
+                raise TypeError(f"note must be a str, got {type(note).__name__}")
+            changes["note"] = note
+        if flag is not _KEEP:
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"flag must be True or False, got {flag!r}")
+            changes["flag"] = bool(flag)
+        if token is not _KEEP:
+            if token is not None:
+                if isinstance(token, (bool, np.bool_)) or not isinstance(token, (int, np.integer)):
+                    raise TypeError(f"token must be a token index (int) or None, got {token!r}")
+                exp = c.explanation
+                if exp is not None:
+                    token = exp.token_index(int(token))
+                token = int(token)
+            changes["token"] = token
+        if not changes:
+            raise ValueError("nothing to annotate: pass reason=, note=, flag= or token=")
+        return store.put(c.id, **changes)
+
+    @property
+    def annotations(self) -> pd.DataFrame:
+        """A row per annotated case: ``case_id``, ``reason``, ``note``, ``flag``, ``token``, ``updated``.
+
+        Read from the store each time (another notebook's annotations show too); rows of case ids not in
+        this study are kept.
+        """
+        import pandas as pd
+
+        rows = list(self.store.read().values()) if self.store is not None else []
+        return pd.DataFrame(rows, columns=list(FIELDS))
+
+    def compact(self) -> int:
+        """Rewrite the store with one row per case (atomically); the number of cases kept."""
+        return self._require_store().compact()
+
+    # -- tables and exports -------------------------------------------------------------------------
+    @property
+    def cases(self) -> pd.DataFrame:
+        """A row per case: id, kind, question type, question, ground truth, prediction, score, correct, cached,
+        error, suggestions (reason names), and the annotation (reason, note, flag, token).
+
+        Cached records are read once to know their answers (never computed here)."""
+        import pandas as pd
+
+        notes = self.store.read() if self.store is not None else {}
+        rows = []
+        for c in self.case_list:
+            r = self.result(c.id)
+            a = notes.get(c.id, {})
+            rows.append(
+                {
+                    "id": c.id,
+                    "kind": c.kind,
+                    "question_type": c.question_type,
+                    "question": c.question,
+                    "ground_truth": c.ground_truth,
+                    "prediction": r["prediction"],
+                    "score": r["score"],
+                    "correct": r["correct"],
+                    "cached": self.cached(c.id),
+                    "error": self.errors.get(c.id),
+                    "suggestions": [s["reason"] for s in r["suggestions"]],
+                    "reason": a.get("reason"),
+                    "note": a.get("note", ""),
+                    "flag": bool(a.get("flag", False)),
+                    "token": a.get("token"),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def export_annotations(self, path: str | os.PathLike) -> Path:
+        """Write the annotations as ``.csv`` or ``.jsonl`` (by the suffix), atomically; the path."""
+        path = Path(path)
+        df = self.annotations
+        if path.suffix.lower() == ".csv":
+            data = df.to_csv(index=False).encode("utf-8")
+        elif path.suffix.lower() in (".jsonl", ".json"):
+            data = df.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+        else:
+            raise ValueError(f"export annotations to a .csv or .jsonl file, got {path.name!r}")
+        return atomic_write(path, lambda f: f.write(data))
+
+    def figure(self, case_ids: Sequence[str | int], method: str = "tam", tokens: dict | None = None):
+        """A paper-style figure (Fig. 24/25) of the cases: a row each, the picture with the chosen token's map
+        and the question, answer, the token's candidates, ground truth, reason and note.
+
+        The token is ``tokens[case_id]``, else the annotation's token, else the first suggestion's, else
+        the first explained answer token. Records are computed if needed (an explainer is then required).
+        """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        ids = [str(x) for x in case_ids]
+        if not ids:
+            raise ValueError("no case to draw: pass case ids, e.g. study.cases.query('correct == False').id[:4]")
+        tokens = {str(k): v for k, v in (tokens or {}).items()}
+        notes = self.store.read() if self.store is not None else {}
+        panels = []
+        for cid in ids:
+            c = self.case(cid)
+            exp = self.explanation(cid)
+            if exp is None:
+                raise ValueError(f"case {cid!r} has no record yet and the study has no explainer to compute one")
+            r, a = self.result(cid), notes.get(c.id, {})
+            tok = tokens.get(c.id, a.get("token"))
+            if tok is None:
+                tok = next((s["token"] for s in r["suggestions"] if "token" in s), None)
+            if tok is None:
+                answer = [int(i) for i in exp.explained if exp.tokens[int(i)].role == "answer"]
+                if not answer:
+                    raise ValueError(f"case {cid!r}: its record has no explained answer token to show")
+                tok = answer[0]
+            panels.append((c, exp, exp.token_index(int(tok)), r, a))
+        fig = Figure(figsize=(9.5, 3.4 * len(panels)), dpi=100)
+        FigureCanvasAgg(fig)
+        kw = dict(usetex=False, parse_math=False)
+        for k, (c, exp, tok, r, a) in enumerate(panels):
+            top = 1 - k / len(panels)
+            h = 1 / len(panels)
+            ax = fig.add_axes((0.02, top - h + 0.04 * h, 0.36, 0.92 * h))
+            g = exp.grids[0]
+            ax.imshow(exp.overlay(tok, method, 0, len(g.frames) // 2))
+            ax.set_axis_off()
+            ax.set_title(f"{method_label(method)} of {exp.tokens[tok].label!r}", fontsize=9, **kw)
+            row = exp._row(tok)
+            cands = [
+                f"{t!r} {format_prob(float(p))}"
+                for i, t, p in zip(exp.candidate_ids[row], exp.candidate_texts[row], exp.candidate_probs[row])
+                if int(i) >= 0
+            ]
+            gt = (
+                c.answer
+                if c.choices
+                else ", ".join(f"{x} ×{n}" for x, n in collections.Counter(c.answers).most_common(4))
+            )
+            verdict = "?" if r["correct"] is None else ("correct" if r["correct"] else "failed")
+            score = "" if r["score"] is None else f" (score {r['score']:.2f}, {verdict})"
+            lines = [
+                ("Case", c.id + (f" · {c.question_type}" if c.question_type else "")),
+                ("Question", c.question),
+                ("Answer", f"{r['prediction']}{score}"),
+                ("Candidates", "  ".join(cands) or "none"),
+                ("Ground truth", gt),
+                ("Reason", a.get("reason") or "—"),
+                ("Note", a.get("note") or "—"),
+            ]
+            warning = provenance(exp.metadata)
+            tx = fig.add_axes((0.41, top - h + 0.04 * h, 0.57, 0.92 * h))
+            tx.set_axis_off()
+            y = 0.98
+            for label, text in lines:
+                import textwrap
+
+                wrapped = textwrap.wrap(str(text), 70) or [""]
+                tx.text(0, y, f"{label}:", fontsize=9, fontweight="bold", va="top", **kw)
+                for w in wrapped:
+                    tx.text(0.22, y, w, fontsize=9, va="top", **kw)
+                    y -= 0.085
+                y -= 0.02
+            if warning:
+                tx.text(
+                    0, y, f"⚠ {warning}", fontsize=8.5, color="#b00020", fontweight="bold", va="top", wrap=True, **kw
+                )
+        return fig
+
+    def export_figure(self, case_ids: Sequence[str | int], path: str | os.PathLike, **kw) -> Path:
+        """Save :meth:`figure` as PNG or PDF (by the suffix), atomically; the path."""
+        path = Path(path)
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt not in ("png", "pdf"):
+            raise ValueError(f"export the figure to a .png or .pdf file, got {path.name!r}")
+        fig = self.figure(case_ids, **kw)
+        return atomic_write(path, lambda f: fig.savefig(f, format=fmt, dpi=150, bbox_inches="tight"))
