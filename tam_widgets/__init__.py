@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import studies as studies  # torch-free: failure-case studies (tw.studies.okvqa, tw.studies.Study, ...)
 from ._version import __version__
 from .record import Explanation, RecordError, Token
 from .widgets import TokenMapView  # also registers the explorer as the records' viewer

@@ -188,7 +188,7 @@ def match_choice(answer: str, choices: list[str], min_cover: float = 0.5) -> tup
 
 def parse_letter(answer: str, n_choices: int = 4) -> int | None:
     """The option letter in an answer to a lettered prompt, as an index (``"B"``, ``"(B)"``, ``"B. The box"``,
-    ``"The answer is B."``), or None. A capital followed by a word (``"A laptop"``) is an article, not a letter.
+    ``"The answer is B."``; either case), or None. A letter followed by a word (``"A laptop"``) is an article.
 
     >>> parse_letter("B."), parse_letter("(c) the bag"), parse_letter("The answer is D"), parse_letter("A laptop")
     (1, 2, 3, None)
@@ -196,7 +196,7 @@ def parse_letter(answer: str, n_choices: int = 4) -> int | None:
     valid = LETTERS[:n_choices]
     text = answer.strip()
     m = re.match(rf"^\(?([{valid}])(?:\)|\.|:|,|$)", text, flags=re.IGNORECASE)
-    if m and (m.group(0).startswith("(") or m.group(1).isupper() or len(text) <= 2):
+    if m:
         return valid.index(m.group(1).upper())
     m = re.search(rf"\b(?:answer|option)(?: is)?:?\s*\(?([{valid}])\b\)?", text, flags=re.IGNORECASE)
     if m:
