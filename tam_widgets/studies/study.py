@@ -350,7 +350,8 @@ class Study:
 
     @property
     def annotations(self) -> pd.DataFrame:
-        """A row per annotated case: ``case_id``, ``reason``, ``note``, ``flag``, ``token``, ``updated``.
+        """A row per annotated case: ``case_id``, ``reason``, ``note``, ``flag``, ``token`` (nullable ``Int64``),
+        ``updated`` (UTC ISO time).
 
         Read from the store each time (another notebook's annotations show too); rows of case ids not in
         this study are kept.
@@ -358,7 +359,8 @@ class Study:
         import pandas as pd
 
         rows = list(self.store.read().values()) if self.store is not None else []
-        return pd.DataFrame(rows, columns=list(FIELDS))
+        types = {"case_id": object, "reason": object, "note": object, "flag": bool, "token": "Int64", "updated": object}
+        return pd.DataFrame({k: pd.Series([r[k] for r in rows], dtype=types[k]) for k in FIELDS})
 
     def compact(self) -> int:
         """Rewrite the store with one row per case (atomically); the number of cases kept."""
