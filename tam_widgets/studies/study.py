@@ -186,6 +186,9 @@ class Study:
             except RecordError as e:
                 self.errors[c.id] = str(e)
                 raise CaseError(f"case {c.id!r}: its cached record is unreadable ({e}); delete {path}") from e
+            except CaseError as e:
+                self.errors[c.id] = str(e)
+                raise
         elif compute and self.explainer is not None:
             exp = self._compute(c, self.pictures(c.id))
         else:
@@ -370,7 +373,8 @@ class Study:
     @property
     def cases(self) -> pd.DataFrame:
         """A row per case: id, kind, question type, question, ground truth, prediction, score, correct, cached,
-        error, suggestions (reason names), and the annotation (reason, note, flag, token).
+        error, suggestions (reason names), and the annotation (reason, note, flag, token). ``score`` is NaN,
+        ``correct`` and ``token`` ``pd.NA``, and text columns None when unknown.
 
         Cached records are read once to know their answers (never computed here)."""
         import pandas as pd
@@ -399,7 +403,9 @@ class Study:
                     "token": a.get("token"),
                 }
             )
-        return pd.DataFrame(rows)
+        types = {"score": "float64", "correct": "boolean", "cached": bool, "flag": bool, "token": "Int64"}
+        cols = list(rows[0]) if rows else ["id"]
+        return pd.DataFrame({k: pd.Series([r[k] for r in rows], dtype=types.get(k, object)) for k in cols})
 
     def export_annotations(self, path: str | os.PathLike) -> Path:
         """Write the annotations as ``.csv`` or ``.jsonl`` (by the suffix), atomically; the path."""

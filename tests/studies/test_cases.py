@@ -26,7 +26,10 @@ def test_case_from_a_plain_dict_and_its_ground_truth():
         ({"id": "", "image": "x", "question": "q", "answers": ["a"]}, "non-empty str id"),
         ({"id": "1", "image": "x", "video": "v", "question": "q", "answers": ["a"]}, "exactly one of image= or video="),
         ({"id": "1", "image": "x", "question": "q"}, "no ground truth"),
-        ({"id": "1", "image": "x", "question": "q", "choices": CHOICES, "answer": "The cup."}, "not one of its choices"),
+        (
+            {"id": "1", "image": "x", "question": "q", "choices": CHOICES, "answer": "The cup."},
+            "not one of its choices",
+        ),
         ({"id": "1", "image": "x", "question": " ", "answers": ["a"]}, "question is empty"),
         ({"id": "1", "video": "v", "question": "q", "answers": ["a"], "start": 3, "end": 1}, "not after start"),
         ({"id": "1", "image": "x", "question": "q", "answers": ["a"], "answerz": 1}, "unknown keys"),

@@ -21,7 +21,9 @@ def test_leave_one_out_mean_of_min_matches_over_three():
 
 
 def test_answer_dicts_of_the_annotation_file():
-    answers = [{"answer_id": k + 1, "answer": a, "answer_confidence": "yes"} for k, a in enumerate(["cat"] * 3 + ["dog"] * 7)]
+    answers = [
+        {"answer_id": k + 1, "answer": a, "answer_confidence": "yes"} for k, a in enumerate(["cat"] * 3 + ["dog"] * 7)
+    ]
     assert vqa_accuracy("cat", answers) == pytest.approx(0.9)
 
 
