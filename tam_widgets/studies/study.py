@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..io import atomic_write
-from ..record import Explanation, RecordError, format_prob, method_label, provenance
+from ..record import Explanation, RecordError, format_prob, legend_text, method_label, provenance
 from .cases import Case
 from .store import FIELDS, AnnotationStore
 from .suggest import LOW_PEAK, suggest_reasons
@@ -424,8 +424,12 @@ class Study:
         and the question, answer, the token's candidates, ground truth, reason and note.
 
         The token is ``tokens[case_id]``, else the annotation's token, else the first suggestion's, else
-        the first explained answer token. Records are computed if needed (an explainer is then required).
+        the first explained answer token; a video shows its middle frame. Records are computed if needed
+        (an explainer is then required). The colour scale's meaning is the legend of the record views
+        (:func:`~tam_widgets.record.legend_text`); an untrained model's or synthetic record's warning shows.
         """
+        import textwrap
+
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -434,7 +438,7 @@ class Study:
             raise ValueError("no case to draw: pass case ids, e.g. study.cases.query('correct == False').id[:4]")
         tokens = {str(k): v for k, v in (tokens or {}).items()}
         notes = self.store.read() if self.store is not None else {}
-        panels = []
+        rows = []
         for cid in ids:
             c = self.case(cid)
             exp = self.explanation(cid)
@@ -443,63 +447,78 @@ class Study:
             r, a = self.result(cid), notes.get(c.id, {})
             tok = tokens.get(c.id, a.get("token"))
             if tok is None:
-                tok = next((s["token"] for s in r["suggestions"] if "token" in s), None)
+                tok = next((x["token"] for x in r["suggestions"] if "token" in x), None)
             if tok is None:
                 answer = [int(i) for i in exp.explained if exp.tokens[int(i)].role == "answer"]
                 if not answer:
                     raise ValueError(f"case {cid!r}: its record has no explained answer token to show")
                 tok = answer[0]
-            panels.append((c, exp, exp.token_index(int(tok)), r, a))
-        fig = Figure(figsize=(9.5, 3.4 * len(panels)), dpi=100)
-        FigureCanvasAgg(fig)
-        kw = dict(usetex=False, parse_math=False)
-        for k, (c, exp, tok, r, a) in enumerate(panels):
-            top = 1 - k / len(panels)
-            h = 1 / len(panels)
-            ax = fig.add_axes((0.02, top - h + 0.04 * h, 0.36, 0.92 * h))
+            tok = exp.token_index(int(tok))
+            row = exp._row(tok)  # ValueError listing the explained tokens when this one has no map
             g = exp.grids[0]
-            ax.imshow(exp.overlay(tok, method, 0, len(g.frames) // 2))
-            ax.set_axis_off()
-            ax.set_title(f"{method_label(method)} of {exp.tokens[tok].label!r}", fontsize=9, **kw)
-            row = exp._row(tok)
+            frame = len(g.frames) // 2
+            picture = exp.overlay(tok, method, 0, frame)
+            where = f", frame {frame + 1} of {len(g.frames)}" if len(g.frames) > 1 else ""
             cands = [
                 f"{t!r} {format_prob(float(p))}"
                 for i, t, p in zip(exp.candidate_ids[row], exp.candidate_texts[row], exp.candidate_probs[row])
                 if int(i) >= 0
             ]
-            gt = (
-                c.answer
-                if c.choices
-                else ", ".join(f"{x} ×{n}" for x, n in collections.Counter(c.answers).most_common(4))
-            )
+            if c.choices:
+                truth = c.answer
+            else:
+                truth = ", ".join(f"{x} ×{n}" for x, n in collections.Counter(c.answers).most_common(4))
             verdict = "?" if r["correct"] is None else ("correct" if r["correct"] else "failed")
             score = "" if r["score"] is None else f" (score {r['score']:.2f}, {verdict})"
-            lines = [
+            fields = [
                 ("Case", c.id + (f" · {c.question_type}" if c.question_type else "")),
                 ("Question", c.question),
                 ("Answer", f"{r['prediction']}{score}"),
-                ("Candidates", "  ".join(cands) or "none"),
-                ("Ground truth", gt),
+                ("Candidates", "  ".join(cands) or "none (not a generated token)"),
+                ("Ground truth", truth),
                 ("Reason", a.get("reason") or "—"),
                 ("Note", a.get("note") or "—"),
             ]
-            warning = provenance(exp.metadata)
-            tx = fig.add_axes((0.41, top - h + 0.04 * h, 0.57, 0.92 * h))
-            tx.set_axis_off()
-            y = 0.98
-            for label, text in lines:
-                import textwrap
+            lines = [
+                (label if k == 0 else "", w)
+                for label, text in fields
+                for k, w in enumerate(textwrap.wrap(str(text), 62) or [""])
+            ]
+            title = f"{method_label(method)} of {exp.tokens[tok].label!r} (token {tok}){where}"
+            rows.append((picture, title, lines, provenance(exp.metadata)))
 
-                wrapped = textwrap.wrap(str(text), 70) or [""]
-                tx.text(0, y, f"{label}:", fontsize=9, fontweight="bold", va="top", **kw)
-                for w in wrapped:
-                    tx.text(0.22, y, w, fontsize=9, va="top", **kw)
-                    y -= 0.085
-                y -= 0.02
+        img_w, txt_w, margin, line_h, title_h, gap = 3.6, 5.6, 0.15, 0.21, 0.3, 0.3
+        heights = []
+        for picture, _, lines, warning in rows:
+            img_h = img_w * min(picture.shape[0] / picture.shape[1], 1.3) + title_h
+            heights.append(max(img_h, (len(lines) + (2 if warning else 0)) * line_h + 0.1))
+        legend_h = 0.45
+        fig_w = 2 * margin + img_w + 0.3 + txt_w
+        fig_h = margin + sum(heights) + gap * (len(rows) - 1) + legend_h
+        fig = Figure(figsize=(fig_w, fig_h), dpi=100)
+        FigureCanvasAgg(fig)
+        kw = dict(usetex=False, parse_math=False)
+        top = margin
+        for (picture, title, lines, warning), h in zip(rows, heights):
+            img_h = img_w * min(picture.shape[0] / picture.shape[1], 1.3)
+            ax = fig.add_axes((margin / fig_w, 1 - (top + title_h + img_h) / fig_h, img_w / fig_w, img_h / fig_h))
+            ax.imshow(picture)
+            ax.set_axis_off()
+            ax.set_title(title, fontsize=9, **kw)
+            tx = fig.add_axes(((margin + img_w + 0.3) / fig_w, 1 - (top + h) / fig_h, txt_w / fig_w, h / fig_h))
+            tx.set_axis_off()
+            tx.set_xlim(0, txt_w)
+            tx.set_ylim(h, 0)
+            y = 0.05
+            for label, text in lines:
+                if label:
+                    tx.text(0, y, f"{label}:", fontsize=9, fontweight="bold", va="top", **kw)
+                tx.text(1.15, y, text, fontsize=9, va="top", **kw)
+                y += line_h
             if warning:
-                tx.text(
-                    0, y, f"⚠ {warning}", fontsize=8.5, color="#b00020", fontweight="bold", va="top", wrap=True, **kw
-                )
+                tx.text(0, y + 0.1, f"⚠ {warning}", fontsize=8.5, color="#b00020", fontweight="bold", va="top", **kw)
+            top += h + gap
+        fig.text(margin / fig_w, 0.12 / fig_h, f"Colour: {legend_text(method)}", fontsize=7.5, color="0.3", **kw)
         return fig
 
     def export_figure(self, case_ids: Sequence[str | int], path: str | os.PathLike, **kw) -> Path:

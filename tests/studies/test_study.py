@@ -246,6 +246,19 @@ def test_case_figure_shows_picture_map_question_answer_candidates_truth_reason_a
     ]:
         assert part in text, part
     assert len([ax for ax in fig.axes if ax.images]) == 2
+    assert "Colour: TAM activation: 0 = none" in "\n".join(t.get_text() for t in fig.texts)
+    clip = synthetic_record([" dog"], frames=4)
+    star_case = {
+        "id": "s",
+        "video": "v.mp4",
+        "question": "Which?",
+        "choices": ["The dog.", "The cat."],
+        "answer": "The cat.",
+    }
+    text = _texts(Study([{**star_case, "explanation": clip}]).figure(["s"], method="cam"))
+    assert (
+        "CAM (baseline) of ' dog' (token 12), frame 3 of 4" in text and "Ground truth:" in text and "The cat." in text
+    )
     # the annotated token is drawn when set
     s.annotate("pink", token=13)
     assert "TAM of ' case'" in _texts(s.figure(["pink"]))
