@@ -73,6 +73,9 @@ class Study:
         generation: settings for the explainer (``max_new_tokens=...``).
     """
 
+    #: records kept in memory with a store (the most recently opened); the others are read from their files again
+    KEEP_OPEN = 8
+
     def __init__(
         self,
         cases: Iterable[Case | dict],
@@ -97,6 +100,7 @@ class Study:
         self.low_peak = float(low_peak)
         self.generation = dict(generation or {})
         self._summary: dict[str, dict] = {}  # case id -> prediction, score, suggestions (from its record)
+        self._open: collections.OrderedDict[str, Explanation] = collections.OrderedDict()  # recently opened
         self.errors: dict[str, str] = {}  # case id -> why it could not be shown or explained
 
     def __repr__(self) -> str:
@@ -171,7 +175,8 @@ class Study:
     def cached(self, case_id: str | int) -> bool:
         """Whether the case's record is cached on disk (or held in memory)."""
         path = self.record_path(case_id)
-        return self.case(case_id).explanation is not None or (path is not None and path.is_file())
+        c = self.case(case_id)
+        return c.explanation is not None or c.id in self._open or (path is not None and path.is_file())
 
     def explanation(self, case_id: str | int, compute: bool = True) -> Explanation | None:
         """The case's record: in memory, else the cached file, else computed now (when ``compute`` and there is
@@ -179,6 +184,9 @@ class Study:
         c = self.case(case_id)
         if c.explanation is not None:
             return c.explanation
+        if c.id in self._open:
+            self._open.move_to_end(c.id)
+            return self._open[c.id]
         path = self.record_path(c.id)
         if path is not None and path.is_file():
             try:
@@ -193,7 +201,9 @@ class Study:
             exp = self._compute(c, self.pictures(c.id))
         else:
             return None
-        c.explanation = exp
+        self._open[c.id] = exp
+        while self.store is not None and len(self._open) > self.KEEP_OPEN:  # without a store: all kept
+            self._open.popitem(last=False)
         self._summarise(c, exp)
         return exp
 
@@ -342,7 +352,10 @@ class Study:
             if token is not None:
                 if isinstance(token, (bool, np.bool_)) or not isinstance(token, (int, np.integer)):
                     raise TypeError(f"token must be a token index (int) or None, got {token!r}")
-                exp = c.explanation
+                try:
+                    exp = self.explanation(c.id, compute=False)
+                except CaseError:
+                    exp = None
                 if exp is not None:
                     token = exp.token_index(int(token))
                 token = int(token)

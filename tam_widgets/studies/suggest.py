@@ -16,6 +16,7 @@ Three rules (:func:`suggest_reasons`):
 from __future__ import annotations
 
 import re
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -145,7 +146,11 @@ def suggest_reasons(
                 )
                 break
     for t in truths[:5]:
-        rel = wordnet_relation(prediction, t)
+        try:
+            rel = wordnet_relation(prediction, t)
+        except LookupError as e:  # NLTKDataMissing: say so once per message, keep the other rules
+            warnings.warn(f"WordNet suggestions are off: {e}", stacklevel=2)
+            break
         if rel is not None:
             out.append(
                 {

@@ -104,6 +104,17 @@ def test_precompute_skips_cached_cases_and_reports_unreadable_ones(tiny, photo_c
         s.precompute(workers=0)
 
 
+def test_only_the_last_opened_records_stay_in_memory(tiny, photo_cases, tmp_path, monkeypatch):
+    monkeypatch.setattr(Study, "KEEP_OPEN", 1)
+    s = Study(photo_cases, explainer=tiny, store=tmp_path / "a.jsonl", generation={"max_new_tokens": 2})
+    first = s.explanation("ok")
+    assert s.explanation("ok") is first
+    s.explanation("two")
+    assert list(s._open) == ["two"]
+    again = s.explanation("ok")  # read back from its file, not recomputed
+    assert again is not first and again.answer == first.answer and list(s._open) == ["ok"]
+
+
 def test_a_stale_or_damaged_cached_record_is_refused_on_that_case(tiny, photo_cases, tmp_path):
     store = tmp_path / "a.jsonl"
     Study(photo_cases, explainer=tiny, store=store, generation={"max_new_tokens": 2}).explanation("ok")
@@ -160,6 +171,18 @@ def test_correctness_follows_the_users_threshold():
     assert s.result("c")["score"] == pytest.approx(0.6) and s.result("c")["correct"] is True
     s.threshold = 0.7
     assert s.result("c")["correct"] is False and bool(s.cases.correct[0]) is False
+    given = Study(
+        [
+            {
+                "id": "p",
+                "image": "x.jpg",
+                "question": "q?",
+                "answers": ["cat"] * 6 + ["kitten"] * 4,
+                "prediction": "Kitten.",
+            }
+        ]
+    )  # a model's answer known without a record
+    assert given.result("p")["score"] == 1.0 and given.cases.prediction.tolist() == ["Kitten."]
     with pytest.raises(ValueError, match="threshold must be a number in \\[0, 1\\]"):
         s.threshold = 2
 
