@@ -97,6 +97,8 @@ class Study:
         self.store = AnnotationStore(store) if store is not None else None
         self.threshold = threshold
         self.reasons = list(DEFAULT_REASONS if reasons is None else reasons)
+        if isinstance(low_peak, bool) or not isinstance(low_peak, (int, float)) or not 0 <= low_peak <= 1:
+            raise ValueError(f"low_peak must be a number in [0, 1] (TAM's scale), got {low_peak!r}")
         self.low_peak = float(low_peak)
         self.generation = dict(generation or {})
         self._summary: dict[str, dict] = {}  # case id -> prediction, score, suggestions (from its record)
@@ -170,6 +172,12 @@ class Study:
                 f"{path} was made by {exp.metadata['model_id']!r}, not by this study's explainer {model!r}; "
                 "use another store folder for another model, or delete the record"
             )
+        made_with = meta.get("generation", {})
+        if self.explainer is not None and made_with != self.generation:
+            raise CaseError(
+                f"{path} was made with the generation settings {made_with}, not this study's {self.generation}; "
+                "use the same settings (Study(..., generation=...)) or delete the record to explain the case again"
+            )
         return exp
 
     def cached(self, case_id: str | int) -> bool:
@@ -216,7 +224,7 @@ class Study:
         except (ValueError, TypeError, RuntimeError) as e:
             self.errors[c.id] = f"{type(e).__name__}: {e}"
             raise CaseError(f"case {c.id!r}: explaining it failed: {e}") from e
-        exp.metadata["study_case"] = {"id": c.id, "prompt": c.prompt}
+        exp.metadata["study_case"] = {"id": c.id, "prompt": c.prompt, "generation": self.generation}
         path = self.record_path(c.id)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -250,7 +258,9 @@ class Study:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
         if shard is None:
-            shard = (int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)))
+            from ..evaluate import parse_shard
+
+            shard = parse_shard(None)
         i, n = shard
         if not 0 <= i < n:
             raise ValueError(f"shard must satisfy 0 <= i < n, got {shard!r}")

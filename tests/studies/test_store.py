@@ -121,6 +121,53 @@ def test_a_writer_killed_mid_append_loses_at_most_the_change_in_flight(tmp_path)
     assert store.read_bytes().startswith(before)
 
 
+_HALF = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from tam_widgets.io import Journal
+    from tam_widgets.studies import AnnotationStore
+    store = AnnotationStore(sys.argv[1])
+    for i in range(5):
+        store.put(f"k{i}", note=f"note {i}")
+
+    def half_append(self, row):  # the append in flight when the kill comes: half its bytes are on disk
+        text = json.dumps(row) + "\\n"
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(text[: len(text) // 2])
+            f.flush()
+            os.fsync(f.fileno())
+        print("mid-append", flush=True)
+        time.sleep(120)
+
+    Journal.append = half_append
+    store.put("k5", note="in flight")
+    """
+)
+
+
+def test_a_process_killed_in_the_middle_of_an_append_loses_only_that_change(tmp_path):
+    store = tmp_path / "a.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HALF, str(store)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.stdout.readline().strip() == "mid-append"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not store.read_bytes().endswith(b"\n")  # the kill left half a line
+    with pytest.warns(AnnotationWarning, match=r"a\.jsonl:6: incomplete last line"):
+        rows = Study([], store=store).annotations
+    assert rows.set_index("case_id").note.to_dict() == {f"k{i}": f"note {i}" for i in range(5)}
+    with pytest.warns(AnnotationWarning, match="incomplete last line"):
+        AnnotationStore(store).put("k5", note="again")
+    with pytest.warns(AnnotationWarning, match=r"a\.jsonl:6: not JSON"):
+        rows = AnnotationStore(store).read()
+    assert rows["k5"]["note"] == "again" and len(rows) == 6
+
+
 def test_a_half_written_line_is_reported_and_kept_until_compaction(tmp_path):
     store = tmp_path / "a.jsonl"
     s = AnnotationStore(store)

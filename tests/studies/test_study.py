@@ -59,7 +59,8 @@ def test_a_record_is_computed_on_first_open_cached_and_reloaded_without_the_mode
     assert model.calls == ["Who is this?"]
     path = tmp_path / "study" / "records" / "ok.tam"
     assert s.record_path("ok") == path and path.is_file() and s.cached("ok")
-    assert exp.metadata["study_case"] == {"id": "ok", "prompt": "Who is this?"} and exp.metadata["untrained"]
+    assert exp.metadata["study_case"] == {"id": "ok", "prompt": "Who is this?", "generation": {"max_new_tokens": 3}}
+    assert exp.metadata["untrained"]
     assert s.explanation("ok") is exp and len(model.calls) == 1  # opened again: no model run
     # a new kernel without a model: the cached record, the same answer
     again = Study(photo_cases, store=store)
@@ -85,7 +86,7 @@ def test_precompute_skips_cached_cases_and_reports_unreadable_ones(tiny, photo_c
         s.pictures("bad/1")
     # resumed in a new process: nothing is recomputed
     model2 = Counting(tiny)
-    s2 = Study(photo_cases, explainer=model2, store=tmp_path / "a.jsonl")
+    s2 = Study(photo_cases, explainer=model2, store=tmp_path / "a.jsonl", generation={"max_new_tokens": 2})
     with pytest.warns(UserWarning, match="failed"):
         assert s2.precompute(progress=False) == {"computed": 0, "cached": 2, "failed": 1}
     assert model2.calls == []
@@ -125,6 +126,9 @@ def test_a_stale_or_damaged_cached_record_is_refused_on_that_case(tiny, photo_ca
     ):
         s.explanation("ok")
     assert "not the record" in s.errors["ok"]
+    other = Study(photo_cases, explainer=tiny, store=store, generation={"max_new_tokens": 5})
+    with pytest.raises(CaseError, match="generation settings \\{'max_new_tokens': 2\\}, not this study's"):
+        other.explanation("ok")
     assert s.result("ok")["prediction"] is None  # shown as an error, not a crash
     (tmp_path / "records" / "ok.tam").write_bytes(b"PK\x03\x04 truncated")
     s = Study(photo_cases, store=store)
