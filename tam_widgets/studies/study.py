@@ -244,8 +244,9 @@ class Study:
         ``workers`` threads read and decode pictures and videos ahead of the model, which explains one
         case at a time. ``shard=(i, n)`` takes every ``n``-th case from ``i`` (default from ``RANK`` /
         ``WORLD_SIZE`` as set by torchrun / accelerate, like ``tam-widgets evaluate``), so ``n``
-        processes share a study. A case that fails is recorded in :attr:`errors` and skipped. Returns
-        counts ``{"computed", "cached", "failed"}``.
+        processes share a study. A case that fails is recorded in :attr:`errors` and skipped. A record
+        cached with another prompt, model or generation settings is not replaced: opening it is an error
+        on its case that says to delete it. Returns counts ``{"computed", "cached", "failed"}``.
         """
         from tqdm.auto import tqdm
 

@@ -15,6 +15,7 @@ Three rules (:func:`suggest_reasons`):
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from typing import TYPE_CHECKING
@@ -82,7 +83,14 @@ def wordnet_relation(answer: str, truth: str, depth: int = WORDNET_DEPTH) -> dic
     >>> wordnet_relation("dog", "animal")["relation"], wordnet_relation("car", "automobile")["relation"]
     ('hyponym', 'synonym')
     """
-    if _words(answer) == _words(truth):
+    rel = _relation(" ".join(_words(answer)), " ".join(_words(truth)), int(depth))
+    return dict(rel) if rel is not None else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _relation(answer: str, truth: str, depth: int) -> dict | None:
+    """:func:`wordnet_relation` on normalised words (cached: studies repeat answers)."""
+    if answer == truth:
         return None
     a_sets, t_sets = _synsets(answer), _synsets(truth)
     shared = [s for s in a_sets if s in t_sets]
