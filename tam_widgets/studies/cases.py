@@ -46,7 +46,8 @@ class Case:
         answers: the human answers (VQA); choices + answer: the options and the right one (STAR).
         question_type: e.g. the OK-VQA question type or the STAR prefix (``"Interaction"``).
         prediction: the model's answer when known without a record (else it comes from the record).
-        meta: anything else (file ids, ``prompt_mode`` of STAR: ``"open"`` or ``"choices"``).
+        meta: anything else (file ids; ``prompt_mode`` of STAR: ``"open"`` or ``"choices"``; ``max_frames``
+            sampled from a video, default 8).
     """
 
     id: str
@@ -140,13 +141,22 @@ class Case:
 _STOP = frozenset("a an the some of to and or his her their its".split())
 
 
+def _singular(w: str) -> str:
+    """A plural's singular by the English spelling rule: ``boxes``/``dishes``/``glasses`` lose ``es``, others ``s``."""
+    if len(w) > 4 and w.endswith(("xes", "ches", "shes", "sses", "zes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
 def _words(text: str) -> list[str]:
-    """Lower-case words without punctuation, a plural ``s`` dropped (``boxes`` stays ``boxe``: both sides alike)."""
+    """Lower-case words without punctuation and stop words, plurals made singular (:func:`_singular`)."""
     out = []
     for w in re.findall(r"[a-z0-9']+", text.lower()):
         w = w.strip("'")
         if w and w not in _STOP:
-            out.append(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)
+            out.append(_singular(w))
     return out
 
 
@@ -156,7 +166,7 @@ def match_choice(answer: str, choices: list[str], min_cover: float = 0.5) -> tup
     The rule (``prompt="open"``, the paper's way):
 
     1. the answer equals a choice once both are lower-cased and stripped of punctuation, articles and
-       ``some/of/to/and/or/his/her/their/its`` (plural ``s`` dropped): ``"exact"``;
+       ``some/of/to/and/or/his/her/their/its``, plurals made singular (``boxes`` -> ``box``): ``"exact"``;
     2. otherwise each choice is scored by the share of its words found among the answer's words; the
        best choice wins if it covers at least ``min_cover`` of its words and no other choice ties with it
        (``"words"``);

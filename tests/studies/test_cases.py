@@ -50,7 +50,12 @@ def test_duplicate_case_ids_are_refused():
 def test_open_answer_names_the_choice_by_its_words():
     assert match_choice("The person opened a pink case", CHOICES + ["The case."]) == (4, "words")
     assert match_choice("The laptop", CHOICES) == (0, "exact")
-    assert match_choice("laptops", CHOICES) == (0, "exact")  # plural folded
+    assert match_choice("laptops", CHOICES) == (0, "exact")  # plurals made singular
+    assert match_choice("Two boxes.", CHOICES) == (1, "words") and match_choice("the dishes", ["The dish."]) == (
+        0,
+        "exact",
+    )
+    assert match_choice("glasses", ["The glass.", "The cup."]) == (0, "exact")
     assert match_choice("He opened the box on the table", CHOICES) == (1, "words")
     # the paper's example: the answer names none of the choices -> no choice (counted wrong)
     assert match_choice("The person opened a pink case", CHOICES) == (None, "no choice named")
