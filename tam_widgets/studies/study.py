@@ -99,7 +99,7 @@ class Study:
         self.reasons = list(DEFAULT_REASONS if reasons is None else reasons)
         if isinstance(low_peak, bool) or not isinstance(low_peak, (int, float)) or not 0 <= low_peak <= 1:
             raise ValueError(f"low_peak must be a number in [0, 1] (TAM's scale), got {low_peak!r}")
-        self.low_peak = float(low_peak)
+        self._low_peak = float(low_peak)
         self.generation = dict(generation or {})
         self._summary: dict[str, dict] = {}  # case id -> prediction, score, suggestions (from its record)
         self._open: collections.OrderedDict[str, Explanation] = collections.OrderedDict()  # recently opened
@@ -122,6 +122,11 @@ class Study:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise ValueError(f"threshold must be a number in [0, 1], got {value!r}")
         self._threshold = float(value)
+
+    @property
+    def low_peak(self) -> float:
+        """The TAM peak below which answer words count as answered from the text (fixed per study)."""
+        return self._low_peak
 
     def case(self, case_id: str | int) -> Case:
         """The case with this id (``KeyError`` naming a few ids otherwise)."""
