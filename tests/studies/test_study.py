@@ -230,6 +230,16 @@ def test_suggestion_low_peak_activation_of_the_answer_words():
     assert Study([_case(_record([" banana"], peak=0.2), ["laptop"] * 10)], low_peak=0.1).suggestions("c") == []
 
 
+def test_study_settings_and_lookups_are_checked():
+    case = _case(_record([" dog"]), ["dog"] * 10)
+    with pytest.raises(ValueError, match="low_peak must be a number in \\[0, 1\\]"):
+        Study([case], low_peak=2)
+    with pytest.raises(KeyError, match="no case 'nope' in this study \\(ids: 'c'"):
+        Study([case]).case("nope")
+    with pytest.raises(TypeError, match="a case is a Case or a dict, got str"):
+        Study(["c"])
+
+
 def test_a_right_answer_gets_no_suggestions():
     s = Study([_case(_record([" dog"], [[" dog", " animal", " y"]], peak=0.1), ["dog"] * 10)])
     assert s.result("c")["correct"] is True and s.suggestions("c") == []
