@@ -32,6 +32,7 @@ def _write_inputs(folder: Path) -> None:
 
     for name, photo in (("street.jpg", "astronaut"), ("a.jpg", "chelsea"), ("b.jpg", "coffee")):
         Image.fromarray(sample_image(photo)).save(folder / name)
+    _write_okvqa(folder)
     frames = [np.roll(sample_image("coffee"), 20 * k, axis=1) for k in range(4)]
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(folder / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 2.0, (w, h))
@@ -39,6 +40,30 @@ def _write_inputs(folder: Path) -> None:
     for f in frames:
         writer.write(np.ascontiguousarray(f[..., ::-1]))
     writer.release()
+
+
+def _write_okvqa(folder: Path) -> None:
+    """OK-VQA's official files for two questions: one the model cannot get right, one it might."""
+    import json
+
+    from PIL import Image
+
+    from tam_widgets.samples import sample_image
+
+    (folder / "val2014").mkdir()
+    for image_id, photo in ((1, "chelsea"), (2, "coffee")):
+        Image.fromarray(sample_image(photo)).save(folder / "val2014" / f"COCO_val2014_{image_id:012d}.jpg")
+    questions = [{"image_id": 1, "question": "What animal is this?", "question_id": 10},
+                 {"image_id": 2, "question": "What drink is this?", "question_id": 20}]
+    answers = {10: ["cat"] * 10, 20: ["coffee"] * 7 + ["espresso"] * 3}
+    annotations = [
+        {"image_id": q["image_id"], "question_id": q["question_id"], "question_type": "other", "answer_type": "other",
+         "answers": [{"answer_id": k + 1, "answer": a, "raw_answer": a, "answer_confidence": "yes"}
+                     for k, a in enumerate(answers[q["question_id"]])]}
+        for q in questions
+    ]
+    (folder / "OpenEnded_mscoco_val2014_questions.json").write_text(json.dumps({"questions": questions}))
+    (folder / "mscoco_val2014_annotations.json").write_text(json.dumps({"annotations": annotations}))
 
 
 def _logits_inputs() -> dict:
@@ -76,6 +101,8 @@ def test_readme_python_snippets_run(tmp_path, monkeypatch):
         except Exception as e:  # name the block, so the README line to fix is obvious
             pytest.fail(f"README.md python block {k + 1} fails: {type(e).__name__}: {e}\n{src}")
     assert (tmp_path / "street.tam").exists() and (tmp_path / "street.html").exists()
+    assert (tmp_path / "failures.png").exists() and (tmp_path / "annotations.csv").exists()
+    assert len(list((tmp_path / "study" / "records").glob("*.tam"))) == 2
     assert namespace["result"].maps.shape[1:] == (24, 32)
 
 
