@@ -34,8 +34,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import record as _record
 from ..record import Explanation, Token, cover_words, display_scale, format_prob, legend_text, method_label, provenance
 
+#: White text on a strip colour whose relative sRGB luminance is below this (the figure's rule, one place).
+DARK_TEXT_BELOW = float(getattr(_record, "DARK_TEXT_LUMINANCE", 0.22))
 #: Above this many bytes of maps, rows are sent when the page asks for them (``on_demand``).
 MAX_INLINE_BYTES = 4_000_000
 #: Target size of one on-demand message.
@@ -217,6 +220,7 @@ def build_payload(
         "n_visual": int(n_visual),
         "on_demand": bool(total > max_inline_bytes),
         "chunk": int(max(1, CHUNK_BYTES // max(n_visual, 1))),
+        "dark_text_below": DARK_TEXT_BELOW,
     }
     relevance = np.ascontiguousarray(exp.text_relevance, dtype=np.float16)
     return Payload(meta, maps, scales, relevance, [b for b, _ in encoded])
