@@ -121,15 +121,29 @@ export function luminance(r: number, g: number, b: number): number {
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
 
+/** The page's fallback for `meta.dark_text_below` (Python sends the figure's rule with every record). */
+export const DARK_TEXT_BELOW = 0.22;
+
 /**
  * A token's background in the strip: the colormap colour of v blended toward white by (1 - v),
- * and whether the text on it should be white.
+ * and whether the text on it should be white (its luminance is below `darkBelow`).
  */
-export function tokenColor(name: string, v: number): { r: number; g: number; b: number; dark: boolean } {
+export function tokenColor(
+  name: string,
+  v: number,
+  darkBelow = DARK_TEXT_BELOW,
+): { r: number; g: number; b: number; dark: boolean } {
   const x = Math.max(0, Math.min(1, Number.isFinite(v) ? v : 0));
   const [cr, cg, cb] = colorAt(name, x);
   const r = Math.round(cr * x + 255 * (1 - x));
   const g = Math.round(cg * x + 255 * (1 - x));
   const b = Math.round(cb * x + 255 * (1 - x));
-  return { r, g, b, dark: luminance(r, g, b) < 0.22 };
+  return { r, g, b, dark: luminance(r, g, b) < darkBelow };
+}
+
+/** The packed colour table as signed words, for Int32Array pixel views (packed opaque pixels are >= 2^31,
+ * which a Uint32Array would hand out as doubles, a third slower per pixel in V8). */
+export function signedLut(name: string): Int32Array {
+  const lut = colormapPacked(name);
+  return new Int32Array(lut.buffer, lut.byteOffset, lut.length);
 }

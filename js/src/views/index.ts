@@ -1,0 +1,26 @@
+// The views a model or page document can name (`_view` / `doc.view`), and rendering one.
+
+import type { AnyModel } from "../model";
+import { h } from "../dom";
+import { TokenMapView } from "./token_map";
+
+interface View {
+  destroy(): void;
+}
+
+export const VIEWS: Record<string, (model: AnyModel<any>, el: HTMLElement) => View> = {
+  token_map: (model, el) => new TokenMapView(model, el),
+};
+
+/** Render the model's view (`_view`, default token_map) into `el`; returns the cleanup function. */
+export function renderView(model: AnyModel<any>, el: HTMLElement): () => void {
+  const name = String(model.get("_view") || "token_map");
+  const make = VIEWS[name];
+  if (!make) {
+    const err = h("div", "tam-view tam-error", `tam-widgets: this front end has no view ${JSON.stringify(name)} (known: ${Object.keys(VIEWS).join(", ")})`);
+    el.appendChild(err);
+    return () => err.remove();
+  }
+  const view = make(model, el);
+  return () => view.destroy();
+}
