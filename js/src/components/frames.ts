@@ -13,7 +13,6 @@ const THUMB_W = 112;
 interface Thumb {
   f: number;
   el: HTMLElement;
-  heat: HTMLCanvasElement;
   ctx: CanvasRenderingContext2D;
   img: ImageData;
   px: Int32Array;
@@ -23,6 +22,7 @@ interface Thumb {
 export class FrameStrip {
   readonly root: HTMLElement;
   private thumbs: Thumb[] = [];
+  private heats: HTMLCanvasElement[] = [];
 
   constructor(
     meta: Pick<Meta, "images">,
@@ -45,6 +45,7 @@ export class FrameStrip {
       photo.width = heat.width = tw;
       photo.height = heat.height = th;
       st.append(photo, heat);
+      this.heats.push(heat);
       el.append(st, h("span", "tam-thumb-label", String(f + 1)));
       const ctx = heat.getContext("2d");
       const s = tw / iw;
@@ -53,7 +54,7 @@ export class FrameStrip {
       const img = ctx ? ctx.createImageData(tw, th) : null;
       if (ctx && img) {
         const px = new Int32Array(img.data.buffer);
-        this.thumbs.push({ f, el, heat, ctx, img, px, painter: new HeatPainter(g.shape[1], g.shape[2], box, tw, th) });
+        this.thumbs.push({ f, el, ctx, img, px, painter: new HeatPainter(g.shape[1], g.shape[2], box, tw, th) });
       }
       el.addEventListener("click", (e) => {
         e.stopPropagation();
@@ -76,7 +77,7 @@ export class FrameStrip {
   }
 
   setOpacity(o: string): void {
-    for (const t of this.thumbs) t.heat.style.opacity = o;
+    for (const c of this.heats) c.style.opacity = o;
   }
 
   /** Paint the row's map of every frame (or clear them while it loads). */

@@ -13,7 +13,6 @@ import { markFirstRender, measureRepaint } from "../perf";
 import { parseRegion } from "../stats";
 import type { Region } from "../stats";
 import { warningBanner } from "../components/banner";
-import { Candidates } from "../components/candidates";
 import { Controls } from "../components/controls";
 import { Legend } from "../components/legend";
 import { Player } from "../components/player";
@@ -21,17 +20,16 @@ import { MapStore } from "../components/map_store";
 import { keyAction } from "../components/keys";
 import { HeatPanels } from "../components/panels";
 import { composite, downloadPng } from "../components/png_export";
-import { Readout } from "../components/readout";
 import { TokenStrip } from "../components/strip";
 import { StripKey } from "../components/strip_key";
+import { TokenInfo } from "../components/token_info";
 
 interface Parts {
   controls: Controls;
   strip: TokenStrip;
   key: StripKey;
   legend: Legend;
-  readout: Readout;
-  cands: Candidates;
+  info: TokenInfo;
   panels: HeatPanels;
   store: MapStore;
 }
@@ -146,8 +144,7 @@ export class TokenMapView {
       }),
       key: new StripKey(),
       legend: new Legend(),
-      readout: new Readout(),
-      cands: new Candidates(),
+      info: new TokenInfo(),
       panels: new HeatPanels(meta, images, {
         onRegion: (r) => this.setRegion(r, true),
         onDragStart: () => this.root.focus({ preventScroll: true }),
@@ -155,10 +152,8 @@ export class TokenMapView {
       }),
       store: new MapStore(entry.id ?? "r0", p, (msg) => m.send(msg), (k) => this.onArrived(k)),
     });
-    const info = h("div", "tam-info");
-    info.append(c.readout.root, c.cands.root);
     if (meta.warning) this.root.appendChild(warningBanner(String(meta.warning)));
-    this.root.append(c.controls.root, c.strip.root, c.key.root, info, c.legend.root, c.panels.root);
+    this.root.append(c.controls.root, c.strip.root, c.key.root, c.info.root, c.legend.root, c.panels.root);
 
     this.setMethod(String(m.get("method")));
     this.setColormap(String(m.get("colormap")));
@@ -169,7 +164,7 @@ export class TokenMapView {
     c.panels.frame = this.clampFrame(m.get("frame"));
     this.region = parseRegion(meta, m.get("region"));
     c.panels.setRegion(this.region);
-    if (meta.explained.length === 0) c.readout.message("no explained tokens in this record");
+    if (meta.explained.length === 0) c.info.readout.message("no explained tokens in this record");
 
     const sel = initialToken(meta, m.get("selected"));
     this.pinned = sel;
@@ -196,8 +191,7 @@ export class TokenMapView {
     this.methodIdx = i;
     this.method = methods[i]?.name ?? "";
     c.store.error = null;
-    if (first) return;
-    this.paintAll();
+    if (!first) this.paintAll();
     if (this.painted && this.meta.on_demand) c.store.prefetch(this.method);
   }
 
@@ -385,9 +379,7 @@ export class TokenMapView {
     }
   }
 
-  private methodInfo(): { label: string; legend: string } {
-    return methodInfo(this.meta.methods[this.methodIdx], this.method);
-  }
+  private methodInfo = () => methodInfo(this.meta.methods[this.methodIdx], this.method);
 
   /** Candidates, legend and readout of the shown token. */
   private paintInfo(): void {
@@ -396,27 +388,16 @@ export class TokenMapView {
     const row = this.rowOf.get(tok) ?? -1;
     const [lo, span] = rowScale(this.p!.scales, this.methodIdx, Math.max(0, row), this.meta.explained.length);
     c.legend.update(this.cmap, lo, span, this.methodInfo().legend);
-    if (row < 0) {
-      c.cands.set([]);
-      if (this.meta.explained.length) c.readout.set("", "", "");
-      return;
-    }
-    const t = this.meta.tokens[tok];
-    const text = readableToken(String(t?.[0] ?? ""), t?.[3] === 1);
-    c.cands.set((this.meta.candidates[row] ?? []).slice(0, 3));
-    const data = c.store.row(this.method, row);
-    if (c.store.error) return c.readout.set(text, c.store.error, "tam-ro-err");
-    if (!data) return c.readout.set(text, "loading\u2026", "tam-loading-text");
-    c.readout.stats(text, data, this.meta.grids, lo, span);
+    const data = row >= 0 ? c.store.row(this.method, row) : null;
+    c.info.show(this.meta, tok, row, data, c.store.error, lo, span);
   }
 
-  /** The saved PNG of the shown token (null without a painted panel). */
-  composite(): HTMLCanvasElement | null {
-    const c = this.c;
-    if (!c) return null;
+  /** Save PNG: the shown token's picture, legend and caption as a file. */
+  private savePng(): void {
+    const c = this.c!;
     const tok = this.shown();
     const t = this.meta.tokens[tok];
-    return composite(c.panels.panels, {
+    const canvas = composite(c.panels.panels, {
       title: this.meta.title ?? "",
       token: readableToken(String(t?.[0] ?? ""), t?.[3] === 1),
       methodLabel: this.methodInfo().label,
@@ -425,11 +406,6 @@ export class TokenMapView {
       legendBar: c.legend.bar,
       legend: c.legend.texts(),
     });
-  }
-
-  private savePng(): void {
-    const tok = this.shown();
-    const canvas = this.composite();
-    if (canvas) downloadPng(canvas, `tam_${fileSafe(String(this.meta.tokens[tok]?.[0] ?? "")) || `token${tok}`}.png`);
+    if (canvas) downloadPng(canvas, `tam_${fileSafe(String(t?.[0] ?? "")) || `token${tok}`}.png`);
   }
 }
