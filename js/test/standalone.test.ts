@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
 import { mount, PageModel, recordFromDoc } from "../src/standalone";
+import type { RecordDoc } from "../src/standalone";
 import { samplePayload } from "./helpers";
 
 const b64 = (v: DataView) => btoa(String.fromCharCode(...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
@@ -18,7 +19,7 @@ function pageDoc() {
 describe("mount (static page)", () => {
   it("decodes a page document's records and shows its view with its state", () => {
     const doc = pageDoc();
-    const rec = recordFromDoc(doc.records[0]);
+    const rec = recordFromDoc(doc.records[0] as unknown as RecordDoc);
     expect(rec.id).toBe("r0");
     expect((rec.maps as Record<string, DataView>).tam.byteLength).toBe(12);
     const el = document.createElement("div");

@@ -13,7 +13,8 @@ export const VIEWS: Record<string, (model: AnyModel<any>, el: HTMLElement) => Vi
 };
 
 /** Render the model's view (`_view`, default token_map) into `el`; returns the cleanup function. */
-export function renderView(model: AnyModel<any>, el: HTMLElement): () => void {
+export function renderView<S>(typed: AnyModel<S>, el: HTMLElement): () => void {
+  const model = typed as unknown as AnyModel<any>;
   const name = String(model.get("_view") || "token_map");
   const make = VIEWS[name];
   if (!make) {
