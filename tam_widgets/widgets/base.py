@@ -65,13 +65,13 @@ def _echo(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else None
 
 
-def answer_message(payloads: dict[str, Payload], content: Any) -> tuple[dict, bytes | None]:
+def answer_message(payloads: dict[str, Payload] | Payload, content: Any) -> tuple[dict, bytes | None]:
     """The reply to a custom message from the page and its buffer (``None`` with an error reply).
 
     ``payloads`` maps record ids to what the view shows. A ``maps`` request gets its own fields
     (``type, request, record, method, start, stop``; ``request``/``record`` echoed when sent) and
     the rows' uint8 bytes of that record; a request without ``record`` is served when the view
-    shows one record. Anything the kernel cannot serve gets the request's fields plus ``error``, a
+    shows one record (a lone :class:`Payload` is record ``"r0"``). Anything the kernel cannot serve gets the request's fields plus ``error``, a
     message saying what was wrong, and no buffer.
 
     >>> from tam_widgets.testing.records import small_record
@@ -82,6 +82,8 @@ def answer_message(payloads: dict[str, Payload], content: Any) -> tuple[dict, by
     >>> answer_message(p, {"type": "maps", "record": "r1", "method": "tam", "start": 0, "stop": 1})[0]["error"][:40]
     "bad maps request: unknown record 'r1'; t"
     """
+    if isinstance(payloads, Payload):
+        payloads = {record_id(0): payloads}
     if not isinstance(content, dict):
         return {"type": "error", "error": f"a message to the kernel must be an object like {REQUEST_FORMAT}, "
                 f"got {type(content).__name__}"}, None

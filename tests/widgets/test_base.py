@@ -74,3 +74,9 @@ def test_a_reply_for_one_record_never_carries_anothers_rows():
     reply, data = answer_message(payloads, {"type": "error", "request": 2, "record": "r0"})
     assert data is None and (reply["request"], reply["record"]) == (2, "r0")
     assert "unknown message type" in reply["error"]
+
+
+def test_a_lone_payload_is_record_r0():
+    p = build_payload(small_record())
+    reply, data = answer_message(p, {"type": "maps", "method": "tam", "start": 0, "stop": 1})
+    assert reply == {"type": "maps", "method": "tam", "start": 0, "stop": 1} and len(data) == 48
