@@ -71,8 +71,8 @@ def answer_message(payloads: dict[str, Payload] | Payload, content: Any) -> tupl
     ``payloads`` maps record ids to what the view shows. A ``maps`` request gets its own fields
     (``type, request, record, method, start, stop``; ``request``/``record`` echoed when sent) and
     the rows' uint8 bytes of that record; a request without ``record`` is served when the view
-    shows one record (a lone :class:`Payload` is record ``"r0"``). Anything the kernel cannot serve gets the request's fields plus ``error``, a
-    message saying what was wrong, and no buffer.
+    shows one record (a lone :class:`Payload` is record ``"r0"``). Anything the kernel cannot
+    serve gets the request's fields plus ``error``, a message saying what was wrong, and no buffer.
 
     >>> from tam_widgets.testing.records import small_record
     >>> from tam_widgets.widgets.payload import build_payload
