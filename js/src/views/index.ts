@@ -12,10 +12,10 @@ export const VIEWS: Record<string, (model: AnyModel<any>, el: HTMLElement) => Vi
   token_map: (model, el) => new TokenMapView(model, el),
 };
 
-/** Render the model's view (`_view`, default token_map) into `el`; returns the cleanup function. */
+/** Render the view the model names (`_view`) into `el`; returns the cleanup function. */
 export function renderView<S>(typed: AnyModel<S>, el: HTMLElement): () => void {
   const model = typed as unknown as AnyModel<any>;
-  const name = String(model.get("_view") || "token_map");
+  const name = String(model.get("_view") ?? "");
   const make = VIEWS[name];
   if (!make) {
     const err = h("div", "tam-view tam-error", `tam-widgets: this front end has no view ${JSON.stringify(name)} (known: ${Object.keys(VIEWS).join(", ")})`);
