@@ -93,7 +93,8 @@ def legacy_document(doc: dict) -> dict:
 
 
 def write_pages(records: dict, folder: Path, baseline: Path | None) -> dict[tuple[str, str], str]:
-    """The same page of every case with the bundle built here (``"this"``) and, given ``baseline``, with that one (``"base"``)."""
+    """The same page of every case with the bundle built here (``"this"``) and, given ``baseline``, with
+    that one (``"base"``)."""
     pages = {}
     for k, (name, exp) in enumerate(records.items()):
         doc = page_document("token_map", [exp])
