@@ -58,7 +58,7 @@ class Payload:
     images: list[bytes]
 
     def buffers(self, inline: bool | None = None) -> dict:
-        """The ``_payload`` dict: ``meta`` plus ``bytes``/``memoryview`` buffers in place.
+        """A record's entry of ``_records`` (without its ``id``): ``meta`` plus ``bytes``/``memoryview`` buffers.
 
         ``inline`` defaults to ``not meta["on_demand"]``; when False the maps are ``None``.
         """
