@@ -5,7 +5,7 @@ chromium: ``make browser``). ``--baseline-static`` points at another build's ``t
 bundle before a change, built in a ``git worktree``): every page is then also written with that bundle and
 both are timed side by side in the same run, the two pages of a case one after the other; ``--rounds R``
 repeats every measurement R times, the order of the two bundles alternating, and pools the samples (first
-render: the median of the rounds).
+render: the median of every load, ``--loads`` fresh loads per page and round).
 
 Cases (hand-built records, ``tam_widgets.testing.records``): a 512-token answer with one 36x48 grid over a
 768x576 picture and four map kinds, and a 10-frame video (10x18x24 grid, 576x432 frames). Each is exported
@@ -105,6 +105,16 @@ def write_pages(records: dict, folder: Path, baseline: Path | None) -> dict[tupl
     return pages
 
 
+def first_render(browser, url: str) -> float:
+    """First render (ms) of one fresh load of the page at ``url``."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.wait_for_function("window.__tamPerf && window.__tamPerf.firstRender > 0", timeout=30_000)
+    first = page.evaluate("window.__tamPerf.firstRender")
+    page.close()
+    return first
+
+
 def measure(browser, url: str, hovers: int, pattern: str, seed: int = 0) -> tuple[float, list[float]]:
     """First render and hover repaint times (ms) of the page at ``url`` under one pointer ``pattern``.
 
@@ -141,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="folder of another build's widget.css + standalone.js to time side by side")
     ap.add_argument("--rounds", type=int, default=1,
                     help="measure every page this many times (bundle order alternating), samples pooled")
+    ap.add_argument("--loads", type=int, default=1,
+                    help="fresh loads per page and round for the first render (default 1: the measured page's)")
     args = ap.parse_args(argv)
     if args.baseline_static is not None and not (args.baseline_static / "standalone.js").is_file():
         print(f"no standalone.js in {args.baseline_static}", file=sys.stderr)
@@ -171,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
                 for k in range(args.rounds):
                     for bundle in bundles if k % 2 == 0 else bundles[::-1]:
                         first, rep = measure(browser, pages[name, bundle], args.hovers, pattern, seed=k)
-                        firsts[bundle].append(first)
+                        firsts[bundle] += [first] + [first_render(browser, pages[name, bundle])
+                                                     for _ in range(args.loads - 1)]
                         reps[bundle].extend(rep)
                 for bundle in bundles:
                     ok &= report(pattern, bundle, name, statistics.median(firsts[bundle]), reps[bundle], floor,
