@@ -15,7 +15,7 @@ export TAM_WIDGETS_ARTIFACTS ?= $(abspath artifacts)
 
 NODE_STAMP := js/node_modules/.tam-widgets-installed
 BUNDLE := tam_widgets/static/widget.js
-JS_SOURCES := $(wildcard js/src/*) js/build.mjs js/package.json
+JS_SOURCES := $(wildcard js/src/* js/src/*/*) js/build.mjs js/package.json
 
 .PHONY: demo test test-latest lock check bench setup js browser clean
 

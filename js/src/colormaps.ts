@@ -121,15 +121,33 @@ export function luminance(r: number, g: number, b: number): number {
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
 
-/**
- * A token's background in the strip: the colormap colour of v blended toward white by (1 - v),
- * and whether the text on it should be white.
- */
-export function tokenColor(name: string, v: number): { r: number; g: number; b: number; dark: boolean } {
+/** A token's background in the strip: the colormap colour of v blended toward white by (1 - v). */
+export function stripColor(name: string, v: number): { r: number; g: number; b: number } {
   const x = Math.max(0, Math.min(1, Number.isFinite(v) ? v : 0));
   const [cr, cg, cb] = colorAt(name, x);
-  const r = Math.round(cr * x + 255 * (1 - x));
-  const g = Math.round(cg * x + 255 * (1 - x));
-  const b = Math.round(cb * x + 255 * (1 - x));
-  return { r, g, b, dark: luminance(r, g, b) < 0.22 };
+  return {
+    r: Math.round(cr * x + 255 * (1 - x)),
+    g: Math.round(cg * x + 255 * (1 - x)),
+    b: Math.round(cb * x + 255 * (1 - x)),
+  };
+}
+
+/**
+ * The strip colour of v and whether the text on it should be white: its luminance is below
+ * `darkBelow`, which is `meta.dark_text_below`, the figure's rule sent by Python with every record.
+ */
+export function tokenColor(
+  name: string,
+  v: number,
+  darkBelow: number,
+): { r: number; g: number; b: number; dark: boolean } {
+  const c = stripColor(name, v);
+  return { ...c, dark: luminance(c.r, c.g, c.b) < darkBelow };
+}
+
+/** The packed colour table as signed words, for Int32Array pixel views (packed opaque pixels are >= 2^31,
+ * which a Uint32Array would hand out as doubles, a third slower per pixel in V8). */
+export function signedLut(name: string): Int32Array {
+  const lut = colormapPacked(name);
+  return new Int32Array(lut.buffer, lut.byteOffset, lut.length);
 }

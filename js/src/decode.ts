@@ -141,6 +141,8 @@ export interface Meta {
   n_visual: number;
   on_demand: boolean;
   chunk: number;
+  /** white text on strip colours whose relative luminance is below this (the figure's rule) */
+  dark_text_below: number;
 }
 
 export interface Payload {

@@ -1,9 +1,9 @@
-// anywidget entry point (tam_widgets.TokenMapView._esm).
+// anywidget entry point (the `_esm` of every view widget): render the view the model names in `_view`.
 
-import { renderView } from "./view";
-import type { WidgetModel } from "./view";
+import type { AnyModel } from "./model";
+import { renderView } from "./views";
 
-function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
+function render({ model, el }: { model: AnyModel<any>; el: HTMLElement }): () => void {
   return renderView(model, el);
 }
 

@@ -1,8 +1,7 @@
-// What the colours mean: the map's colour bar with its units, the token strip's key, the
-// provenance banner, and the same three drawn into the saved PNG. The texts come from Python
-// (meta.methods[].legend, meta.warning); this file only lays them out.
-
-import { colormapPacked, tokenColor } from "./colormaps";
+// What the colours mean, as text and drawing: tooltips, the strip key's text, the colour bar's ends,
+// and the warning band and legend drawn into the saved PNG. The components (components/legend.ts,
+// strip_key.ts, banner.ts) show them on the page. The texts come from Python (meta.methods[].legend,
+// meta.warning); this file only lays them out.
 
 /** Tooltip of the readout's "peak". */
 export const PEAK_TIP =
@@ -20,6 +19,12 @@ export function stripKey(regionMode: boolean): string {
   return regionMode
     ? "word colour: share of each token's map inside the box (full colour = the largest share; hover a word for its %) \u2014 Esc clears"
     : "word colour: text relevance of each earlier word to the pinned token, on the map's colour scale";
+}
+
+/** A method's label and legend text (what its colours mean), with a fallback for a method without them. */
+export function methodInfo(m: { label?: string; legend?: string } | undefined, name: string): { label: string; legend: string } {
+  const label = m?.label || name;
+  return { label, legend: m?.legend || `${label} (colours: the map's values, low to high)` };
 }
 
 /** A number with 3 significant digits, no trailing zeros, no exponent for ordinary magnitudes. */
@@ -56,15 +61,8 @@ export function wrapLines(text: string, maxWidth: number, measure: (s: string) =
   return lines;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
 /** Paint a 256 x 1 canvas with colour i = f(i / 255). */
-function paintRamp(c: HTMLCanvasElement, colour: (v: number) => number): void {
+export function paintRamp(c: HTMLCanvasElement, colour: (v: number) => number): void {
   c.width = 256;
   c.height = 1;
   const ctx = c.getContext("2d");
@@ -73,89 +71,6 @@ function paintRamp(c: HTMLCanvasElement, colour: (v: number) => number): void {
   const px = new Uint32Array(img.data.buffer);
   for (let i = 0; i < 256; i++) px[i] = colour(i / 255);
   ctx.putImageData(img, 0, 0);
-}
-
-/** The map's colour bar (current colormap), its end values and the method's unit text. */
-export class Legend {
-  readonly root: HTMLElement;
-  readonly bar: HTMLCanvasElement;
-  private low: HTMLElement;
-  private high: HTMLElement;
-  private unit: HTMLElement;
-  private cmap = "";
-
-  constructor() {
-    this.root = el("div", "tam-legend");
-    this.root.setAttribute("role", "note");
-    this.bar = el("canvas", "tam-legend-bar");
-    this.low = el("span", "tam-legend-lo");
-    this.high = el("span", "tam-legend-hi");
-    const scale = el("span", "tam-legend-scale");
-    scale.append(this.low, this.bar, this.high);
-    this.unit = el("span", "tam-legend-text");
-    this.root.append(scale, this.unit);
-  }
-
-  /** Show `cmap` between the row's end values, with `text` (the method's legend). */
-  update(cmap: string, lo: number, span: number, text: string): void {
-    if (cmap !== this.cmap) {
-      this.cmap = cmap;
-      const lut = colormapPacked(cmap);
-      paintRamp(this.bar, (v) => lut[Math.round(v * 255)]);
-    }
-    const ends = legendEnds(lo, span);
-    const unit = ends.stretched ? `${text} \u2014 colours stretched over this token's range` : text;
-    if (this.low.textContent !== ends.low) this.low.textContent = ends.low;
-    if (this.high.textContent !== ends.high) this.high.textContent = ends.high;
-    if (this.unit.textContent !== unit) this.unit.textContent = unit;
-    const tip = `colour scale of the map: ${unit}`;
-    if (this.root.title !== tip) this.root.title = tip;
-  }
-
-  /** The texts as shown: [low end, high end, unit text]. */
-  texts(): [string, string, string] {
-    return [this.low.textContent ?? "", this.high.textContent ?? "", this.unit.textContent ?? ""];
-  }
-}
-
-/** The token strip's key: a small ramp of the word colours and what they mean. */
-export class StripKey {
-  readonly root: HTMLElement;
-  private ramp: HTMLCanvasElement;
-  private text: HTMLElement;
-  private cmap = "";
-
-  constructor() {
-    this.root = el("div", "tam-note");
-    this.ramp = el("canvas", "tam-key-ramp");
-    this.text = el("span", "tam-note-text");
-    this.root.append(this.ramp, this.text);
-  }
-
-  update(cmap: string, regionMode: boolean): void {
-    if (cmap !== this.cmap) {
-      this.cmap = cmap;
-      paintRamp(this.ramp, (v) => {
-        const c = tokenColor(cmap, v);
-        return new Int32Array(new Uint8Array([c.r, c.g, c.b, 255]).buffer)[0] >>> 0;
-      });
-    }
-    const t = stripKey(regionMode);
-    if (this.text.textContent !== t) this.text.textContent = t;
-  }
-
-  /** Mark the key as waiting for map rows (region shares need every row). */
-  loading(on: boolean): void {
-    this.root.classList.toggle("tam-key-loading", on);
-  }
-}
-
-/** The provenance warning (untrained model, synthetic scene): a banner at the top of the view. */
-export function warningBanner(text: string): HTMLElement {
-  const b = el("div", "tam-warning");
-  b.setAttribute("role", "alert");
-  b.append(el("strong", "tam-warning-mark", "\u26a0 "), document.createTextNode(text));
-  return b;
 }
 
 // ---------------------------------------------------------------- the saved PNG

@@ -1,12 +1,13 @@
-// Static-page entry point (Explanation.to_html): `TamWidgets.mount(el, doc)` with the payload's
-// buffers as base64 strings, and an in-page model with the part of anywidget's API the view uses.
+// Static-page entry point (html.write_page): `TamWidgets.mount(el, doc)` renders a page document
+// `{format, version, view, records: [{id, meta, buffers}], state}` (buffers as base64 strings) with an
+// in-page model that has the part of anywidget's API the views use.
 
 import { base64ToDataView } from "./decode";
-import { renderView } from "./view";
-import type { WidgetModel } from "./view";
+import type { AnyModel, RecordEntry } from "./model";
+import { renderView } from "./views";
 
-export interface StaticDoc {
-  state: Record<string, unknown>;
+export interface RecordDoc {
+  id: string;
   meta: Record<string, unknown>;
   buffers: {
     maps?: Record<string, string | null>;
@@ -14,6 +15,14 @@ export interface StaticDoc {
     relevance?: string;
     images?: string[];
   };
+}
+
+export interface PageDoc {
+  format?: string;
+  version?: number;
+  view: string;
+  records: RecordDoc[];
+  state: Record<string, unknown>;
 }
 
 type Listener = (...args: any[]) => void;
@@ -29,7 +38,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** A model without a kernel: `set` fires "change:<name>" listeners at once when the value changes. */
-export class PageModel implements WidgetModel {
+export class PageModel implements AnyModel<Record<string, any>> {
   private state: Record<string, unknown>;
   private events = new Map<string, Listener[]>();
   /** messages the view sent (there is no kernel to answer them) */
@@ -82,13 +91,14 @@ export class PageModel implements WidgetModel {
   }
 }
 
-/** The `_payload` dict of a static document: base64 buffers decoded to DataViews. */
-export function payloadFromDoc(doc: StaticDoc): Record<string, unknown> {
-  const b = doc.buffers ?? {};
+/** One record of a page document as a view gets it (`_records[k]`): base64 buffers decoded to DataViews. */
+export function recordFromDoc(rec: RecordDoc): RecordEntry {
+  const b = rec.buffers ?? {};
   const maps: Record<string, DataView | null> = {};
   for (const [k, v] of Object.entries(b.maps ?? {})) maps[k] = typeof v === "string" ? base64ToDataView(v) : null;
   return {
-    meta: { ...doc.meta, on_demand: false },
+    id: rec.id,
+    meta: { ...rec.meta, on_demand: false },
     maps,
     scales: base64ToDataView(b.scales ?? ""),
     relevance: base64ToDataView(b.relevance ?? ""),
@@ -96,10 +106,11 @@ export function payloadFromDoc(doc: StaticDoc): Record<string, unknown> {
   };
 }
 
-/** Render a static document into `el`; returns the page model (`model.destroy()` removes the view). */
-export function mount(el: HTMLElement, doc: StaticDoc | string): PageModel & { destroy: () => void } {
-  const d: StaticDoc = typeof doc === "string" ? JSON.parse(doc) : doc;
-  const model = new PageModel({ ...(d.state ?? {}), _payload: payloadFromDoc(d) }) as PageModel & { destroy: () => void };
+/** Render a page document into `el` (its `view`); returns the page model (`model.destroy()` removes the view). */
+export function mount(el: HTMLElement, doc: PageDoc | string): PageModel & { destroy: () => void } {
+  const d: PageDoc = typeof doc === "string" ? JSON.parse(doc) : doc;
+  const state = { ...(d.state ?? {}), _view: d.view, _records: (d.records ?? []).map(recordFromDoc) };
+  const model = new PageModel(state) as PageModel & { destroy: () => void };
   model.destroy = renderView(model, el);
   return model;
 }

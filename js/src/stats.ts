@@ -1,6 +1,6 @@
 // Statistics of one map row: Otsu threshold, peak, and the share of mass inside a box.
 
-import type { GridMeta } from "./decode";
+import type { GridMeta, Meta } from "./decode";
 
 /** 256-bin histogram of u8 values. */
 export function histogram(values: ArrayLike<number>, out = new Uint32Array(256)): Uint32Array {
@@ -150,4 +150,16 @@ export function boxShare(row: ArrayLike<number>, parts: readonly BoxPart[]): num
     for (let k = 0; k < wts.length; k++) if (wts[k] > 0) inside += row[p.offset + k] * wts[k];
   }
   return inside / total;
+}
+
+/** `v` as a region `[grid, frame, x0, y0, x1, y1]` of `meta` (corners sorted), or null. */
+export function parseRegion(meta: Pick<Meta, "grids">, v: unknown): Region | null {
+  if (!Array.isArray(v) || v.length < 6) return null;
+  const r = v.slice(0, 6).map(Number) as Region;
+  if (r.some((x) => !Number.isFinite(x))) return null;
+  const g = meta.grids[r[0]];
+  if (!g || r[1] < 0 || r[1] >= g.shape[0]) return null;
+  const [gi, f, a, b, c, d] = r;
+  const box: Region = [gi, f, Math.min(a, c), Math.min(b, d), Math.max(a, c), Math.max(b, d)];
+  return box[4] > box[2] && box[5] > box[3] ? box : null;
 }

@@ -72,15 +72,16 @@ describe("colormaps", () => {
   });
 
   it("blends strip colours toward white by (1 - v)", () => {
-    expect(tokenColor("jet", 0)).toEqual({ r: 255, g: 255, b: 255, dark: false });
-    const full = tokenColor("jet", 1);
+    const DARK = 0.22; // meta.dark_text_below as Python sends it (record.DARK_TEXT_LUMINANCE)
+    expect(tokenColor("jet", 0, DARK)).toEqual({ r: 255, g: 255, b: 255, dark: false });
+    const full = tokenColor("jet", 1, DARK);
     expect([full.r, full.g, full.b]).toEqual([128, 0, 0]);
     expect(full.dark).toBe(true);
-    const half = tokenColor("viridis", 0.5);
+    const half = tokenColor("viridis", 0.5, DARK);
     const [r, g, b] = colorAt("viridis", 0.5);
     expect([half.r, half.g, half.b]).toEqual([r, g, b].map((c) => Math.round(c * 0.5 + 127.5)));
     expect(half.dark).toBe(false);
-    expect(tokenColor("inferno", 1).dark).toBe(false); // pale yellow end keeps dark text
-    expect(tokenColor("jet", 2)).toEqual(tokenColor("jet", 1)); // clipped
+    expect(tokenColor("inferno", 1, DARK).dark).toBe(false); // pale yellow end keeps dark text
+    expect(tokenColor("jet", 2, DARK)).toEqual(tokenColor("jet", 1, DARK)); // clipped
   });
 });

@@ -3,13 +3,20 @@
     import tam_widgets as tw
     view = tw.TokenMapView(exp)      # display(exp) shows the same
     exp.to_html("explanation.html")  # one offline file
+
+Every view is a thin :class:`RecordsWidget` (``base.py``) whose synced attributes are specified
+once in ``state.py``; :func:`page_document` / :func:`write_page` (``html.py``) write any view as one
+offline page.
 """
 
 from ..record.display import register_viewer
-from .html import to_html
+from .base import RecordsWidget
+from .html import page_document, to_html, write_page
 from .payload import Payload, build_payload
 from .view import TokenMapView, bundle
 
-register_viewer(TokenMapView, to_html)
+register_viewer(TokenMapView, to_html)  # the record shows itself through this hook; it never imports widgets
 
-__all__ = ["Payload", "TokenMapView", "build_payload", "bundle", "to_html"]
+__all__ = [
+    "Payload", "RecordsWidget", "TokenMapView", "build_payload", "bundle", "page_document", "to_html", "write_page",
+]

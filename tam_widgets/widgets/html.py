@@ -1,7 +1,8 @@
 """One self-contained HTML file of the token map explorer (no kernel, no network, no CDN).
 
-The page inlines ``widget.css``, ``standalone.js`` and the data (JSON ``meta`` and the binary
-buffers as base64) and mounts the same view the notebook widget shows. Every piece of text reaches
+The page inlines ``widget.css``, ``standalone.js`` and a page document (:func:`page_document`:
+which view, the records with their JSON ``meta`` and binary buffers as base64, and the synced
+state) and mounts the same view the notebook widget shows. Every piece of text reaches
 the page as JSON inside ``<script type="application/json">`` with ``<``, ``>`` and ``&`` escaped,
 and the page sets token text with ``textContent``: a token ``<script>`` shows as text.
 
@@ -16,12 +17,14 @@ import html
 import json
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 from ..io import atomic_write
 from ..record import Explanation
+from .base import bundle, record_id
 from .payload import build_payload
-from .view import COLORMAPS, bundle, starting_point
+from .state import page_state
 
 
 def _b64(buf: Any) -> str:
@@ -63,59 +66,68 @@ def content_security_policy(scripts: list[str], styles: list[str]) -> str:
     )
 
 
-def document(
-    exp: Explanation,
-    *,
-    selected: int | None = None,
-    method: str | None = None,
-    colormap: str = "jet",
-    opacity: float = 0.55,
-    image_format: str = "auto",
-) -> dict:
-    """The ``{state, meta, buffers}`` object the standalone page mounts (buffers base64-encoded)."""
+PAGE_FORMAT = "tam-widgets-page"
+PAGE_VERSION = 1
+#: The views a page document can name (``js/src/views/``).
+VIEWS = ("token_map",)
+
+
+def record_document(rid: str, exp: Explanation, *, image_format: str = "auto") -> dict:
+    """One record of a page document: ``{id, meta, buffers}``, every map inline, buffers base64-encoded."""
     payload = build_payload(exp, image_format=image_format, max_inline_bytes=2**62)
-    first, method = starting_point(exp, selected, method)
-    if method not in exp.methods:
-        raise ValueError(f"method {method!r} is not in this explanation: {exp.methods}")
-    if colormap not in COLORMAPS:
-        raise ValueError(f"colormap must be one of {COLORMAPS}, got {colormap!r}")
-    if not 0 <= float(opacity) <= 1:
-        raise ValueError(f"opacity must be in [0, 1], got {opacity}")
-    state = {
-        "selected": first,
-        "method": method,
-        "colormap": colormap,
-        "opacity": float(opacity),
-        "show_specials": False,
-        "frame": 0,
-        "region": [],
-    }
     buffers = {
         "maps": {k: _b64(v.reshape(-1)) for k, v in payload.maps.items()},
         "scales": _b64(payload.scales.reshape(-1)),
         "relevance": _b64(payload.relevance.reshape(-1).view("uint8")),
         "images": [_b64(b) for b in payload.images],
     }
-    return {"state": state, "meta": payload.meta, "buffers": buffers}
+    return {"id": rid, "meta": payload.meta, "buffers": buffers}
 
 
-def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: str | None = None, **view: Any):
-    """Write ``exp`` as one self-contained HTML page (or return the HTML text when ``path`` is None).
+def page_document(view: str, records: list[Explanation], state: dict[str, Any] | None = None, *,
+                  image_format: str = "auto") -> dict:
+    """What a page shows: ``{format, version, view, records: [{id, meta, buffers}], state}``.
 
-    ``view`` takes the starting ``selected``, ``method``, ``colormap``, ``opacity`` and
-    ``image_format``. The file is written atomically (:func:`~tam_widgets.io.atomic_write`).
-
-        exp.to_html("cat.html")   # open it in any browser, from disk, offline
+    The kernel's widgets and the static page share this shape (``js/README.md``); ``state`` is checked
+    and completed with the defaults of :mod:`tam_widgets.widgets.state` against the first record.
     """
-    if not isinstance(exp, Explanation):
-        raise TypeError(f"to_html takes an Explanation, got {type(exp).__name__}")
-    if not exp.explained.size:
-        raise ValueError("this explanation has no explained tokens, so there is no map to show")
-    doc = document(exp, **view)
-    css = bundle("widget.css").read_text(encoding="utf-8").replace("</style", "<\\/style")
-    js = _inline_script(bundle("standalone.js").read_text(encoding="utf-8"))
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}; pages show {VIEWS}")
+    if not records:
+        raise ValueError("a page shows at least one record")
+    for exp in records:
+        if not isinstance(exp, Explanation):
+            raise TypeError(f"a page shows Explanations, got {type(exp).__name__}")
+        if not exp.explained.size:
+            raise ValueError("this explanation has no explained tokens, so there is no map to show")
+    return {
+        "format": PAGE_FORMAT,
+        "version": PAGE_VERSION,
+        "view": view,
+        "records": [record_document(record_id(k), exp, image_format=image_format) for k, exp in enumerate(records)],
+        "state": page_state(records[0], **(state or {})),
+    }
+
+
+def write_page(doc: dict, path: str | os.PathLike | None = None, *, title: str | None = None,
+               static: str | os.PathLike | None = None):
+    """Write a page document as one self-contained HTML file (or return the HTML text when ``path`` is None).
+
+    ``title`` defaults to the first record's title; ``static`` is the folder of the built bundle
+    (default: the installed one). The file is written atomically (:func:`~tam_widgets.io.atomic_write`).
+    """
+    folder = Path(static) if static is not None else None
+
+    def asset(name: str) -> str:
+        path = folder / name if folder is not None else bundle(name)
+        return path.read_text(encoding="utf-8")
+
+    css = asset("widget.css").replace("</style", "<\\/style")
+    js = _inline_script(asset("standalone.js"))
     doc_id = f"tam-doc-{secrets.token_hex(4)}"
-    heading = title if title is not None else f"{doc['meta']['title']}: {exp.answer.strip()[:80]}"
+    if title is None:
+        records = doc.get("records") or [doc]
+        title = str(records[0].get("meta", {}).get("title", "tam-widgets"))
     page_css = "body{margin:16px;font-family:system-ui,sans-serif}"
     mount = (
         "TamWidgets.mount(document.getElementById("
@@ -128,7 +140,7 @@ def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: s
             '<html lang="en"><head><meta charset="utf-8">',
             f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{html.escape(heading)}</title>",
+            f"<title>{html.escape(title)}</title>",
             f"<style>{css}</style>",
             f"<style>{page_css}</style>",
             "</head><body>",
@@ -143,3 +155,24 @@ def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: s
     if path is None:
         return page
     return atomic_write(path, lambda f: f.write(page.encode("utf-8")))
+
+
+def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: str | None = None,
+            image_format: str = "auto", **state: Any):
+    """Write ``exp`` as one self-contained HTML page (or return the HTML text when ``path`` is None).
+
+    ``state`` takes the starting synced attributes (``selected``, ``method``, ``colormap``,
+    ``opacity``, ...; :mod:`tam_widgets.widgets.state`); ``image_format`` how pictures are encoded.
+    The page is :func:`write_page` of a ``token_map`` :func:`page_document`.
+
+        exp.to_html("cat.html")   # open it in any browser, from disk, offline
+    """
+    if not isinstance(exp, Explanation):
+        raise TypeError(f"to_html takes an Explanation, got {type(exp).__name__}")
+    if not exp.explained.size:
+        raise ValueError("this explanation has no explained tokens, so there is no map to show")
+    for name in ("widget.css", "standalone.js"):
+        bundle(name)
+    doc = page_document("token_map", [exp], state, image_format=image_format)
+    heading = title if title is not None else f"{doc['records'][0]['meta']['title']}: {exp.answer.strip()[:80]}"
+    return write_page(doc, path, title=heading)

@@ -34,7 +34,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..record import Explanation, Token, cover_words, display_scale, format_prob, legend_text, method_label, provenance
+from ..record import (
+    DARK_TEXT_LUMINANCE,
+    Explanation,
+    Token,
+    cover_words,
+    display_scale,
+    format_prob,
+    legend_text,
+    method_label,
+    provenance,
+)
 
 #: Above this many bytes of maps, rows are sent when the page asks for them (``on_demand``).
 MAX_INLINE_BYTES = 4_000_000
@@ -55,7 +65,7 @@ class Payload:
     images: list[bytes]
 
     def buffers(self, inline: bool | None = None) -> dict:
-        """The ``_payload`` dict: ``meta`` plus ``bytes``/``memoryview`` buffers in place.
+        """A record's entry of ``_records`` (without its ``id``): ``meta`` plus ``bytes``/``memoryview`` buffers.
 
         ``inline`` defaults to ``not meta["on_demand"]``; when False the maps are ``None``.
         """
@@ -217,6 +227,7 @@ def build_payload(
         "n_visual": int(n_visual),
         "on_demand": bool(total > max_inline_bytes),
         "chunk": int(max(1, CHUNK_BYTES // max(n_visual, 1))),
+        "dark_text_below": DARK_TEXT_LUMINANCE,
     }
     relevance = np.ascontiguousarray(exp.text_relevance, dtype=np.float16)
     return Payload(meta, maps, scales, relevance, [b for b, _ in encoded])

@@ -73,7 +73,7 @@ def test_notebook_view_syncs_with_the_kernel(browser, tmp_path):
             page.screenshot(path=str(shots / "jupyter_synced.png"))
 
             # The on-demand view asked the kernel for rows and draws the same pixels as the inline one.
-            assert kernel.eval("big._payload['maps']['tam'] is None and big.payload.meta['on_demand']")
+            assert kernel.eval("big._records[0]['maps']['tam'] is None and big.payload.meta['on_demand']")
             kernel.execute(f"view.method = 'tam'; view.colormap = 'jet'; view.selected = big.selected = {explained[2]}")
             big = page.locator(".tam-view").nth(1)
             big.scroll_into_view_if_needed()

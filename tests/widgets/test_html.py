@@ -36,13 +36,14 @@ def test_export_is_self_contained_and_escaped(tmp_path):
         "selected": 12, "method": "tam", "colormap": "jet", "opacity": 0.55, "show_specials": False,
         "frame": 0, "region": None,
     }
-    assert doc["meta"]["tokens"][14][0] == " <script>alert(1)</script>"
+    assert doc["records"][0]["meta"]["tokens"][14][0] == " <script>alert(1)</script>"
     p = build_payload(exp)
+    buffers = doc["records"][0]["buffers"]
     for name in exp.methods:
-        np.testing.assert_array_equal(np.frombuffer(base64.b64decode(doc["buffers"]["maps"][name]), np.uint8),
+        np.testing.assert_array_equal(np.frombuffer(base64.b64decode(buffers["maps"][name]), np.uint8),
                                       p.maps[name].reshape(-1))
-    assert base64.b64decode(doc["buffers"]["images"][0]) == p.images[0]
-    assert not doc["meta"]["on_demand"]  # a page has no kernel to ask
+    assert base64.b64decode(doc["records"][0]["buffers"]["images"][0]) == p.images[0]
+    assert not doc["records"][0]["meta"]["on_demand"]  # a page has no kernel to ask
 
 
 def test_export_options_and_text(tmp_path):

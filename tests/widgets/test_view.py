@@ -10,7 +10,7 @@ import traitlets
 
 import tam_widgets as tw
 from tam_widgets.testing.records import small_record, synthetic_record
-from tam_widgets.widgets import view as view_module
+from tam_widgets.widgets import base as base_module
 from tam_widgets.widgets.payload import quantize
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -24,7 +24,7 @@ def exp():
 def test_view_starts_on_the_first_answer_token(exp):
     v = tw.TokenMapView(exp)
     assert v.selected == 12 and v.token.text == " A" and v.method == "tam" and v.colormap == "jet"
-    assert isinstance(v._payload["maps"]["tam"], memoryview)
+    assert isinstance(v._records[0]["maps"]["tam"], memoryview)
     assert v._esm and v._css  # the bundle travels with the model
 
 
@@ -92,7 +92,7 @@ def test_constructor_errors(exp):
 
 def test_on_demand_rows_answer_the_page(exp, monkeypatch):
     v = tw.TokenMapView(exp, max_inline_bytes=10)
-    assert v._payload["maps"] == {k: None for k in exp.methods}
+    assert v._records[0]["maps"] == {k: None for k in exp.methods}
     sent = []
     monkeypatch.setattr(v, "send", lambda content, buffers=None: sent.append((content, buffers)))
     v._on_message(v, {"type": "maps", "method": "cam", "start": 1, "stop": 3}, [])
@@ -176,7 +176,7 @@ def test_display_shows_the_widget(exp):
 
 
 def test_without_a_bundle_the_view_says_how_to_build_it(exp, tmp_path, monkeypatch):
-    monkeypatch.setattr(view_module, "STATIC", tmp_path)
+    monkeypatch.setattr(base_module, "STATIC", tmp_path)
     with pytest.raises(FileNotFoundError, match="make js"):
         tw.TokenMapView(exp)
     bundle = exp._repr_mimebundle_()  # falls back to the static figure

@@ -1,0 +1,205 @@
+"""The synced attributes of the views: name, default and check, in ONE place.
+
+The widget traits (:func:`trait`) and the static page's ``state`` (:func:`page_state`) are both
+built from :data:`ATTRS`; the front end has no defaults of its own (it reads the model / the page
+document). A check takes the value and the shown :class:`Explanation` (``None`` before the widget
+has one) and returns the normalised value or raises ``ValueError`` saying what is allowed.
+
+>>> defaults()
+{'selected': -1, 'method': 'tam', 'colormap': 'jet', 'opacity': 0.55, 'show_specials': False, 'frame': 0, 'region': []}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import traitlets
+
+from ..record import Explanation, Token
+
+#: Colour scales the page knows (``js/src/colormaps.ts`` holds their tables).
+COLORMAPS = ("jet", "viridis", "inferno")
+
+
+def check_selected(value: Any, exp: Explanation | None) -> int:
+    """A token index with a map, or -1 (none)."""
+    value = int(value)
+    if exp is None or value == -1:
+        return value
+    n = len(exp.tokens)
+    if not 0 <= value < n:
+        raise ValueError(
+            f"selected={value} is out of range for {n} tokens (-1 means none; view.select(-2) counts from the end)"
+        )
+    if value not in set(exp.explained.tolist()):
+        raise ValueError(
+            f"token {value} ({exp.tokens[value].text!r}) has no map; explained tokens are "
+            f"{exp.explained.tolist()[:20]}{' ...' if exp.explained.size > 20 else ''}"
+        )
+    return value
+
+
+def check_method(value: Any, exp: Explanation | None) -> str:
+    """One of the record's map kinds."""
+    if exp is not None and value not in exp.methods:
+        raise ValueError(f"method {value!r} is not in this explanation: {exp.methods}")
+    return value
+
+
+def check_colormap(value: Any, exp: Explanation | None) -> str:
+    """One of :data:`COLORMAPS`."""
+    if value not in COLORMAPS:
+        raise ValueError(f"colormap must be one of {COLORMAPS}, got {value!r}")
+    return value
+
+
+def check_opacity(value: Any, exp: Explanation | None) -> float:
+    """A number in ``[0, 1]``."""
+    value = float(value)
+    if not 0 <= value <= 1:
+        raise ValueError(f"opacity must be in [0, 1], got {value}")
+    return value
+
+
+def check_show_specials(value: Any, exp: Explanation | None) -> bool:
+    """A bool."""
+    return bool(value)
+
+
+def check_frame(value: Any, exp: Explanation | None) -> int:
+    """A frame of the longest video (0 without videos)."""
+    value = int(value)
+    frames = max((len(g.frames) for g in exp.grids), default=1) if exp is not None else None
+    if value < 0 or (frames is not None and value >= frames):
+        last = (frames or 1) - 1
+        raise ValueError(f"frame must be in 0..{last} (the frames of the longest video), got {value}")
+    return value
+
+
+def check_region(exp: Explanation, value: Any) -> list:
+    """``value`` as a region ``[grid, frame, x0, y0, x1, y1]`` of ``exp`` (ints, then floats), or ValueError.
+
+    ``grid``/``frame`` are whole numbers naming a grid and one of its frames; the box is 4 finite numbers in
+    the stored picture's pixels with some area (either corner order) that overlaps the picture.
+
+    >>> from tam_widgets.testing.records import small_record
+    >>> check_region(small_record(), [0, 0, 30, 40, 10, 20.5])
+    [0, 0, 30.0, 40.0, 10.0, 20.5]
+    """
+    fmt = "region is [] or [grid, frame, x0, y0, x1, y1]: grid and frame whole numbers, the box in stored pixels"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 6:
+        raise ValueError(f"{fmt}; got {value!r}")
+    nums = []
+    for v in value:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{fmt}; got {value!r} ({type(v).__name__} is not a number)")
+        if not np.isfinite(float(v)):
+            raise ValueError(f"{fmt}; got {value!r} (NaN and infinities are not positions)")
+        nums.append(float(v))
+    if not (nums[0].is_integer() and nums[1].is_integer()):
+        raise ValueError(f"{fmt}; got {value!r} (grid and frame are indices, not fractions)")
+    grid, frame = int(nums[0]), int(nums[1])
+    if not 0 <= grid < len(exp.grids) or not 0 <= frame < len(exp.grids[grid].frames):
+        frames = [f"{g.label!r}: {len(g.frames)}" for g in exp.grids]
+        raise ValueError(f"region {value!r} names a grid/frame this explanation does not have (frames per grid: "
+                         f"{', '.join(frames)})")
+    x0, x1 = sorted(nums[2::2])
+    y0, y1 = sorted(nums[3::2])
+    h, w = exp.images[exp.grids[grid].frames[frame]].shape[:2]
+    if x1 - x0 <= 0 or y1 - y0 <= 0:
+        raise ValueError(f"region {value!r} is an empty box; {fmt}")
+    if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+        raise ValueError(f"region {value!r} lies outside its picture of {w}x{h} pixels; {fmt}")
+    return [grid, frame, *nums[2:]]
+
+
+def _check_region(value: Any, exp: Explanation | None) -> list:
+    if exp is None or (isinstance(value, (list, tuple)) and not value):
+        return list(value)
+    return check_region(exp, value)
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One synced attribute: its trait type, default, check and meaning."""
+
+    name: str
+    trait: type[traitlets.TraitType]
+    default: Any
+    check: Callable[[Any, Explanation | None], Any]
+    doc: str
+
+
+ATTRS: dict[str, Attr] = {
+    a.name: a
+    for a in (
+        Attr("selected", traitlets.Int, -1, check_selected,
+             "index into the record's tokens of the pinned token (-1: the page picks the starting token)"),
+        Attr("method", traitlets.Unicode, "tam", check_method, "one of the record's map kinds"),
+        Attr("colormap", traitlets.Unicode, "jet", check_colormap, "jet, viridis or inferno"),
+        Attr("opacity", traitlets.Float, 0.55, check_opacity, "heat layer opacity in [0, 1]"),
+        Attr("show_specials", traitlets.Bool, False, check_show_specials, "show template/special tokens"),
+        Attr("frame", traitlets.Int, 0, check_frame, "shown frame of video grids"),
+        Attr("region", traitlets.List, [], _check_region, "[] or [grid, frame, x0, y0, x1, y1] in stored pixels"),
+    )
+}
+
+
+def defaults() -> dict[str, Any]:
+    """Every synced attribute's default (fresh lists)."""
+    return {k: (list(a.default) if isinstance(a.default, list) else a.default) for k, a in ATTRS.items()}
+
+
+def trait(name: str) -> traitlets.TraitType:
+    """The synced traitlet of attribute ``name`` with its default (checks: :func:`validator`)."""
+    a = ATTRS[name]
+    return a.trait(defaults()[name]).tag(sync=True)
+
+
+def validator(name: str, record: Callable[[Any], Explanation | None]) -> Any:
+    """A ``@traitlets.validate(name)`` method running the attribute's check on ``record(self)``."""
+
+    @traitlets.validate(name)
+    def _validate(self: Any, proposal: dict) -> Any:
+        try:
+            return ATTRS[name].check(proposal["value"], record(self))
+        except ValueError as e:
+            raise traitlets.TraitError(str(e)) from None
+
+    return _validate
+
+
+def starting_point(exp: Explanation, selected: int | Token | None, method: str | None) -> tuple[int, str]:
+    """The token and method a view starts on (notebook widget and HTML page alike).
+
+    ``selected`` defaults to the first explained answer token (else the first explained one); a token
+    without a map raises ``ValueError`` listing the explained tokens. ``method`` defaults to ``"tam"``
+    when the record has it, else its first method (an unknown name is left for the caller to refuse).
+    """
+    if selected is None:
+        answers = [int(i) for i in exp.explained.tolist() if exp.tokens[i].role == "answer"]
+        first = answers[0] if answers else int(exp.explained[0])
+    else:
+        first = exp.token_index(selected)
+    exp._row(first)
+    if method is None:
+        method = ATTRS["method"].default if ATTRS["method"].default in exp.methods else exp.methods[0]
+    return first, method
+
+
+def page_state(exp: Explanation, **state: Any) -> dict[str, Any]:
+    """The checked ``state`` of a page showing ``exp``: defaults, then ``state`` (unknown names refused).
+
+    ``selected`` and ``method`` start where the widget would (:func:`starting_point`).
+    """
+    unknown = sorted(set(state) - set(ATTRS))
+    if unknown:
+        raise TypeError(f"unknown view attribute(s) {unknown}; synced attributes are {list(ATTRS)}")
+    out = defaults()
+    first, method = starting_point(exp, state.pop("selected", None), state.pop("method", None))
+    out.update(selected=first, method=method)
+    out.update({k: v for k, v in state.items() if v is not None})
+    return {k: ATTRS[k].check(v, exp) for k, v in out.items()}
