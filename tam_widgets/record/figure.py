@@ -32,23 +32,7 @@ def figure(
     ncols: int = 4,
     turn: int | None = None,
 ):
-    """A matplotlib ``Figure`` in the style of the TAM paper's figures, one panel per token.
-
-    Each panel shows the pictures of ``grid`` (an index or label into ``grids``, or a list of them,
-    side by side; all frames of a video unless ``frame`` is given) with the token's map blended,
-    and under it the whole text (specials hidden) with each word shaded by the token's
-    ``text_relevance`` on the map's display scale, the explained token bold and boxed, later tokens
-    grey, and its top-k candidates. ``tokens`` defaults to the first ``max_tokens`` explained answer
-    tokens, of answer ``turn`` only when given (``Token.turn``: 0 for the first, -1 for the last).
-    The title says which map kind, pictures, turns and tokens are shown (turns counted from 1); a
-    colour bar gives the map's units, and a warning shows for an untrained model or synthetic data
-    (:func:`provenance`). No window is opened (the figure is not registered with pyplot) and
-    neither LaTeX nor mathtext is used, so ``$`` shows as is.
-
-        fig = ex.figure(max_tokens=4)
-        fig = ex.figure(turn=-1, grid=[0, 1], method="cam")
-        fig.savefig("tam.png", dpi=150)
-    """
+    """:meth:`Explanation.figure <tam_widgets.record.model.Explanation.figure>` (its docstring says what is drawn)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
@@ -321,13 +305,7 @@ def _strip_layout(exp, idx, row, method, panel_w, line_h, width, font, bold):
 def save_pngs(
     exp, directory: str | os.PathLike, method: str = "tam", cmap: str = "jet", legend: bool = True
 ) -> list[Path]:
-    """Write one overlay PNG per explained token and grid (first frame of a video) into ``directory``.
-
-    Files are named ``<row>_<token label>_<grid label>.png`` with unsafe characters replaced.
-    With ``legend`` (the default) each picture has a footer naming the token, map kind and picture,
-    a 0-1 colour bar with the map's units (:func:`legend_text`, and the range when the token's map
-    was min-max scaled) and any :func:`provenance` warning; ``legend=False`` writes bare overlays.
-    """
+    """:meth:`Explanation.save_pngs <tam_widgets.record.model.Explanation.save_pngs>` (says what is written)."""
     from PIL import Image
 
     from ..render import with_legend

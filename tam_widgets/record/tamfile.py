@@ -101,15 +101,7 @@ def save(exp: Explanation, path: str | os.PathLike) -> Path:
 
 
 def load(cls: type[Explanation], path: str | os.PathLike) -> Explanation:
-    """Read a file written by :meth:`save` (never unpickles anything).
-
-    Raises ``FileNotFoundError`` (naming the path) for a missing file and :class:`RecordError`
-    (a ``ValueError`` naming the file and what is wrong) for anything else that is not a
-    complete, consistent record: a truncated or foreign file, one from a newer tam-widgets,
-    unknown, missing or oversized entries, a header that disagrees with the arrays. Every
-    entry's size, dtype and shape are checked against the zip directory, its ``.npy`` header
-    and the record's JSON header before anything is decompressed.
-    """
+    """:meth:`Explanation.load <tam_widgets.record.model.Explanation.load>`: what it checks and raises is said there."""
     path = Path(os.fspath(path))
     if not path.exists():
         raise FileNotFoundError(errno.ENOENT, "no tam-widgets explanation file at this path", str(path))
