@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 
 from ..record import Explanation
-from ..record.display import method_label
+from ..record.display import escape_controls, method_label
 
 #: Default of every view's ``snapshot`` switch (a view made with ``snapshot=...`` overrides it).
 ENABLED = True
@@ -47,7 +47,8 @@ def snapshot_png(exp: Explanation, selected: int, method: str, colormap: str = "
 
 
 def _cut(text: str, limit: int = MAX_TEXT) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line (runs of whitespace as one space, control characters escaped), cut at ``limit``."""
+    text = escape_controls(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -62,13 +63,12 @@ def summary_text(exp: Explanation, token: int, method: str, pinned: bool = True)
     """
     model = exp.metadata.get("model_id") or "unknown model"
     prompt = "".join(t.text for t in exp.tokens if t.role == "prompt")
-    answer = "".join(t.text for t in exp.tokens if t.role == "answer")
     chosen = f"token {token} {exp.tokens[token].label!r} ({method_label(method)} map)"
     if not pinned:
         chosen = f"none (the picture shows {chosen})"
     return "\n".join([
         f"TokenMapView of {model}",
         f"prompt: {_cut(prompt)}",
-        f"answer: {_cut(answer)}",
+        f"answer: {_cut(exp.answer)}",
         f"selected: {chosen}",
     ])
