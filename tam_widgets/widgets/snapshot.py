@@ -22,12 +22,15 @@ from ..record.display import escape_controls, method_label
 ENABLED = True
 #: Resolution of the picture: a 448x448 picture gives a PNG of about 100 KB.
 DPI = 110
+#: The strip under the picture shows the words within this many tokens of the selected one.
+CONTEXT = 40
 #: Longest prompt / answer text the summary quotes before cutting it with "...".
 MAX_TEXT = 300
 
 
 def snapshot_png(exp: Explanation, selected: int, method: str, colormap: str = "jet", frame: int = 0) -> bytes:
-    """PNG bytes of what a token map view shows: token ``selected``'s ``method`` map over every grid.
+    """PNG bytes of what a token map view shows: token ``selected``'s ``method`` map over every grid,
+    the words within :data:`CONTEXT` tokens of it shaded by relevance, the colour legend and any warning.
 
     Video grids show ``frame`` (grids with fewer frames are left out and named in the title, as
     :meth:`Explanation.figure` does); pictures are drawn in a 256-colour palette to stay small.
@@ -37,7 +40,7 @@ def snapshot_png(exp: Explanation, selected: int, method: str, colormap: str = "
     grids = [k for k, g in enumerate(exp.grids) if -len(g.frames) <= frame < len(g.frames)] or [0]
     one_frame = all(len(exp.grids[k].frames) == 1 for k in grids)
     fig = exp.figure(tokens=[selected], method=method, grid=grids, cmap=colormap,
-                     frame=None if one_frame else frame, ncols=1)
+                     frame=None if one_frame else frame, ncols=1, context=CONTEXT)
     raw = io.BytesIO()
     fig.savefig(raw, format="png", dpi=DPI)
     image = Image.open(io.BytesIO(raw.getvalue())).convert("RGB")

@@ -155,3 +155,13 @@ def test_a_picture_that_fails_leaves_the_widget_with_a_warning(monkeypatch):
     with pytest.warns(UserWarning, match="no static picture in the output.*no fonts"):
         data, _ = view._repr_mimebundle_()
     assert WIDGET_MIME in data and "image/png" not in data
+
+
+def test_a_long_text_shows_only_the_context_around_the_token():
+    exp = synthetic_record(answer=400, image_size=(224, 224))
+    token = int(exp.explained[200])
+    png = snapshot_module.snapshot_png(exp, token, "tam")
+    whole = io.BytesIO()
+    exp.figure(tokens=[token], ncols=1).savefig(whole, format="png", dpi=snapshot_module.DPI)
+    height = pixels(png).shape[0]
+    assert height < 0.6 * pixels(whole.getvalue()).shape[0] and len(png) < 100_000, (height, len(png))
