@@ -130,7 +130,7 @@ class RecordsWidget(anywidget.AnyWidget):
     :mod:`tam_widgets.widgets.state`. ``explanations`` / ``payloads`` hold the records by id.
 
     Its display output carries, beside the widget view, the view's static picture (``image/png``)
-    and a ``text/plain`` summary from :meth:`_snapshot` (:mod:`tam_widgets.widgets.snapshot`), so a
+    and a ``text/plain`` summary (:meth:`_picture`, :meth:`_summary`; :mod:`tam_widgets.widgets.snapshot`), so a
     saved notebook shows the view without its widget model; ``snapshot=False`` (or
     ``tam_widgets.widgets.snapshot.ENABLED = False`` for every later view) leaves them out.
     """
@@ -173,39 +173,41 @@ class RecordsWidget(anywidget.AnyWidget):
         self.snapshot = snapshots.ENABLED if snapshot is None else bool(snapshot)
         self.on_msg(self._on_message)
 
-    def _snapshot(self) -> tuple[bytes, str] | None:
-        """What the view shows now as ``(PNG bytes, text summary)``; ``None`` when the view draws none."""
+    def _summary(self) -> str | None:
+        """The view's ``text/plain`` summary; ``None`` when the view gives none (the widget's repr stays)."""
+        return None
+
+    def _picture(self) -> bytes | None:
+        """PNG bytes of what the view shows now; ``None`` when the view draws none."""
         return None
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
-        """The widget view plus, when ``snapshot`` is on, the ``image/png`` and ``text/plain`` of :meth:`_snapshot`.
+        """The widget view plus, when ``snapshot`` is on, :meth:`_picture` as ``image/png`` and :meth:`_summary`
+        as ``text/plain``.
 
-        A picture that cannot be drawn leaves the widget view alone, with a warning saying why.
+        The picture is drawn only when the front end's ``include`` / ``exclude`` let ``image/png`` through
+        (a terminal asks for text alone); one that cannot be drawn leaves the widget view alone, with a
+        warning saying why.
         """
         bundle = super()._repr_mimebundle_(**kwargs)
         if bundle is None or not self.snapshot:
             return bundle
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        include, exclude = kwargs.get("include"), kwargs.get("exclude")
+        summary = self._summary()
+        if summary is not None:
+            data = {**data, "text/plain": summary}
+        if (include and "image/png" not in include) or (exclude and "image/png" in exclude):
+            return data, metadata
         try:
-            shot = self._snapshot()
+            png = self._picture()
         except Exception as e:  # the live view must still show
             warnings.warn(f"{type(self).__name__}: no static picture in the output ({type(e).__name__}: {e})",
                           stacklevel=2)
             return data, metadata
-        if shot is not None:
-            png, text = shot
-            data = {**data, "image/png": base64.b64encode(png).decode("ascii"), "text/plain": text}
+        if png is not None:
+            data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
         return data, metadata
-        try:
-            shot = self._snapshot()
-        except Exception as e:  # the live view must still show
-            warnings.warn(f"{type(self).__name__}: no static picture in the output ({type(e).__name__}: {e})",
-                          stacklevel=2)
-            return data
-        if shot is not None:
-            png, text = shot
-            data = {**data, "image/png": base64.b64encode(png).decode("ascii"), "text/plain": text}
-        return data
 
     def _on_message(self, _widget: Any, content: Any, _buffers: list) -> None:
         """Answer a custom message from the page; a bad one gets an ``error`` reply, never an exception here."""

@@ -95,11 +95,17 @@ class TokenMapView(RecordsWidget):
         self.method = method  # checked now that the record is known
         self.selected = first
 
-    def _snapshot(self) -> tuple[bytes, str]:
-        """The selected token's map (the first shown token when none is) as PNG, and the summary."""
-        token = self.selected if self.selected >= 0 else starting_point(self.explanation, None, self.method)[0]
-        png = snapshot_png(self.explanation, token, self.method, self.colormap, self.frame)
-        return png, summary_text(self.explanation, token, self.method, pinned=self.selected >= 0)
+    def _shown_token(self) -> int:
+        """The token the static picture shows: the selected one, else the one the view starts on."""
+        return self.selected if self.selected >= 0 else starting_point(self.explanation, None, self.method)[0]
+
+    def _picture(self) -> bytes:
+        """The shown token's map over the pictures, in the view's method, colours and frame (PNG)."""
+        return snapshot_png(self.explanation, self._shown_token(), self.method, self.colormap, self.frame)
+
+    def _summary(self) -> str:
+        """Model, prompt, answer and the shown token."""
+        return summary_text(self.explanation, self._shown_token(), self.method, pinned=self.selected >= 0)
 
     # -- Python-side conveniences -------------------------------------------------------------
     @property

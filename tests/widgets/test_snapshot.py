@@ -165,3 +165,14 @@ def test_a_long_text_shows_only_the_context_around_the_token():
     exp.figure(tokens=[token], ncols=1).savefig(whole, format="png", dpi=snapshot_module.DPI)
     height = pixels(png).shape[0]
     assert height < 0.6 * pixels(whole.getvalue()).shape[0] and len(png) < 100_000, (height, len(png))
+
+
+def test_a_front_end_that_wants_text_alone_gets_no_picture(monkeypatch):
+    drawn = []
+    monkeypatch.setattr(tw.widgets.view, "snapshot_png", lambda *a, **k: drawn.append(a) or b"\x89PNG")
+    view = tw.TokenMapView(small_record())
+    for kwargs in ({"include": {"text/plain"}}, {"exclude": {"image/png"}}):
+        data, _ = view._repr_mimebundle_(**kwargs)
+        assert "image/png" not in data and data["text/plain"].startswith("TokenMapView of ")
+    assert not drawn  # not even drawn
+    assert "image/png" in view._repr_mimebundle_(include={"image/png", "text/plain"})[0] and len(drawn) == 1
