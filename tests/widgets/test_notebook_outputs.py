@@ -2,7 +2,8 @@
 
 The notebook explains an image with a tiny (untrained) LLaVA checkpoint, shows the explorer of that
 record and the record itself (``exp`` as a cell's value), and a record whose two tokens are hot in
-opposite corners. Its outputs are read like a notebook viewer without the widget would read them.
+opposite corners. Its outputs are read like a notebook viewer without the widget would read them, and
+converted by nbconvert, without widget state and with it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from tam_widgets.widgets.snapshot import snapshot_png
 from .test_snapshot import hot, own_heat, pixels, quadrant_record
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+STATE_MIME = "application/vnd.jupyter.widget-state+json"
+# With widget state nbconvert renders the widget view (needing its JavaScript from a CDN) instead of the picture.
+CLEAR_STATE = ["--ClearMetadataPreprocessor.enabled=True", "--ClearMetadataPreprocessor.clear_notebook_metadata=True"]
 ROOT = Path(__file__).resolve().parents[2]
 
 CELLS = [
@@ -55,9 +59,8 @@ def test_an_executed_notebook_keeps_every_views_picture(tmp_path, monkeypatch):
     # The kernel imports this copy of tam_widgets and stays on one thread like the tests.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
-    # As saved without widget state (JupyterLab's default): only the display outputs hold the views.
-    NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=False,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert nb.metadata["widgets"][STATE_MIME]["state"]  # saved with widget state, as JupyterLab can
 
     outputs = [display_outputs(c) for c in nb.cells[1:]]
     assert [len(o) for o in outputs] == [1, 1, 1, 1], outputs
@@ -87,12 +90,17 @@ def test_an_executed_notebook_keeps_every_views_picture(tmp_path, monkeypatch):
     bx, by = own_heat(b, a)
     assert ax < 0.5 < bx and ay < by, (ax, ay, bx, by)
 
-    path = tmp_path / "views.ipynb"
-    nbformat.write(nb, path)
-    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(path)], check=True, capture_output=True,
-                   timeout=120)
-    html = (tmp_path / "views.html").read_text()
+    # nbconvert shows a view's picture when the notebook holds no widget state (JupyterLab's default
+    # save), and, with widget state, when told to drop the notebook's metadata.
+    with_state = tmp_path / "with_state.ipynb"
+    nbformat.write(nb, with_state)
+    del nb.metadata["widgets"]
+    nbformat.write(nb, tmp_path / "views.ipynb")
+    for name, options in (("views", []), ("with_state", CLEAR_STATE)):
+        subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", *options, str(tmp_path / f"{name}.ipynb")],
+                       check=True, capture_output=True, timeout=120)
+        html = (tmp_path / f"{name}.html").read_text()
+        # nbconvert puts its alt text before src: <img alt="..." class="" src="data:image/png;base64,...">
+        shown = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', html)
+        assert sorted(base64.b64decode(s) for s in shown) == sorted(pngs), name
     (artifacts_dir(tmp_path) / "notebook_outputs.html").write_text(html)  # for a look in a browser
-    # nbconvert puts its alt text before src: <img alt="..." class="" src="data:image/png;base64,...">
-    shown = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', html)
-    assert sorted(base64.b64decode(s) for s in shown) == sorted(pngs)
