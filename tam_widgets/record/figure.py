@@ -31,6 +31,7 @@ def figure(
     frame: int | None = None,
     ncols: int = 4,
     turn: int | None = None,
+    context: int | None = None,
 ):
     """:meth:`Explanation.figure <tam_widgets.record.model.Explanation.figure>` (its docstring says what is drawn)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -47,6 +48,10 @@ def figure(
         raise ValueError(f"grid=[] selects no picture; grids are {exp._grid_labels()}")
     if isinstance(max_tokens, (bool, np.bool_)) or not isinstance(max_tokens, (int, np.integer)) or max_tokens < 1:
         raise ValueError(f"max_tokens must be an int >= 1, got {max_tokens!r}")
+    if context is not None and (
+        isinstance(context, (bool, np.bool_)) or not isinstance(context, (int, np.integer)) or context < 0
+    ):
+        raise ValueError(f"context must be None (the whole text) or an int >= 0, got {context!r}")
     chosen, which = _figure_tokens(exp, tokens, turn, int(max_tokens))
     rows = [exp._row(i) for i in chosen]
     shown_frames = []
@@ -69,7 +74,7 @@ def figure(
     panels, rescaled = [], False
     for idx, row in zip(chosen, rows):
         pic = _tile([exp.overlay(idx, method, gi, f, cmap) for gi, fr in zip(grid_ids, shown_frames) for f in fr])
-        items, n_lines = _strip_layout(exp, idx, row, method, panel_w, line_h, width, font, bold)
+        items, n_lines = _strip_layout(exp, idx, row, method, panel_w, line_h, width, font, bold, context)
         kept = [
             f"{t!r} {format_prob(p)}"
             for i, t, p in zip(exp.candidate_ids[row], exp.candidate_texts[row], exp.candidate_probs[row])
@@ -241,11 +246,13 @@ def _figure_tokens(exp, tokens, turn, max_tokens: int) -> tuple[list[int], str]:
     return chosen, f"tokens {_ranges(chosen)}: {first} {kind}{scope} ({turns_text(chosen)}){hint}"
 
 
-def _strip_layout(exp, idx, row, method, panel_w, line_h, width, font, bold):
-    """Place the words of the whole text: ``[(x, line, text, style, relevance)]`` and the line count.
+def _strip_layout(exp, idx, row, method, panel_w, line_h, width, font, bold, context=None):
+    """Place the words of the text: ``[(x, line, text, style, relevance)]`` and the line count.
 
     ``style`` is ``"context"`` (before the explained token, shaded by relevance), ``"target"`` or
-    ``"later"``; specials are skipped, a role/turn change or a newline starts a new line.
+    ``"later"``; specials are skipped, a role/turn change or a newline starts a new line. With
+    ``context``, words wholly more than ``context`` tokens from ``idx`` are left out and a grey ``…``
+    stands for each cut.
     """
     _, lo, span = exp._display(idx, method)
     rel = np.nan_to_num(exp.text_relevance[row].astype(np.float32), posinf=0, neginf=0)
@@ -254,10 +261,17 @@ def _strip_layout(exp, idx, row, method, panel_w, line_h, width, font, bold):
     spaced = any(t.text[:1].isspace() or t.text.startswith("▁") for t in exp.tokens[1:])
     space = width("a a", font) - width("aa", font)
     items, x, line, prev_key = [], 0.0, 0, None
+    cut_before = cut_after = False
     for s, e in cover_words(exp.words, len(exp.tokens)):
         toks = [i for i in range(s, e) if exp.tokens[i].role != "special"]
         if not toks:
             continue
+        if context is not None and (toks[-1] < idx - context or toks[0] > idx + context):
+            cut_before, cut_after = cut_before or toks[-1] < idx, cut_after or toks[0] > idx
+            continue
+        if cut_before and not items:
+            items.append((0.0, 0, "…", "later", 0.0))
+            x = width("… ", font)
         key = (exp.tokens[toks[0]].role, exp.tokens[toks[0]].turn)
         if prev_key is not None and key != prev_key and x > 0:
             x, line = 0.0, line + 1
@@ -299,6 +313,10 @@ def _strip_layout(exp, idx, row, method, panel_w, line_h, width, font, bold):
             for p, st in seg:
                 items.append((x, line, p, st, v if st == "context" else 0.0))
                 x += width(p, bold if st == "target" else font)
+    if cut_after:
+        if x + space + width("…", font) > panel_w:
+            x, line = 0.0, line + 1
+        items.append((x + space if x > 0 else 0.0, line, "…", "later", 0.0))
     return items, line + 1
 
 

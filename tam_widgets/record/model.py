@@ -405,6 +405,7 @@ class Explanation:
         frame: int | None = None,
         ncols: int = 4,
         turn: int | None = None,
+        context: int | None = None,
     ):
         """A matplotlib ``Figure`` in the style of the TAM paper's figures, one panel per token.
 
@@ -412,7 +413,8 @@ class Explanation:
         side by side; all frames of a video unless ``frame`` is given) with the token's map blended,
         and under it the whole text (specials hidden) with each word shaded by the token's
         ``text_relevance`` on the map's display scale, the explained token bold and boxed, later tokens
-        grey, and its top-k candidates. ``tokens`` defaults to the first ``max_tokens`` explained answer
+        grey, and its top-k candidates; with ``context`` only the words within that many tokens of the
+        panel's token (``…`` marks the cut). ``tokens`` defaults to the first ``max_tokens`` explained answer
         tokens, of answer ``turn`` only when given (``Token.turn``: 0 for the first, -1 for the last).
         The title says which map kind, pictures, turns and tokens are shown (turns counted from 1); a
         colour bar gives the map's units, and a warning shows for an untrained model or synthetic data
@@ -425,7 +427,7 @@ class Explanation:
         """
         from .figure import figure
 
-        return figure(self, tokens, method, grid, cmap, max_tokens, frame, ncols, turn)
+        return figure(self, tokens, method, grid, cmap, max_tokens, frame, ncols, turn, context)
 
     def save_pngs(
         self, directory: str | os.PathLike, method: str = "tam", cmap: str = "jet", legend: bool = True

@@ -6,7 +6,9 @@
 
 Every view is a thin :class:`RecordsWidget` (``base.py``) whose synced attributes are specified
 once in ``state.py``; :func:`page_document` / :func:`write_page` (``html.py``) write any view as one
-offline page.
+offline page. Each view's display output also carries a PNG of what it shows and a text summary
+(``snapshot.py``), which a saved notebook keeps where the widget cannot run; ``snapshot=False`` or
+``tam_widgets.widgets.snapshot.ENABLED = False`` leaves them out.
 """
 
 from ..record.display import register_viewer

@@ -9,7 +9,9 @@ and one buffer, or the same fields plus ``error`` and no buffer (see ``js/README
 
 from __future__ import annotations
 
+import base64
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import anywidget
 import traitlets
 
 from ..record import Explanation
+from . import snapshot as snapshots
 from .payload import MAX_INLINE_BYTES, Payload, build_payload
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -125,6 +128,11 @@ class RecordsWidget(anywidget.AnyWidget):
 
     Subclasses set ``VIEW`` (the front end's view name) and add their synced attributes from
     :mod:`tam_widgets.widgets.state`. ``explanations`` / ``payloads`` hold the records by id.
+
+    Its display output carries, beside the widget view, the view's static picture (``image/png``)
+    and a ``text/plain`` summary (:meth:`_picture`, :meth:`_summary`; :mod:`tam_widgets.widgets.snapshot`), so a
+    saved notebook shows the view without its widget model; ``snapshot=False`` (or
+    ``tam_widgets.widgets.snapshot.ENABLED = False`` for every later view) leaves them out.
     """
 
     VIEW = ""
@@ -140,6 +148,7 @@ class RecordsWidget(anywidget.AnyWidget):
         *,
         image_format: str = "auto",
         max_inline_bytes: int = MAX_INLINE_BYTES,
+        snapshot: bool | None = None,
         **kwargs: Any,
     ) -> None:
         name = type(self).__name__
@@ -161,7 +170,44 @@ class RecordsWidget(anywidget.AnyWidget):
         }
         super().__init__(_view=self.VIEW, **kwargs)
         self._records = [record_entry(rid, p) for rid, p in self.payloads.items()]
+        self.snapshot = snapshots.ENABLED if snapshot is None else bool(snapshot)
         self.on_msg(self._on_message)
+
+    def _summary(self) -> str | None:
+        """The view's ``text/plain`` summary; ``None`` when the view gives none (the widget's repr stays)."""
+        return None
+
+    def _picture(self) -> bytes | None:
+        """PNG bytes of what the view shows now; ``None`` when the view draws none."""
+        return None
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+        """The widget view plus, when ``snapshot`` is on, :meth:`_picture` as ``image/png`` and :meth:`_summary`
+        as ``text/plain``.
+
+        The picture is drawn only when the front end's ``include`` / ``exclude`` let ``image/png`` through
+        (a terminal asks for text alone); one that cannot be drawn leaves the widget view alone, with a
+        warning saying why.
+        """
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None or not self.snapshot:
+            return bundle
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        include, exclude = kwargs.get("include"), kwargs.get("exclude")
+        summary = self._summary()
+        if summary is not None:
+            data = {**data, "text/plain": summary}
+        if (include and "image/png" not in include) or (exclude and "image/png" in exclude):
+            return data, metadata
+        try:
+            png = self._picture()
+        except Exception as e:  # the live view must still show
+            warnings.warn(f"{type(self).__name__}: no static picture in the output ({type(e).__name__}: {e})",
+                          stacklevel=2)
+            return data, metadata
+        if png is not None:
+            data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
+        return data, metadata
 
     def _on_message(self, _widget: Any, content: Any, _buffers: list) -> None:
         """Answer a custom message from the page; a bad one gets an ``error`` reply, never an exception here."""

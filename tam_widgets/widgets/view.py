@@ -19,6 +19,7 @@ from ..record import Explanation, Token
 from . import state
 from .base import BUNDLE_HINT, REQUEST_FORMAT, STATIC, RecordsWidget, answer_message, bundle
 from .payload import MAX_INLINE_BYTES, Payload
+from .snapshot import snapshot_png, summary_text
 from .state import COLORMAPS, check_region, starting_point
 
 __all__ = [
@@ -39,6 +40,9 @@ class TokenMapView(RecordsWidget):
         opacity: opacity of the heat layer in ``[0, 1]``.
         image_format: how pictures travel: ``"auto"`` (PNG when small, else JPEG), ``"png"``, ``"jpeg"``.
         max_inline_bytes: above this many bytes of maps the page fetches rows as it needs them.
+        snapshot: put a static PNG of the view and a text summary in its display output (default
+            ``tam_widgets.widgets.snapshot.ENABLED``, True), so a notebook saved with its outputs
+            shows the picture where the widget cannot run (GitHub, nbconvert, no kernel).
 
     Synced attributes (read, set and ``observe`` them from Python; defaults and checks in
     :mod:`tam_widgets.widgets.state`): ``selected``, ``method``, ``colormap``, ``opacity``,
@@ -77,6 +81,7 @@ class TokenMapView(RecordsWidget):
         opacity: float = state.ATTRS["opacity"].default,
         image_format: str = "auto",
         max_inline_bytes: int = MAX_INLINE_BYTES,
+        snapshot: bool | None = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(explanation, Explanation):
@@ -84,11 +89,23 @@ class TokenMapView(RecordsWidget):
         if explanation.explained.size:
             first, method = starting_point(explanation, selected, method)
         super().__init__([explanation], image_format=image_format, max_inline_bytes=max_inline_bytes,
-                         method=method, colormap=colormap, opacity=opacity, **kwargs)
+                         snapshot=snapshot, method=method, colormap=colormap, opacity=opacity, **kwargs)
         self.explanation = explanation
         self.payload: Payload = self.payloads["r0"]
         self.method = method  # checked now that the record is known
         self.selected = first
+
+    def _shown_token(self) -> int:
+        """The token the static picture shows: the selected one, else the one the view starts on."""
+        return self.selected if self.selected >= 0 else starting_point(self.explanation, None, self.method)[0]
+
+    def _picture(self) -> bytes:
+        """The shown token's map over the pictures, in the view's method, colours and frame (PNG)."""
+        return snapshot_png(self.explanation, self._shown_token(), self.method, self.colormap, self.frame)
+
+    def _summary(self) -> str:
+        """Model, prompt, answer and the shown token."""
+        return summary_text(self.explanation, self._shown_token(), self.method, pinned=self.selected >= 0)
 
     # -- Python-side conveniences -------------------------------------------------------------
     @property

@@ -193,3 +193,16 @@ def test_control_characters_show_as_escapes_in_figures_and_labels():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         exp.figure(tokens=[i]).canvas.draw()
+
+
+def test_figure_context_keeps_the_words_near_the_token():
+    ex = make_explanation()
+    whole = _texts(ex.figure(tokens=[7]))
+    assert "Describe" in whole and "<script>" in whole and "…" not in whole
+    near = _texts(ex.figure(tokens=[7], context=1))
+    assert "cat" in near and "costs" in near and "$5" in near  # the words of tokens 6-8
+    assert "Describe" not in near and "scene" not in near and "<script>" not in near
+    assert near.count("…") == 2  # one mark for each cut
+    assert _texts(ex.figure(tokens=[5], context=0)).count("…") == 2
+    with pytest.raises(ValueError, match="context must be"):
+        ex.figure(context=-1)
