@@ -48,7 +48,11 @@ export class Controls {
 
   constructor(o: ControlsOptions) {
     const bar = (this.root = h("div", "tam-bar"));
-    if (o.title) bar.appendChild(h("span", "tam-title", o.title));
+    if (o.title) {
+      // one line, cut with an ellipsis (CSS); the whole title is its tooltip
+      const title = bar.appendChild(h("span", "tam-title", o.title));
+      title.title = o.title;
+    }
     const [mLabel, method] = labelledSelect("method", "tam-method", o.methods.map((m) => [m.name, m.label || m.name]), (v) =>
       o.onMethod(v),
     );

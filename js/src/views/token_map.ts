@@ -224,6 +224,7 @@ export class TokenMapView {
     this.showSpecials = v;
     this.c!.strip.build(v);
     this.paintStrip();
+    if (this.pinned >= 0) this.c!.strip.reveal(this.pinned);
   }
 
   private setFrame(f: unknown, sync: boolean): void {
