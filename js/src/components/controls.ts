@@ -104,6 +104,13 @@ export class Controls {
   setSpecials(on: boolean): void {
     this.specials.checked = on;
   }
+  /** Disable the methods `unavailable` names (their maps need the kernel), saying why. */
+  disableMethods(unavailable: (name: string) => boolean): void {
+    for (const o of Array.from(this.method.options)) {
+      o.disabled = unavailable(o.value);
+      o.title = o.disabled ? "not loaded: needs the kernel" : "";
+    }
+  }
   setPlaying(on: boolean): void {
     if (!this.play) return;
     this.play.textContent = on ? "\u275a\u275a pause" : "\u25b6 play";
