@@ -427,3 +427,44 @@ def test_long_title_and_region_note_never_move_the_picture(browser, tmp_path):
     cleared = stage.bounding_box()
     assert before == during == after == cleared, (before, during, after, cleared)
     page.close()
+
+
+COLOURS = """() => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const v = document.querySelector('.tam-view'), cs = getComputedStyle(v);
+  const heated = Array.from(document.querySelectorAll('.tam-tok.tam-heated')).map(e => {
+    const c = getComputedStyle(e); return [rgb(c.backgroundColor), rgb(c.color)]; });
+  const muted = getComputedStyle(document.querySelector('.tam-legend-text')).color;
+  return {bg: rgb(cs.backgroundColor), fg: rgb(cs.color), muted: rgb(muted), heated};
+}"""
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two sRGB colours (0-255)."""
+    def lum(c):
+        c = np.asarray(c, float) / 255
+        c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_light_and_dark_themes(browser, tmp_path):
+    exp = synthetic_record([" A", " cat", " on", " the", " mat"])
+    html = exp.to_html(tmp_path / "theme.html", selected=16)
+    shots = artifacts_dir(tmp_path)
+    seen = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": 900, "height": 700}, color_scheme=scheme)
+        page.goto(html.as_uri())
+        page.wait_for_function("window.__tamPerf && window.__tamPerf.firstRender > 0", timeout=20_000)
+        c = page.evaluate(COLOURS)
+        assert (sum(c["bg"]) > 600) == (scheme == "light"), c["bg"]  # the page follows the system's scheme
+        assert contrast(c["fg"], c["bg"]) >= 7 and contrast(c["muted"], c["bg"]) >= 4.5, c
+        assert c["heated"] and all(contrast(bg, fg) >= 3 for bg, fg in c["heated"]), c["heated"]
+        seen[scheme] = (heat(page), c["heated"])
+        page.screenshot(path=str(shots / f"html_theme_{scheme}.png"))
+        page.close()
+    # the heat colours (map and words) are the same on both
+    np.testing.assert_array_equal(seen["light"][0], seen["dark"][0])
+    assert seen["light"][1] == seen["dark"][1]

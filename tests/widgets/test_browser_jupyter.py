@@ -105,7 +105,17 @@ view = tw.TokenMapView(exp, max_inline_bytes=0)  # rows travel on request (the s
 view"""
 
 
-def test_kernel_restart_under_a_live_view_shows_the_banner(browser, tmp_path):
+VIEW_BG = """() => getComputedStyle(document.querySelector('.tam-view')).backgroundColor
+  .match(/[\\d.]+/g).slice(0, 3).map(Number)"""
+
+
+def set_theme(page, theme: str, light: bool) -> None:
+    page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{str(light).lower()}'")
+    page.wait_for_timeout(500)  # the theme's stylesheet settles
+
+
+def test_themes_and_kernel_restart_under_a_live_view(browser, tmp_path):
     root = tmp_path / "lab"
     root.mkdir()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LIVE)])
@@ -120,6 +130,13 @@ def test_kernel_restart_under_a_live_view_shows_the_banner(browser, tmp_path):
             view = page.locator(".tam-view").first
             view.locator(".tam-ro-stats").wait_for()  # the pinned token's rows came from the kernel
             assert view.locator(".tam-disconnected-banner").count() == 0
+            # JupyterLab's dark and light themes: the view follows (background from --jp-layout-color0)
+            set_theme(page, "JupyterLab Dark", light=False)
+            assert sum(page.evaluate(VIEW_BG)) < 200
+            page.screenshot(path=str(shots / "jupyter_dark.png"))
+            set_theme(page, "JupyterLab Light", light=True)
+            assert sum(page.evaluate(VIEW_BG)) > 700
+            page.screenshot(path=str(shots / "jupyter_light.png"))
             page.evaluate("window.jupyterapp.commands.execute('notebook:restart-kernel')")
             banner = view.locator(".tam-disconnected-banner")
             banner.wait_for(timeout=30_000)

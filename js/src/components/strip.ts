@@ -197,6 +197,8 @@ export class TokenStrip {
     const el = this.els[i];
     if (!el) return;
     if (this.bg[i] !== bg) {
+      // a word on a heat colour gets the theme-independent text colour (dark, or white with tam-dark)
+      if (!this.bg[i] !== !bg) el.classList.toggle("tam-heated", !!bg);
       this.bg[i] = bg;
       el.style.background = bg;
     }
