@@ -148,6 +148,16 @@ def test_themes_and_kernel_restart_under_a_live_view(browser, tmp_path):
                 "s => Array.from(s.options).filter(o => o.disabled).map(o => o.value)")
             assert disabled == ["cam", "eci_only", "filter_only"], disabled
             page.screenshot(path=str(shots / "jupyter_kernel_restarted.png"))
+
+            # Rerun: a live view again. Then the kernel goes away (shut down from the server): the banner shows.
+            lab.run_all(page)
+            view = page.locator(".tam-view").first
+            view.locator(".tam-ro-stats").wait_for()
+            assert view.locator(".tam-disconnected-banner").count() == 0
+            [kernel_id] = [s["kernel"]["id"] for s in lab.api("GET", "api/sessions")]
+            lab.api("DELETE", f"api/kernels/{kernel_id}")
+            view.locator(".tam-disconnected-banner").wait_for(timeout=30_000)
+            assert view.locator("canvas.tam-heat").count() >= 1
         except Exception as e:
             page.screenshot(path=str(shots / "jupyter_failure.png"))
             raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
