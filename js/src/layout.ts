@@ -20,10 +20,21 @@ export interface StripToken {
   bytes: boolean;
   /** the token has no text: shown as EMPTY_MARK so it can still be seen and clicked */
   empty: boolean;
+  /** the token is only spaces or tabs: shown as one BLANK_MARK per character (at most 4) */
+  blank: boolean;
+  /** tooltip with the real text of a token shown by a placeholder (empty, blank, newline); "" otherwise */
+  tip: string;
 }
 
 /** What the strip shows for a token without text. */
 export const EMPTY_MARK = "\u2205";
+/** What the strip shows for each space of a whitespace-only token. */
+export const BLANK_MARK = "\u2423";
+
+/** The tooltip of a token the strip shows as a placeholder: its real text, quoted. */
+export function placeholderTip(raw: string): string {
+  return raw === "" ? "empty token (no text)" : `token text: ${JSON.stringify(raw)}`;
+}
 
 /**
  * A token label as the readout and candidates show it: byte labels as they are, text quoted
@@ -119,7 +130,10 @@ export function layoutStrip(meta: Pick<Meta, "tokens" | "words" | "explained">, 
         }
       }
       const empty = text === "";
+      const blank = !empty && !newline && text.trim() === "";
+      const tip = empty || blank || newline ? placeholderTip(bytes ? String(rawText ?? "") : displayText(String(rawText ?? ""))) : "";
       if (empty) text = EMPTY_MARK;
+      else if (blank) text = BLANK_MARK.repeat(Math.min(4, text.length));
       const roleChange = prevKey !== null && key !== prevKey;
       if (line === null || breakPending || breakBefore || roleChange) {
         line = {
@@ -147,6 +161,8 @@ export function layoutStrip(meta: Pick<Meta, "tokens" | "words" | "explained">, 
         newline,
         bytes,
         empty,
+        blank,
+        tip,
       });
       prevKey = key;
       prevTurn = turn;

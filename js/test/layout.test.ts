@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { coverWords, displayText, EMPTY_MARK, initialToken, layoutStrip, navigableTokens, readableToken } from "../src/layout";
+import { BLANK_MARK, coverWords, displayText, EMPTY_MARK, initialToken, layoutStrip, navigableTokens, readableToken } from "../src/layout";
 import type { StripLine } from "../src/layout";
 
 type Tok = [string, string, number];
@@ -107,6 +107,18 @@ describe("empty and byte-fragment tokens", () => {
     expect(all[3]).toMatchObject({ explained: true, row: 2 }); // still a clickable token
     expect(all.some((t) => t.newline)).toBe(false); // a byte label is never read as text
     expect(layoutStrip(m, false)).toHaveLength(1);
+  });
+
+  it("whitespace-only tokens show one mark per space, with the real text as tooltip", () => {
+    const ws = {
+      tokens: [["a", "answer", 0], [" ", "answer", 0], ["\u2581\u2581", "answer", 0], ["", "answer", 0], ["\n", "answer", 0]] as any,
+      words: [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]] as [number, number][],
+      explained: [0, 1, 2, 3, 4],
+    };
+    const all = layoutStrip(ws, false).flatMap((l) => l.words.flatMap((w) => w.toks));
+    expect(all.map((t) => t.text)).toEqual(["a", BLANK_MARK, BLANK_MARK + BLANK_MARK, EMPTY_MARK, "\u21b5"]);
+    expect(all.map((t) => t.blank)).toEqual([false, true, true, false, false]);
+    expect(all.map((t) => t.tip)).toEqual(["", 'token text: " "', 'token text: "  "', "empty token (no text)", 'token text: "\\n"']);
   });
 
   it("readout and candidates: text quoted, bytes as they are, empty marked", () => {

@@ -351,3 +351,120 @@ def test_csp_blocks_the_network_and_kernel_errors_show(open_page):
     assert shown == [
         "bad maps request: nope", "the kernel refused a message: a message to the kernel must be an object"
     ]
+
+
+def in_strip(page, i: int) -> bool:
+    """Token ``i`` lies wholly inside the strip's visible box."""
+    return page.evaluate("""(i) => {
+      const t = document.querySelector(`.tam-tok[data-i="${i}"]`).getBoundingClientRect();
+      const s = document.querySelector('.tam-strip').getBoundingClientRect();
+      return t.height > 0 && t.top >= s.top && t.bottom <= s.bottom;
+    }""", i)
+
+
+def test_placeholders_for_empty_and_blank_tokens(open_page):
+    exp = synthetic_record([" A", "", " ", "\t\t", " cat"])
+    page = open_page(exp, "blank")
+    for i, want_text, want_tip in [(13, "\u2205", "empty token (no text)"), (14, "\u2423", 'token text: " "'),
+                                   (15, "\u2423\u2423", 'token text: "\\t\\t"')]:
+        tok = page.locator(f'.tam-tok[data-i="{i}"]')
+        assert tok.inner_text() == want_text and tok.get_attribute("title") == want_tip
+        box = tok.bounding_box()
+        assert box["width"] >= 10 and box["height"] >= 10, box  # visible, a real click target
+        tok.click()
+        assert page.locator(".tam-tok.tam-selected").get_attribute("data-i") == str(i)
+        assert_shows(page, exp, i - 12)
+    # the tooltip survives repaints
+    page.locator('.tam-tok[data-i="12"]').click()
+    assert page.locator('.tam-tok[data-i="14"]').get_attribute("title") == 'token text: " "'
+
+
+def test_strip_reveals_the_pinned_token_in_every_mode(open_page):
+    exp = synthetic_record(400)
+    last = 12 + 399
+    page = open_page(exp, "reveal", selected=last)
+    assert in_strip(page, last)  # on first render
+    page.locator("input.tam-specials").check()
+    assert in_strip(page, last)  # the strip was rebuilt with the specials: still in view
+    page.locator(".tam-view").focus()
+    page.keyboard.press("Home")
+    assert in_strip(page, 12)
+    page.keyboard.press("End")
+    assert in_strip(page, last)
+    page.locator("input.tam-specials").uncheck()
+    assert in_strip(page, last)
+    # opened with the specials shown
+    page2 = open_page(exp, "reveal_specials", selected=last, show_specials=True)
+    assert in_strip(page2, last)
+
+
+def test_long_title_and_region_note_never_move_the_picture(browser, tmp_path):
+    exp = synthetic_record(["a", "b", "c"], grid=(4, 4), image_size=(200, 200))
+    exp.metadata["model_id"] = "org/a-very-long-model-name-" + "x" * 300
+    html = exp.to_html(tmp_path / "title.html")
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(html.as_uri())
+    page.wait_for_function("window.__tamPerf && window.__tamPerf.firstRender > 0", timeout=20_000)
+    title = page.locator(".tam-title")
+    assert title.get_attribute("title") == exp.metadata["model_id"]  # shown whole on hover
+    bar, save = page.locator(".tam-bar").bounding_box(), page.locator("button.tam-save").bounding_box()
+    assert bar["height"] <= save["height"] + 2, "the toolbar wrapped onto a second line"
+    assert page.evaluate("(e => e.scrollWidth > e.clientWidth)(document.querySelector('.tam-title'))")  # cut
+    page.set_viewport_size({"width": 640, "height": 900})  # narrow: the region note is longer than a line
+    stage = page.locator(".tam-stage").first
+    before = stage.bounding_box()
+    note_before = page.locator(".tam-note").bounding_box()
+    page.mouse.move(before["x"] + 10, before["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(before["x"] + 90, before["y"] + 90, steps=4)
+    during = stage.bounding_box()  # mid-drag: the box is drawn under the cursor
+    page.mouse.up()
+    assert "tam-region-mode" in page.locator(".tam-view").get_attribute("class")
+    after = stage.bounding_box()
+    assert page.locator(".tam-note").bounding_box()["height"] == note_before["height"]
+    page.screenshot(path=str(artifacts_dir(tmp_path) / "html_region_narrow.png"))
+    page.keyboard.press("Escape")
+    cleared = stage.bounding_box()
+    assert before == during == after == cleared, (before, during, after, cleared)
+    page.close()
+
+
+COLOURS = """() => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const v = document.querySelector('.tam-view'), cs = getComputedStyle(v);
+  const heated = Array.from(document.querySelectorAll('.tam-tok.tam-heated')).map(e => {
+    const c = getComputedStyle(e); return [rgb(c.backgroundColor), rgb(c.color)]; });
+  const muted = getComputedStyle(document.querySelector('.tam-legend-text')).color;
+  return {bg: rgb(cs.backgroundColor), fg: rgb(cs.color), muted: rgb(muted), heated};
+}"""
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two sRGB colours (0-255)."""
+    def lum(c):
+        c = np.asarray(c, float) / 255
+        c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_light_and_dark_themes(browser, tmp_path):
+    exp = synthetic_record([" A", " cat", " on", " the", " mat"])
+    html = exp.to_html(tmp_path / "theme.html", selected=16)
+    shots = artifacts_dir(tmp_path)
+    seen = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": 900, "height": 700}, color_scheme=scheme)
+        page.goto(html.as_uri())
+        page.wait_for_function("window.__tamPerf && window.__tamPerf.firstRender > 0", timeout=20_000)
+        c = page.evaluate(COLOURS)
+        assert (sum(c["bg"]) > 600) == (scheme == "light"), c["bg"]  # the page follows the system's scheme
+        assert contrast(c["fg"], c["bg"]) >= 7 and contrast(c["muted"], c["bg"]) >= 4.5, c
+        assert c["heated"] and all(contrast(bg, fg) >= 3 for bg, fg in c["heated"]), c["heated"]
+        seen[scheme] = (heat(page), c["heated"])
+        page.screenshot(path=str(shots / f"html_theme_{scheme}.png"))
+        page.close()
+    # the heat colours (map and words) are the same on both
+    np.testing.assert_array_equal(seen["light"][0], seen["dark"][0])
+    assert seen["light"][1] == seen["dark"][1]

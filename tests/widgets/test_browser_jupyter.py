@@ -96,3 +96,68 @@ def test_notebook_view_syncs_with_the_kernel(browser, tmp_path):
         except Exception as e:
             page.screenshot(path=str(shots / "jupyter_failure.png"))
             raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
+
+
+LIVE = """import tam_widgets as tw
+from tam_widgets.testing.records import synthetic_record
+exp = synthetic_record(12)
+view = tw.TokenMapView(exp, max_inline_bytes=0)  # rows travel on request (the shown method's only)
+view"""
+
+
+VIEW_BG = """() => getComputedStyle(document.querySelector('.tam-view')).backgroundColor
+  .match(/[\\d.]+/g).slice(0, 3).map(Number)"""
+
+
+def set_theme(page, theme: str, light: bool) -> None:
+    page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{str(light).lower()}'")
+    page.wait_for_timeout(500)  # the theme's stylesheet settles
+
+
+def test_themes_and_kernel_restart_under_a_live_view(browser, tmp_path):
+    root = tmp_path / "lab"
+    root.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LIVE)])
+    nbformat.write(nb, root / "live.ipynb")
+    shots = artifacts_dir(tmp_path)
+    with JupyterLab(root) as lab:
+        page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        page.set_default_timeout(90_000)
+        try:
+            lab.open_notebook(page, "live.ipynb")
+            lab.run_all(page)
+            view = page.locator(".tam-view").first
+            view.locator(".tam-ro-stats").wait_for()  # the pinned token's rows came from the kernel
+            assert view.locator(".tam-disconnected-banner").count() == 0
+            # JupyterLab's dark and light themes: the view follows (background from --jp-layout-color0)
+            set_theme(page, "JupyterLab Dark", light=False)
+            assert sum(page.evaluate(VIEW_BG)) < 200
+            page.screenshot(path=str(shots / "jupyter_dark.png"))
+            set_theme(page, "JupyterLab Light", light=True)
+            assert sum(page.evaluate(VIEW_BG)) > 700
+            page.screenshot(path=str(shots / "jupyter_light.png"))
+            page.evaluate("window.jupyterapp.commands.execute('notebook:restart-kernel')")
+            banner = view.locator(".tam-disconnected-banner")
+            banner.wait_for(timeout=30_000)
+            assert banner.inner_text().startswith("kernel disconnected: showing what was loaded")
+            assert view.locator("canvas.tam-heat").count() >= 1  # the view stays
+            view.locator(".tam-ro-stats").wait_for()  # and so does what it had loaded
+            # the methods whose maps never came need the kernel: disabled
+            disabled = view.locator("select.tam-method").evaluate(
+                "s => Array.from(s.options).filter(o => o.disabled).map(o => o.value)")
+            assert disabled == ["cam", "eci_only", "filter_only"], disabled
+            page.screenshot(path=str(shots / "jupyter_kernel_restarted.png"))
+
+            # Rerun: a live view again. Then the kernel goes away (shut down from the server): the banner shows.
+            lab.run_all(page)
+            view = page.locator(".tam-view").first
+            view.locator(".tam-ro-stats").wait_for()
+            assert view.locator(".tam-disconnected-banner").count() == 0
+            [kernel_id] = [s["kernel"]["id"] for s in lab.api("GET", "api/sessions")]
+            lab.api("DELETE", f"api/kernels/{kernel_id}")
+            view.locator(".tam-disconnected-banner").wait_for(timeout=30_000)
+            assert view.locator("canvas.tam-heat").count() >= 1
+        except Exception as e:
+            page.screenshot(path=str(shots / "jupyter_failure.png"))
+            raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e

@@ -48,7 +48,11 @@ export class Controls {
 
   constructor(o: ControlsOptions) {
     const bar = (this.root = h("div", "tam-bar"));
-    if (o.title) bar.appendChild(h("span", "tam-title", o.title));
+    if (o.title) {
+      // one line, cut with an ellipsis (CSS); the whole title is its tooltip
+      const title = bar.appendChild(h("span", "tam-title", o.title));
+      title.title = o.title;
+    }
     const [mLabel, method] = labelledSelect("method", "tam-method", o.methods.map((m) => [m.name, m.label || m.name]), (v) =>
       o.onMethod(v),
     );
@@ -99,6 +103,13 @@ export class Controls {
   }
   setSpecials(on: boolean): void {
     this.specials.checked = on;
+  }
+  /** Disable the methods `unavailable` names (their maps need the kernel), saying why. */
+  disableMethods(unavailable: (name: string) => boolean): void {
+    for (const o of Array.from(this.method.options)) {
+      o.disabled = unavailable(o.value);
+      o.title = o.disabled ? "not loaded: needs the kernel" : "";
+    }
   }
   setPlaying(on: boolean): void {
     if (!this.play) return;

@@ -35,6 +35,8 @@ export class MapStore {
   private bulk: string | null = null;
   private background: string | null = null;
   error: string | null = null;
+  /** why rows can no longer be fetched (the kernel is gone), or null */
+  lost: string | null = null;
 
   constructor(
     readonly record: string,
@@ -75,6 +77,21 @@ export class MapStore {
     }
     this.request(method, c);
     return null;
+  }
+
+  /** Some rows of `method` are here (inline, or fetched before the kernel went away). */
+  hasAny(method: string): boolean {
+    return !!this.p.maps[method] || !!this.chunks.get(method)?.some((c) => !!c);
+  }
+
+  /**
+   * The kernel is gone: nothing more is sent, and requests on their way are dropped (their
+   * timers too); rows already here stay usable.
+   */
+  disconnect(reason: string): void {
+    this.lost = reason;
+    this.dispose();
+    this.bulk = this.background = null;
   }
 
   has(method: string, r: number): boolean {
@@ -130,7 +147,7 @@ export class MapStore {
   }
 
   private request(method: string, c: number): void {
-    if (this.inflight(method, c) || c < 0 || c >= this.nChunks()) return;
+    if (this.lost || this.inflight(method, c) || c < 0 || c >= this.nChunks()) return;
     const request = nextRequest++;
     const start = c * this.chunk;
     const stop = Math.min(this.nRows, start + this.chunk);
@@ -139,7 +156,7 @@ export class MapStore {
         ? setTimeout(() => {
             if (!this.pending.delete(request)) return;
             const secs = Math.round(this.timeoutMs / 100) / 10;
-            this.error = `no answer from the kernel within ${secs} s for rows ${start}-${stop} of ${method} (is the kernel running?)`;
+            this.error = `no answer from the kernel within ${secs} s for rows ${start}-${stop} of ${method}: the kernel may be gone (restarted or shut down); rerun the cell`;
             this.arrived(method);
           }, this.timeoutMs)
         : null;
@@ -166,6 +183,18 @@ export class MapStore {
       const c = this.missing(this.background);
       if (c >= 0) this.request(this.background, c);
     }
+  }
+
+  /**
+   * Any other reply carrying an error (the kernel could not read a message) for this record:
+   * keep it as the store's error and return true. A maps reply the store could not match (no
+   * request id) still says what went wrong.
+   */
+  replyError(msg: unknown): boolean {
+    const m = msg as { error?: unknown; record?: unknown; type?: unknown } | null;
+    if (!m?.error || (m.record !== undefined && m.record !== this.record)) return false;
+    this.error = m.type === "maps" ? String(m.error) : `the kernel refused a message: ${String(m.error)}`;
+    return true;
   }
 
   /**

@@ -30,6 +30,7 @@ export class TokenStrip {
   private frame = 0;
   private late: Event | null = null;
   private emitted = -1;
+  private revealAfterLayout: ResizeObserver | null = null;
 
   constructor(
     private meta: Meta,
@@ -67,8 +68,10 @@ export class TokenStrip {
           if (t.newline) cls += " tam-nl";
           if (t.empty) cls += " tam-empty";
           if (t.bytes) cls += " tam-bytes";
+          if (t.blank) cls += " tam-blank";
           const te = h("span", cls);
           te.textContent = t.text;
+          if (t.tip) te.title = t.tip;
           te.dataset.i = String(t.i);
           if (t.explained) te.setAttribute("role", "option");
           we.appendChild(te);
@@ -139,6 +142,8 @@ export class TokenStrip {
   }
 
   dispose(): void {
+    this.revealAfterLayout?.disconnect();
+    this.revealAfterLayout = null;
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
   }
@@ -159,11 +164,28 @@ export class TokenStrip {
     box.style.visibility = "visible";
   }
 
-  /** Scroll the strip (only the strip, never the page) so token i is in view. */
+  /**
+   * Scroll the strip (only the strip, never the page) so token i is in view. A strip not laid out
+   * yet (a view rendered before its output is attached) scrolls once it gets its size.
+   */
   reveal(i: number): void {
     const el = this.els[i];
     const st = this.root;
-    if (!el || st.scrollHeight <= st.clientHeight) return;
+    this.revealAfterLayout?.disconnect();
+    this.revealAfterLayout = null;
+    if (!el) return;
+    if (!st.isConnected || st.clientHeight === 0) {
+      if (typeof ResizeObserver === "undefined") return;
+      const ro = (this.revealAfterLayout = new ResizeObserver(() => {
+        if (st.clientHeight === 0) return;
+        ro.disconnect();
+        this.revealAfterLayout = null;
+        this.reveal(i);
+      }));
+      ro.observe(st);
+      return;
+    }
+    if (st.scrollHeight <= st.clientHeight) return;
     const top = el.offsetTop;
     const bottom = top + el.offsetHeight;
     if (top < st.scrollTop || bottom > st.scrollTop + st.clientHeight) {
@@ -175,6 +197,8 @@ export class TokenStrip {
     const el = this.els[i];
     if (!el) return;
     if (this.bg[i] !== bg) {
+      // a word on a heat colour gets the theme-independent text colour (dark, or white with tam-dark)
+      if (!this.bg[i] !== !bg) el.classList.toggle("tam-heated", !!bg);
       this.bg[i] = bg;
       el.style.background = bg;
     }
@@ -205,7 +229,7 @@ export class TokenStrip {
     const s = span > 0 ? span : 1;
     for (const t of this.tokens) {
       const el = this.els[t.i];
-      if (el && el.title) el.title = "";
+      if (el && el.title !== t.tip) el.title = t.tip;
       if (sel >= 0 && t.i > sel) {
         this.setBg(t.i, "", 2);
         continue;
@@ -228,7 +252,10 @@ export class TokenStrip {
       if (t.explained && shares && max > 0) [bg, flags] = this.colour(cmap, shares[t.row] / max, flags);
       this.setBg(t.i, bg, flags);
       const el = this.els[t.i];
-      if (el && t.explained) el.title = shares ? `${(shares[t.row] * 100).toFixed(1)}% of its map inside the region` : "";
+      if (el && t.explained) {
+        const share = shares ? `${(shares[t.row] * 100).toFixed(1)}% of its map inside the region` : "";
+        el.title = share && t.tip ? `${share}\n${t.tip}` : share || t.tip;
+      }
     }
   }
 }

@@ -26,7 +26,11 @@ export class StripKey {
       });
     }
     const t = stripKey(regionMode);
-    if (this.text.textContent !== t) this.text.textContent = t;
+    if (this.text.textContent !== t) {
+      // one line whatever the width (cut with an ellipsis, whole in the tooltip): no layout shift
+      this.text.textContent = t;
+      this.text.title = t;
+    }
   }
 
   /** Mark the key as waiting for map rows (region shares need every row). */

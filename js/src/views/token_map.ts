@@ -9,10 +9,11 @@ import { initialToken, readableToken } from "../layout";
 import { methodInfo } from "../legend";
 import { bind, commit, onMessage } from "../model";
 import type { AnyModel, TokenMapState } from "../model";
+import { watchKernel } from "../kernel";
 import { markFirstRender, measureRepaint } from "../perf";
 import { parseRegion } from "../stats";
 import type { Region } from "../stats";
-import { warningBanner } from "../components/banner";
+import { disconnectedBanner, warningBanner } from "../components/banner";
 import { Controls } from "../components/controls";
 import { Legend } from "../components/legend";
 import { Player } from "../components/player";
@@ -59,6 +60,8 @@ export class TokenMapView {
   private painted = false;
   private prefetchStarted = false;
   private dead = false;
+  /** why the kernel is gone (rows can no longer be fetched), or null */
+  private lost: string | null = null;
   private unbind: (() => void)[] = [];
 
   constructor(
@@ -82,6 +85,7 @@ export class TokenMapView {
     );
     this.root.addEventListener("keydown", (e) => this.onKey(e));
     this.rebuild();
+    this.unbind.push(watchKernel(m, host, (why) => ((this.lost = why), this.c && this.showLost())));
   }
 
   destroy(): void {
@@ -171,12 +175,21 @@ export class TokenMapView {
     if (sel >= 0 && m.get("selected") !== sel) commit(m, "selected", sel);
     this.paintAll();
     if (this.pinned >= 0) c.strip.reveal(this.pinned);
+    if (this.lost) this.showLost();
   }
 
-  private clampFrame(v: unknown): number {
-    const f = Math.floor(Number(v));
-    return Number.isFinite(f) ? Math.max(0, Math.min(this.frameCount - 1, f)) : 0;
+  /** The kernel is gone: say so, keep what is loaded, disable the methods that are not. */
+  private showLost(): void {
+    const c = this.c!;
+    c.store.disconnect(this.lost!);
+    this.root.classList.add("tam-disconnected");
+    this.root.insertBefore(disconnectedBanner(this.lost!), c.controls.root);
+    c.controls.disableMethods((name) => !c.store.hasAny(name));
+    this.paintAll();
   }
+
+  private clampFrame = (v: unknown): number =>
+    Number.isFinite(Math.floor(Number(v))) ? Math.max(0, Math.min(this.frameCount - 1, Math.floor(Number(v)))) : 0;
 
   // -------------------------------------------------------------- state from either side
 
@@ -204,10 +217,7 @@ export class TokenMapView {
     this.cmap = cm;
     this.lut = signedLut(cm);
     c.panels.invalidate(); // every panel must be repainted with the new colours
-    if (first) return;
-    this.paintStrip();
-    this.paintHeat();
-    this.paintInfo();
+    if (!first) this.paintAll();
   }
 
   private setOpacity(v: unknown): void {
@@ -224,6 +234,7 @@ export class TokenMapView {
     this.showSpecials = v;
     this.c!.strip.build(v);
     this.paintStrip();
+    if (this.pinned >= 0) this.c!.strip.reveal(this.pinned);
   }
 
   private setFrame(f: unknown, sync: boolean): void {
@@ -240,9 +251,7 @@ export class TokenMapView {
     if (t === this.pinned) return;
     this.c!.strip.clearHover();
     this.pinned = t;
-    this.paintStrip();
-    this.paintHeat();
-    this.paintInfo();
+    this.paintAll();
     if (t >= 0) this.c!.strip.reveal(t);
   }
 
@@ -299,15 +308,7 @@ export class TokenMapView {
 
   private onCustom(msg: unknown, buffers: unknown[] | undefined): void {
     const c = this.c;
-    if (!c || c.store.receive(msg, buffers as any[])) return;
-    // any other reply carrying an error (the kernel could not read a message): say so in the readout
-    const m = msg as { error?: unknown; record?: unknown } | null;
-    if (m?.error && (m.record === undefined || m.record === c.store.record)) {
-      // a maps reply the store could not match (no request id) still says what went wrong
-      const maps = (m as { type?: unknown }).type === "maps";
-      c.store.error = maps ? String(m.error) : `the kernel refused a message: ${String(m.error)}`;
-      this.paintInfo();
-    }
+    if (c && !c.store.receive(msg, buffers as any[]) && c.store.replyError(msg)) this.paintInfo();
   }
 
   private onArrived(method: string): void {
@@ -323,11 +324,7 @@ export class TokenMapView {
 
   // -------------------------------------------------------------- painting
 
-  private paintAll(): void {
-    this.paintStrip();
-    this.paintHeat();
-    this.paintInfo();
-  }
+  private paintAll = (): void => (this.paintStrip(), this.paintHeat(), this.paintInfo());
 
   /** Repaint heat + info for the shown token; `inFrame` when called from a frame callback. */
   private paintShown(ev: Event | null, inFrame = false): void {
@@ -389,23 +386,24 @@ export class TokenMapView {
     const [lo, span] = rowScale(this.p!.scales, this.methodIdx, Math.max(0, row), this.meta.explained.length);
     c.legend.update(this.cmap, lo, span, this.methodInfo().legend);
     const data = row >= 0 ? c.store.row(this.method, row) : null;
-    c.info.show(this.meta, tok, row, data, c.store.error, lo, span);
+    const unloaded = !data && c.store.lost ? "not loaded before the kernel went away: rerun the cell for this map" : null;
+    c.info.show(this.meta, tok, row, data, c.store.error ?? unloaded, lo, span);
   }
 
   /** Save PNG: the shown token's picture, legend and caption as a file. */
   private savePng(): void {
     const c = this.c!;
     const tok = this.shown();
-    const t = this.meta.tokens[tok];
+    const label = String(this.meta.tokens[tok]?.[0] ?? "");
     const canvas = composite(c.panels.panels, {
       title: this.meta.title ?? "",
-      token: readableToken(String(t?.[0] ?? ""), t?.[3] === 1),
+      token: readableToken(label, this.meta.tokens[tok]?.[3] === 1),
       methodLabel: this.methodInfo().label,
       warning: this.meta.warning ? String(this.meta.warning) : null,
       opacity: this.opacity,
       legendBar: c.legend.bar,
       legend: c.legend.texts(),
     });
-    if (canvas) downloadPng(canvas, `tam_${fileSafe(String(t?.[0] ?? "")) || `token${tok}`}.png`);
+    if (canvas) downloadPng(canvas, `tam_${fileSafe(label) || `token${tok}`}.png`);
   }
 }

@@ -88,7 +88,9 @@ describe("TokenMapView", () => {
     const { root } = mount(samplePayload({ onDemand: true }));
     expect(root.querySelector(".tam-loading-text")).not.toBeNull();
     vi.advanceTimersByTime(15_001);
-    expect(root.querySelector(".tam-readout .tam-ro-err")!.textContent).toMatch(/^no answer from the kernel within 15 s/);
+    const err = root.querySelector(".tam-readout .tam-ro-err")!.textContent;
+    expect(err).toMatch(/^no answer from the kernel within 15 s/);
+    expect(err).toContain("the kernel may be gone");
   });
 
   it("shows the kernel's refusals; destroy removes the view and its listeners", () => {
@@ -100,6 +102,64 @@ describe("TokenMapView", () => {
     expect(el.querySelector(".tam-view")).toBeNull();
     expect(before).toBeGreaterThan(0);
     expect(model.listeners()).toBe(0);
+  });
+
+  it("kernel loss: a banner, what was loaded stays, the rest says it is unavailable at once", () => {
+    const rec = samplePayload({ onDemand: true, chunk: 2 });
+    const { model, root } = mount(rec);
+    const [req] = model.sent;
+    const rows = rec.raw.tam.subarray(0, 2 * 4);
+    model.emit("msg:custom", req, [new DataView(rows.buffer, rows.byteOffset, rows.byteLength)]); // rows 0-1 of tam
+    expect(root.querySelector(".tam-disconnected-banner")).toBeNull();
+    const sent = model.sent.length;
+    model.emit("comm:close");
+    const banner = root.querySelector(".tam-disconnected-banner")!;
+    expect(banner.textContent).toMatch(/^kernel disconnected: showing what was loaded/);
+    expect(root.classList.contains("tam-disconnected")).toBe(true);
+    expect(root.querySelector(".tam-ro-stats")!.textContent).toMatch(/^peak /); // the pinned row was loaded
+    root.querySelector<HTMLElement>('.tam-tok[data-i="5"]')!.click(); // row 2: never loaded
+    expect(model.state.selected).toBe(5);
+    expect(root.querySelector(".tam-ro-err")!.textContent).toMatch(/^not loaded before the kernel went away/);
+    expect(model.sent.length).toBe(sent); // nothing more is asked of a kernel that is gone
+    const opts = [...root.querySelector<HTMLSelectElement>("select.tam-method")!.options];
+    expect(opts.filter((o) => o.disabled).map((o) => o.value)).toEqual(opts.map((o) => o.value).filter((v) => v !== "tam"));
+    model.emit("comm:close"); // once is enough
+    expect(root.querySelectorAll(".tam-disconnected-banner")).toHaveLength(1);
+  });
+
+  it("kernel loss from JupyterLab's kernel status, and a view opened without a live comm", () => {
+    const slots: ((s: unknown, v: string) => void)[] = [];
+    const signal = { connect: (f: any) => slots.push(f), disconnect: (f: any) => slots.splice(slots.indexOf(f), 1) };
+    const model = new FakeModel(tokenMapState(samplePayload()));
+    (model as any).widget_manager = { kernel: { status: "idle", statusChanged: signal } };
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    const destroy = renderView(model, el);
+    expect(el.querySelector(".tam-disconnected-banner")).toBeNull();
+    slots[0](null, "busy");
+    expect(el.querySelector(".tam-disconnected-banner")).toBeNull();
+    slots[0](null, "restarting");
+    expect(el.querySelector(".tam-disconnected-banner")!.textContent).toContain("the kernel is restarting");
+    expect(slots).toHaveLength(0); // stops watching once lost
+    destroy();
+    // ipywidgets marks the element of a model without a live comm (saved widget state, no kernel)
+    const host = document.createElement("div");
+    host.className = "jupyter-widgets-disconnected";
+    document.body.appendChild(host);
+    renderView(new FakeModel(tokenMapState(samplePayload())), host);
+    expect(host.querySelector(".tam-disconnected-banner")!.textContent).toContain("no kernel");
+    expect(host.querySelector(".tam-ro-stats")!.textContent).toMatch(/^peak /); // inline maps still show
+  });
+
+  it("kernel loss from ipywidgets' comm_live_update (the element marked disconnected)", async () => {
+    const { model, el, root } = mount();
+    model.emit("comm_live_update"); // still live: nothing happens
+    await Promise.resolve();
+    expect(root.querySelector(".tam-disconnected-banner")).toBeNull();
+    el.classList.add("jupyter-widgets-disconnected");
+    model.emit("comm_live_update");
+    await Promise.resolve();
+    expect(root.querySelector(".tam-disconnected-banner")!.textContent).toContain("no longer connected");
   });
 
   it("an unknown view says so", () => {
