@@ -56,7 +56,7 @@ test: setup browser
 	$(MAKE) check
 
 # The whole suite with the interpreter $(PY): lint, TypeScript checks and unit tests, pytest.
-check:
+check: js
 	$(PY) -m ruff check tam_widgets tests benchmarks hatch_build.py
 	cd js && npm run typecheck && npm test
 	$(PY) -m pytest
