@@ -20,7 +20,7 @@ import traitlets
 
 from ..record import Explanation
 from . import snapshot as snapshots
-from .payload import MAX_INLINE_BYTES, Payload, build_payload
+from .payload import MAX_INLINE_BYTES, Payload, build_payload, check_showable
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 BUNDLE_HINT = (
@@ -153,10 +153,7 @@ class RecordsWidget(anywidget.AnyWidget):
     ) -> None:
         name = type(self).__name__
         for exp in explanations:
-            if not isinstance(exp, Explanation):
-                raise TypeError(f"{name} shows an Explanation, got {type(exp).__name__}")
-            if not exp.explained.size:
-                raise ValueError("this explanation has no explained tokens, so there is no map to show")
+            check_showable(exp, name)
         for asset in ("widget.js", "widget.css"):
             bundle(asset)
         if not str(self._esm).strip():

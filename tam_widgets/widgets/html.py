@@ -23,7 +23,7 @@ from typing import Any
 from ..io import atomic_write
 from ..record import Explanation
 from .base import bundle, record_id
-from .payload import build_payload
+from .payload import build_payload, check_showable
 from .state import page_state
 
 
@@ -96,10 +96,7 @@ def page_document(view: str, records: list[Explanation], state: dict[str, Any] |
     if not records:
         raise ValueError("a page shows at least one record")
     for exp in records:
-        if not isinstance(exp, Explanation):
-            raise TypeError(f"a page shows Explanations, got {type(exp).__name__}")
-        if not exp.explained.size:
-            raise ValueError("this explanation has no explained tokens, so there is no map to show")
+        check_showable(exp, "a page")
     return {
         "format": PAGE_FORMAT,
         "version": PAGE_VERSION,
@@ -167,10 +164,7 @@ def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: s
 
         exp.to_html("cat.html")   # open it in any browser, from disk, offline
     """
-    if not isinstance(exp, Explanation):
-        raise TypeError(f"to_html takes an Explanation, got {type(exp).__name__}")
-    if not exp.explained.size:
-        raise ValueError("this explanation has no explained tokens, so there is no map to show")
+    check_showable(exp, "to_html")
     for name in ("widget.css", "standalone.js"):
         bundle(name)
     doc = page_document("token_map", [exp], state, image_format=image_format)

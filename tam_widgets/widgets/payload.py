@@ -175,6 +175,14 @@ def encode_image(image: np.ndarray, image_format: str = "auto", quality: int = 9
     return buf.getvalue(), f"image/{fmt}"
 
 
+def check_showable(exp: object, who: str) -> None:
+    """Refuse what no view can show: not an :class:`Explanation`, or one without explained tokens."""
+    if not isinstance(exp, Explanation):
+        raise TypeError(f"{who} shows an Explanation, got {type(exp).__name__}")
+    if not exp.explained.size:
+        raise ValueError("this explanation has no explained tokens, so there is no map to show")
+
+
 def build_payload(
     exp: Explanation,
     *,

@@ -18,7 +18,7 @@ import numpy as np
 from ..record import Explanation, Token
 from . import state
 from .base import BUNDLE_HINT, REQUEST_FORMAT, STATIC, RecordsWidget, answer_message, bundle
-from .payload import MAX_INLINE_BYTES, Payload
+from .payload import MAX_INLINE_BYTES, Payload, check_showable
 from .snapshot import snapshot_png, summary_text
 from .state import COLORMAPS, check_region, starting_point
 
@@ -84,10 +84,8 @@ class TokenMapView(RecordsWidget):
         snapshot: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(explanation, Explanation):
-            raise TypeError(f"TokenMapView shows an Explanation, got {type(explanation).__name__}")
-        if explanation.explained.size:
-            first, method = starting_point(explanation, selected, method)
+        check_showable(explanation, "TokenMapView")
+        first, method = starting_point(explanation, selected, method)
         super().__init__([explanation], image_format=image_format, max_inline_bytes=max_inline_bytes,
                          snapshot=snapshot, method=method, colormap=colormap, opacity=opacity, **kwargs)
         self.explanation = explanation
