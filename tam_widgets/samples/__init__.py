@@ -22,7 +22,9 @@ def sample_image(name: str) -> np.ndarray:
     """The shipped photo ``name`` as an RGB uint8 array ``[H, W, 3]``."""
     from PIL import Image
 
+    from ..pictures import to_rgb8
+
     if name not in NAMES:
         raise ValueError(f"no sample image {name!r}; choose one of {', '.join(NAMES)}")
-    with resources.files(__name__).joinpath(f"{name}.jpg").open("rb") as f:
-        return np.asarray(Image.open(f).convert("RGB"), dtype=np.uint8).copy()
+    with resources.files(__name__).joinpath(f"{name}.jpg").open("rb") as f, Image.open(f) as im:
+        return to_rgb8(im)
