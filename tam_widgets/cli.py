@@ -178,8 +178,6 @@ def _explain(args) -> int:
         raise ValueError(f"{adapter.family} models ({config.model_type}) do not take --video; pass --image instead")
     with _Status(f"loading {args.model}"), _quiet_transformers():
         explainer = load(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
-    if not args.allow_special_tokens:
-        explainer.adapter.check_user_text(args.prompt)
     with _Status(f"generating up to {args.max_new_tokens} tokens and explaining them"):
         exp = explainer.explain(
             images=images,
