@@ -91,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         help="start over in --out although it holds results of other settings; they are moved to "
         "--out/old-<UTC time>/ (nothing is deleted)",
     )
+    ev.add_argument(
+        "--save-records",
+        action="store_true",
+        help="also store each sample's explanation as --out/records/<id>.tam (tw.compare_runs(...).open(id) shows it)",
+    )
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -300,6 +305,7 @@ def _evaluate(args) -> int:
                 limit=args.limit,
                 wait_for_shards=args.wait,
                 force_new=args.force_new,
+                save_records=args.save_records,
             )
         except EvaluationError as e:
             print(f"error: {e}", file=sys.stderr)

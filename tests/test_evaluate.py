@@ -544,3 +544,38 @@ def test_force_new_moves_aside_once_per_launch(tmp_path):
     with pytest.warns(EvaluationWarning, match="moved to"):
         prepare(out, settings_of(1), force_new=True)
     assert strict_json((out / "run.json").read_text())["settings"] == settings_of(1)
+
+
+def test_rows_name_their_words_and_records_are_stored(coco, explainer, tmp_path):
+    from tam_widgets.evaluate import record_name
+
+    out = tmp_path / "rec"
+    run(explainer, open_dataset("coco", coco), out, progress=False, save_records=True, **caption_kwargs(explainer))
+    rows = {r["id"]: r for r in rows_of(out / "results-0-of-1.jsonl")}
+    assert rows["2"]["obj_words"] == ["cat"] and rows["2"]["func_words"] == ["A", "a"]
+    assert all(len(r["obj_words"]) == len(r["obj_iou"]) for r in rows.values())
+    for sid, r in rows.items():
+        assert r["record"] == record_name(sid) == f"records/{sid}.tam"
+        assert tw.Explanation.load(out / r["record"]).answer == "A cat on a table."
+    # starting over moves the stored records aside with the results
+    with pytest.warns(EvaluationWarning, match="the earlier results were moved"):
+        run(
+            explainer,
+            open_dataset("coco", coco),
+            out,
+            progress=False,
+            force_new=True,
+            limit=1,
+            **caption_kwargs(explainer),
+        )
+    [old] = out.glob("old-*")
+    assert (old / "records" / "1.tam").exists() and not (out / "records").exists()
+    assert "record" not in rows_of(out / "results-0-of-1.jsonl")[0]
+
+
+def test_cli_save_records(coco, tmp_path, capsys):
+    from tam_widgets.cli import main
+
+    out = tmp_path / "cli"
+    assert main(cli_args(coco, out, "--limit", "1", "--save-records")) == 0
+    assert [p.name for p in (out / "records").iterdir()] == ["1.tam"]
