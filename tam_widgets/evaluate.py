@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from .io import Journal, flock
+from .studies.vqa_eval import vqa_accuracy  # the official VQA accuracy (its one statement)
 
 DATASETS = ("coco", "grandf", "openpsg", "okvqa", "star")
 SETTINGS_FILE = "run.json"
@@ -415,12 +416,6 @@ def _strict(value: Any) -> Any:
     return value
 
 
-def vqa_accuracy(answer: str, answers: list[str]) -> float:
-    """The VQA metric: min(#humans who gave this answer / 3, 1) on normalised strings."""
-    norm = " ".join(answer.lower().strip(" .").split())
-    return min(sum(" ".join(a.lower().strip(" .").split()) == norm for a in answers) / 3, 1.0)
-
-
 def entry_words(rows: list[dict], n_obj: int, n_func: int) -> tuple[list[str], list[str]]:
     """The word text of each Obj-IoU and Func-IoU entry of a scored caption (aligned with ``obj_iou`` / ``func_iou``).
 
@@ -458,6 +453,9 @@ def record_name(sample_id: str) -> str:
 
 def score_sample(exp, sample, tokenizer, method: str, compat: str, maps: np.ndarray | None = None) -> dict:
     """One result row: the caption, per-word IoUs (and each entry's word), METEOR / ROUGE-L or VQA accuracy.
+
+    VQA accuracy is the official one (:func:`tam_widgets.studies.vqa_eval.vqa_accuracy`: answer normalisation when
+    the humans disagree, mean over the leave-one-out subsets of ``min(1, matches / 3)``).
 
     The maps are the record's ``method`` maps, or ``maps`` (one per generated token, over the
     first image's grid) when given. With ``compat="official"`` a record should come from
