@@ -59,6 +59,21 @@ KINDS = {"object": ("obj_iou", "obj_words", "Obj-IoU"), "function": ("func_iou",
 _HTML_WORDS = 300  # words shown in the notebook table (all of them are in .words)
 _HTML_SAMPLES = 12  # samples listed per word and model in the notebook table
 
+#: The notebook table's style (colours inherited, so it reads on light and dark themes).
+_CSS = (
+    ".tam-runs{font-size:13px;color:inherit}.tam-runs table{border-collapse:collapse;margin:4px 0 10px}"
+    ".tam-runs th,.tam-runs td{padding:2px 8px;text-align:right;vertical-align:top;"
+    "border-bottom:1px solid rgba(128,128,128,.3)}.tam-runs td.w,.tam-runs th.w{text-align:left}"
+    ".tam-runs .best{font-weight:bold}.tam-runs .na{opacity:.5}.tam-runs summary{cursor:pointer}"
+    ".tam-runs details ul{margin:2px 0 4px;padding-left:18px;font-size:12px;text-align:left}"
+    ".tam-runs .note{opacity:.8;font-size:12px}.tam-runs img{max-width:100%;height:auto}"
+)
+#: The offline page's own style: light, or dark when the reader's system is.
+_PAGE_CSS = (
+    "body{margin:16px;font-family:system-ui,sans-serif;background:#fff;color:#1a1a1a}"
+    "@media (prefers-color-scheme:dark){body{background:#161616;color:#e0e0e0}}"
+)
+
 
 class RunComparisonError(ValueError):
     """Evaluation runs cannot be compared as asked (not a finished run, different data sets or metrics)."""
@@ -527,17 +542,55 @@ class RunComparison:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        return f"<style>{_CSS}</style>{self._body_html(notebook=True)}"
+
+    def to_html(self, path: str | os.PathLike | None = None, *, figure: bool = True, title: str | None = None):
+        """One offline HTML file of the comparison: both tables (words open their samples) and, with ``figure``,
+        the per-word bar chart as a PNG. No script; a strict Content-Security-Policy. Returns the path (or the
+        HTML text when ``path`` is None); the file is written atomically.
+
+        >>> cmp.to_html("runs.html")  # doctest: +SKIP
+        """
+        import base64
+        import io
+
+        from .io import atomic_write
+        from .widgets.html import content_security_policy
+
+        img = ""
+        if figure and len(self.words):
+            buf = io.BytesIO()
+            self.figure().savefig(buf, format="png", dpi=100)
+            data = base64.b64encode(buf.getvalue()).decode("ascii")
+            img = f'<div class="tam-runs"><img alt="per-word bar chart" src="data:image/png;base64,{data}"></div>'
+        title = title or "tam-widgets: " + " vs ".join(self.labels)
+        csp = content_security_policy([], [_CSS, _PAGE_CSS])
+        page = "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="en"><head><meta charset="utf-8">',
+                f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                f"<title>{html.escape(title)}</title>",
+                f"<style>{_CSS}</style>",
+                f"<style>{_PAGE_CSS}</style>",
+                "</head><body>",
+                self._body_html(notebook=False),
+                img,
+                "</body></html>",
+                "",
+            ]
+        )
+        if path is None:
+            return page
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a file path (str or Path), got {type(path).__name__}")
+        return atomic_write(path, lambda f: f.write(page.encode("utf-8")))
+
+    def _body_html(self, notebook: bool) -> str:
         e = html.escape
         t = self.table
         cols = [h for h, _ in TABLE_COLUMNS if h in t.columns]
-        style = (
-            "<style>.tam-runs{font-size:13px;color:inherit}.tam-runs table{border-collapse:collapse;margin:4px 0 10px}"
-            ".tam-runs th,.tam-runs td{padding:2px 8px;text-align:right;vertical-align:top;"
-            "border-bottom:1px solid rgba(128,128,128,.3)}.tam-runs td.w,.tam-runs th.w{text-align:left}"
-            ".tam-runs .best{font-weight:bold}.tam-runs .na{opacity:.5}.tam-runs summary{cursor:pointer}"
-            ".tam-runs details ul{margin:2px 0 4px;padding-left:18px;font-size:12px;text-align:left}"
-            ".tam-runs .note{opacity:.8;font-size:12px}</style>"
-        )
 
         def pct(v: float) -> str:
             return '<span class="na">n/a</span>' if v is None or math.isnan(v) else f"{100 * v:.1f}"
@@ -546,7 +599,7 @@ class RunComparison:
             ok = [v for v in values if not math.isnan(v)]
             return max(ok) if len(ok) > 1 and min(ok) < max(ok) else None  # no winner on a tie
 
-        parts = [style, '<div class="tam-runs">', f"<b>{len(self.runs)} evaluation runs</b> "]
+        parts = ['<div class="tam-runs">', f"<b>{len(self.runs)} evaluation runs</b> "]
         ds = self.runs[0].settings
         parts.append(e(f"({ds.get('dataset')}, {ds.get('dataset_size')} samples, compat {ds.get('compat')})"))
         parts.append('<table><tr><th class="w">model</th>' + "".join(f"<th>{e(c)}</th>" for c in cols))
@@ -568,7 +621,8 @@ class RunComparison:
             parts.append(
                 f"<b>Per word</b> (nouns: mean Obj-IoU; function words: mean Func-IoU; shown where the word occurs in "
                 f"at least {self.min_count} of a model's captions, with that count in brackets; open a word for "
-                "its samples: id (IoU in %), best first; <code>.open(id)</code> shows one in the CompareView)"
+                "its samples: id (IoU in %), best first"
+                + ("; <code>.open(id)</code> shows one in the CompareView)" if notebook else ")")
             )
             parts.append('<table><tr><th class="w">word</th><th class="w">kind</th>')
             parts.append("".join(f"<th>{e(lb)}</th>" for lb in self.labels) + "</tr>")

@@ -336,3 +336,32 @@ def test_end_to_end_with_evaluate_and_tiny_models(tmp_path):
     assert w.loc["cup", "two n"] == 1 and w.loc["cup", "one n"] == 0
     exps = cmp.records(cmp.samples("cat")["id"][0])
     assert [e.answer for e in exps] == ["A cat on a table.", "The cat and a cup."]
+
+
+def test_to_html_is_one_offline_page_without_scripts(tmp_path, browser):
+    evil = "<script>alert(1)</script>"
+    rows = [row(str(k), f"{evil} here", {evil: 0.5, "dog": 0.25}, {"the": 0.75}) for k in range(3)]
+    a = write_run(tmp_path / "a", rows, model="x/<b>a</b>")
+    b = write_run(tmp_path / "b", rows, model="x/b")
+    cmp = tw.compare_runs([a, b], min_count=2)
+    path = cmp.to_html(tmp_path / "runs.html")
+    text = path.read_text()
+    assert text == cmp.to_html() and "<script" not in text and "<b>a</b>" not in text
+    assert "Content-Security-Policy" in text and "default-src 'none'" in text and "script-src 'none'" in text
+    assert text.count('src="data:image/png;base64,') == 1 and ".open(id)" not in text
+    assert "data:image/png" not in cmp.to_html(figure=False)
+    with pytest.raises(TypeError, match="path must be a file path"):
+        cmp.to_html(3)
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    messages: list[str] = []
+    page.on("console", lambda m: messages.append(m.text))
+    page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
+    page.goto(path.as_uri())
+    assert page.locator("details").count() == 3 and page.locator("img").evaluate("i => i.naturalWidth") > 300
+    assert page.locator("table").first.inner_text().count("\n") == 2  # header + 2 models
+    page.locator("summary", has_text=evil).click()
+    assert page.locator("details[open] li").count() == 2
+    # the page's own style applies (allowed by its hash in the CSP)
+    assert page.evaluate("getComputedStyle(document.querySelector('.tam-runs table')).borderCollapse") == "collapse"
+    assert not [m for m in messages if "Content Security Policy" in m or "Refused" in m], messages
+    page.close()
