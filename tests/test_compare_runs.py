@@ -365,3 +365,24 @@ def test_to_html_is_one_offline_page_without_scripts(tmp_path, browser):
     assert page.evaluate("getComputedStyle(document.querySelector('.tam-runs table')).borderCollapse") == "collapse"
     assert not [m for m in messages if "Content Security Policy" in m or "Refused" in m], messages
     page.close()
+
+
+def test_cli_compare_runs(two_runs, tmp_path, capsys):
+    from tam_widgets.cli import main
+
+    a, b = two_runs
+    out = tmp_path / "out"
+    argv = ["compare-runs", str(a), str(b), "--labels", "A", "B", "--min-count", "2"]
+    assert (
+        main([*argv, "--html", str(out / "r.html"), "--figure", str(out / "w.png"), "--words", str(out / "w.csv")]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[1].split() == ["model", "Obj-IoU", "Func-IoU", "F1-IoU", "METEOR", "ROUGE-L", "samples"]
+    assert (
+        printed.splitlines()[2].split()[:2] == ["A", "36.0"]
+        and "B: object words best 'dog' 85.0, worst 'cat' 50.0" in printed
+    )
+    assert (out / "r.html").exists() and (out / "w.png").stat().st_size > 1000
+    assert (out / "w.csv").read_text().splitlines()[0] == "word,kind,A,A n,B,B n"
+    assert main(["compare-runs", str(a), str(tmp_path / "nope")]) == 2
+    assert "error: " in capsys.readouterr().err
