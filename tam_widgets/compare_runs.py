@@ -144,6 +144,11 @@ def read_run(path: str | os.PathLike) -> Run:
         pooled = pool(out, n)
     except EvaluationError as e:
         raise RunComparisonError(str(e)) from None
+    except (TypeError, ValueError) as e:  # a row whose scores are not numbers
+        raise RunComparisonError(
+            f"{out}: its result rows cannot be pooled ({type(e).__name__}: {e}); a results file was edited or "
+            "damaged: restore it, or run the evaluation again with --force-new"
+        ) from None
     assert pooled is not None  # every marker exists
     summary, rows = pooled
     return Run(out, settings, summary, rows)
@@ -224,6 +229,10 @@ class RunComparison:
     """Several evaluation runs side by side (made by :func:`compare_runs`; see the module docstring)."""
 
     def __init__(self, runs: list[Run], labels: list[str], min_count: int):
+        taken = {"word", "kind"} | {f"{lb} n" for lb in labels}
+        clash = [lb for lb in labels if lb in taken]
+        if clash:
+            raise ValueError(f"labels {clash} clash with the columns of .words; pass other labels=[...]")
         self.runs = runs
         self.labels = list(labels)
         self.min_count = min_count
@@ -296,7 +305,7 @@ class RunComparison:
         """The Table 3/6 numbers per model (fractions 0-1, as ``summary.json``), with each run's sample count.
 
         Columns: Obj-IoU, Func-IoU, F1-IoU (and METEOR, ROUGE-L, VQA acc when the data set has them), samples,
-        failed, method, compat, path; one row per label.
+        object_words and function_words (the entries pooled), failed, method, compat, path; one row per label.
         """
         import pandas as pd
 
@@ -307,6 +316,8 @@ class RunComparison:
             row: dict[str, Any] = {h: (math.nan if s.get(k) is None else float(s[k])) for h, k in present}
             row.update(
                 samples=int(s.get("n_samples", 0)),
+                object_words=int(s.get("n_obj_words", 0)),
+                function_words=int(s.get("n_func_words", 0)),
                 failed=int(s.get("n_failed", 0)),
                 method=run.settings.get("method"),
                 compat=run.settings.get("compat"),

@@ -106,6 +106,7 @@ def test_table_holds_what_evaluate_reports(two_runs):
         for head, key in [("Obj-IoU", "obj_iou"), ("Func-IoU", "func_iou"), ("F1-IoU", "f1_iou"), ("METEOR", "meteor")]:
             assert t.loc[label, head] == pytest.approx(summary[key])
         assert t.loc[label, "samples"] == summary["n_samples"] == 4
+        assert t.loc[label, "object_words"] == summary["n_obj_words"]
     # pooled over words, not captions: model A's Obj-IoU = mean(0.5, 0.7, 0.2, 0.3, 0.1)
     assert t.loc["Qwen2-VL-2B-Instruct", "Obj-IoU"] == pytest.approx(1.8 / 5)
     labelled = tw.compare_runs([a, b], labels=["Q", "L"])
@@ -191,6 +192,15 @@ def test_refusals(tmp_path, two_runs):
         tw.compare_runs([a, b], labels=["one"])
     with pytest.raises(ValueError, match="labels must be distinct"):
         tw.compare_runs([a, b], labels=["x", "x"])
+    with pytest.raises(ValueError, match=r"labels \['kind'\] clash with the columns of .words"):
+        tw.compare_runs([a, b], labels=["kind", "x"])
+    with pytest.raises(ValueError, match=r"labels \['x n'\] clash"):
+        tw.compare_runs([a, b], labels=["x", "x n"])
+    edited = write_run(tmp_path / "edited", [row("1", "A dog.", {"dog": 0.5})], model="x/edited")
+    text = (edited / "results-0-of-1.jsonl").read_text().replace("0.5", '"high"')
+    (edited / "results-0-of-1.jsonl").write_text(text)
+    with pytest.raises(RunComparisonError, match="its result rows cannot be pooled .*damaged"):
+        tw.compare_runs([edited])
 
 
 def test_conflicting_rows_are_refused(tmp_path):
