@@ -443,15 +443,17 @@ class RunComparison:
                 raise RunComparisonError(f"{label}: cannot read the record of sample {sample_id!r} ({e})") from None
         return out
 
-    def open(self, sample_id: str):
+    def open(self, sample_id: str, **view: Any):
         """The models' records of ``sample_id`` side by side: a ``tam_widgets.widgets.compare.CompareView``.
 
-        >>> cmp.open(cmp.samples("dog").id[0])  # doctest: +SKIP
+        ``view`` goes to the view (e.g. ``query="dog"`` to show every model's map of that word).
+
+        >>> cmp.open(cmp.samples("dog").id[0], query="dog")  # doctest: +SKIP
         """
         records = self.records(sample_id)
         from .widgets.compare import CompareView
 
-        return CompareView(records, labels=self.labels)
+        return CompareView(records, labels=self.labels, **view)
 
     # -- figure ----------------------------------------------------------------------------------------------
     def figure(self, words: Sequence[str] | None = None, *, top: int = 15, kind: str | None = None, width: float = 7.0):
@@ -543,7 +545,10 @@ class RunComparison:
         for label in self.labels:
             for k in KINDS:
                 part = w[(w["kind"] == k) & w[label].notna()].sort_values(label)
-                if len(part):
+                if len(part) == 1:
+                    only = part.iloc[0]
+                    lines.append(f"{label}: {k} words only {only['word']!r} {100 * only[label]:.1f}")
+                elif len(part):
                     lo, hi = part.iloc[0], part.iloc[-1]
                     lines.append(
                         f"{label}: {k} words best {hi['word']!r} {100 * hi[label]:.1f}, worst {lo['word']!r} "

@@ -344,6 +344,7 @@ def test_end_to_end_with_evaluate_and_tiny_models(tmp_path):
     assert w.loc["cat", "one n"] == 1 and w.loc["cat", "two n"] == 1  # the cat photo only has a cat in its mask
     assert w.loc["a", "one n"] == 3 and w.loc["a", "two n"] == 3 and w.loc["the", "two n"] == 3
     assert w.loc["cup", "two n"] == 1 and w.loc["cup", "one n"] == 0
+    assert "one: object words only 'cat' " in repr(cmp) and "two: object words best " in repr(cmp)
     exps = cmp.records(cmp.samples("cat")["id"][0])
     assert [e.answer for e in exps] == ["A cat on a table.", "The cat and a cup."]
 

@@ -25,6 +25,7 @@ def test_open_shows_the_runs_records_of_a_sample(tmp_path):
     cmp = tw.compare_runs(outs, labels=["Qwen", "LLaVA"], min_count=1)
     view = cmp.open(cmp.samples("cat")["id"][0])
     assert isinstance(view, CompareView)
+    assert isinstance(cmp.open("7", query="cat", method="cam"), CompareView)  # view options pass through
     (outs[1] / record_name("7")).unlink()
     with pytest.raises(RunComparisonError, match="LLaVA: cannot read the record of sample '7'"):
         cmp.open("7")
