@@ -193,8 +193,8 @@ def compare_runs(
         min_count: a word's mean is shown for a model when the word occurs in at least this many of that
             model's scored captions.
 
-    >>> cmp = compare_runs(["runs/qwen", "runs/llava"], min_count=3)  # doctest: +SKIP
-    >>> cmp.table, cmp.words, cmp.best("qwen", 5), cmp.samples("dog")  # doctest: +SKIP
+        cmp = compare_runs(["runs/qwen", "runs/llava"], min_count=3)
+        cmp.table, cmp.words, cmp.best("qwen", 5), cmp.samples("dog")
     """
     if isinstance(runs, (str, os.PathLike)) or not isinstance(runs, Sequence):
         raise TypeError("runs must be a list of run folders, e.g. compare_runs(['runs/qwen', 'runs/llava'])")
@@ -381,7 +381,7 @@ class RunComparison:
 
         ``kind``: ``"object"`` or ``"function"`` (their IoUs are different measures), None for both.
 
-        >>> cmp.best("Qwen2-VL-2B", 5, kind="object")  # doctest: +SKIP
+            cmp.best("Qwen2-VL-2B", 5, kind="object")
         """
         return self._ranked(model, n, kind, ascending=False)
 
@@ -393,7 +393,7 @@ class RunComparison:
         """The samples behind ``word``, per model: ``model``, ``id``, ``kind``, ``iou`` (the word's mean IoU in
         that caption), ``caption``, ``record`` (whether the run stored the sample's record); best first per model.
 
-        >>> cmp.samples("dog").query("model == 'LLaVA-1.5-7B'")  # doctest: +SKIP
+            cmp.samples("dog").query("model == 'LLaVA-1.5-7B'")
         """
         import pandas as pd
 
@@ -448,7 +448,7 @@ class RunComparison:
 
         ``view`` goes to the view (e.g. ``query="dog"`` to show every model's map of that word).
 
-        >>> cmp.open(cmp.samples("dog").id[0], query="dog")  # doctest: +SKIP
+            cmp.open(cmp.samples("dog").id[0], query="dog")
         """
         records = self.records(sample_id)
         from .widgets.compare import CompareView
@@ -464,7 +464,7 @@ class RunComparison:
         keeps one panel. A bar missing means the word occurs in fewer than ``min_count`` of that model's
         captions.
 
-        >>> cmp.figure(["dog", "cat", "the", "a"]).savefig("words.png", dpi=200)  # doctest: +SKIP
+            cmp.figure(["dog", "cat", "the", "a"]).savefig("words.png", dpi=200)
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -565,7 +565,7 @@ class RunComparison:
         the per-word bar chart as a PNG. No script; a strict Content-Security-Policy. Returns the path (or the
         HTML text when ``path`` is None); the file is written atomically.
 
-        >>> cmp.to_html("runs.html")  # doctest: +SKIP
+            cmp.to_html("runs.html")
         """
         import base64
         import io

@@ -26,6 +26,11 @@ Results are never pooled silently:
 - ``summary.json`` is strict JSON: an undefined mean is ``null`` and ``why_null`` says why.
 - ``limit`` (``--limit``) keeps the first ``limit >= 1`` samples of each shard; the others are
   counted as ``n_left_out``.
+
+A row names the word of each Obj-IoU / Func-IoU entry (``obj_words`` / ``func_words``);
+``save_records=True`` (``--save-records``) also stores each sample's record as ``DIR/records/<id>.tam``.
+:func:`tam_widgets.compare_runs` reads finished folders of several models side by side. VQA accuracy is
+the official one (:mod:`tam_widgets.studies.vqa_eval`).
 """
 
 from __future__ import annotations
