@@ -424,13 +424,14 @@ def _strict(value: Any) -> Any:
 def entry_words(rows: list[dict], n_obj: int, n_func: int) -> tuple[list[str], list[str]]:
     """The word text of each Obj-IoU and Func-IoU entry of a scored caption (aligned with ``obj_iou`` / ``func_iou``).
 
-    ``rows`` are :attr:`~tam_widgets.metrics.CaptionScore.rows`; an Obj-IoU entry made of two merged words
-    ("tennis racket") gets their texts joined by a space.
+    ``rows`` are :attr:`~tam_widgets.metrics.CaptionScore.rows`; an Obj-IoU entry made of merged words
+    ("tennis racket") gets their texts joined by a space, a word repeated in it once ("cat cat" is "cat").
 
     >>> rows = [dict(word="A", kind="function", entry=0), dict(word="tennis", kind="noun", entry=0),
-    ...         dict(word="racket", kind="noun", entry=0), dict(word="on", kind="other")]
-    >>> entry_words(rows, 1, 1)
-    (['tennis racket'], ['A'])
+    ...         dict(word="racket", kind="noun", entry=0), dict(word="on", kind="other"),
+    ...         dict(word="cat", kind="noun", entry=1), dict(word="cat", kind="noun", entry=1)]
+    >>> entry_words(rows, 2, 1)
+    (['tennis racket', 'cat'], ['A'])
     """
     obj: list[list[str]] = [[] for _ in range(n_obj)]
     func: list[str] = [""] * n_func
@@ -442,7 +443,7 @@ def entry_words(rows: list[dict], n_obj: int, n_func: int) -> tuple[list[str], l
             obj[int(e)].append(str(r["word"]))
         elif r.get("kind") == "function" and 0 <= int(e) < n_func:
             func[int(e)] = str(r["word"])
-    return [" ".join(w) for w in obj], func
+    return [" ".join(dict.fromkeys(w)) for w in obj], func
 
 
 def record_name(sample_id: str) -> str:
