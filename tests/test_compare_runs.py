@@ -397,3 +397,14 @@ def test_cli_compare_runs(two_runs, tmp_path, capsys):
     assert (out / "w.csv").read_text().splitlines()[0] == "word,kind,A,A n,B,B n"
     assert main(["compare-runs", str(a), str(tmp_path / "nope")]) == 2
     assert "error: " in capsys.readouterr().err
+
+
+def test_notebook_display_output_is_static_html_and_text(two_runs):
+    """What a notebook stores for `cmp` in a cell: escaped HTML (no script, works without a kernel) and text."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    cmp = tw.compare_runs(list(two_runs), labels=["A", "B"], min_count=2)
+    data, _ = InteractiveShell.instance().display_formatter.format(cmp)
+    assert set(data) == {"text/html", "text/plain"}
+    assert "<script" not in data["text/html"] and data["text/html"].count("<details>") == len(cmp.words)
+    assert data["text/plain"] == repr(cmp) and data["text/plain"].startswith("RunComparison of 2 runs")
