@@ -202,20 +202,24 @@ def compare_runs(
         raise ValueError("no runs given; pass the --out folders of `tam-widgets evaluate`")
     if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
         raise ValueError(f"min_count must be a whole number >= 1 (captions), got {min_count!r}")
-    paths = [Path(os.fspath(p)) if isinstance(p, (str, os.PathLike)) else p for p in runs]
-    seen: dict[Path, Any] = {}
+    for p in runs:
+        if not isinstance(p, (str, os.PathLike)):
+            raise TypeError(f"a run is a folder path (str or Path), got {type(p).__name__}")
+    paths = [Path(os.fspath(p)) for p in runs]
+    seen: set[Path] = set()
     for p in paths:
-        if isinstance(p, Path) and p.resolve() in seen:
+        if p.resolve() in seen:
             raise RunComparisonError(f"{p} is given twice; each run once")
-        seen[p.resolve() if isinstance(p, Path) else p] = True
+        seen.add(p.resolve())
     read = [read_run(p) for p in paths]
     _check_comparable(read)
     if labels is None:
         names = _default_labels(read)
     else:
-        if isinstance(labels, str) or not isinstance(labels, Sequence) or len(labels) != len(read):
+        given = None if isinstance(labels, str) else list(labels) if hasattr(labels, "__iter__") else None
+        if given is None or len(given) != len(read):
             raise ValueError(f"labels must be a list of {len(read)} names, one per run; got {labels!r}")
-        names = [str(x) for x in labels]
+        names = [str(x) for x in given]
         if len(set(names)) != len(names) or not all(names):
             raise ValueError(f"labels must be distinct and non-empty; got {names!r}")
     return RunComparison(read, names, min_count)
