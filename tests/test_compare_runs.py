@@ -245,6 +245,11 @@ def test_old_rows_without_words_still_give_the_table(tmp_path, two_runs):
     assert (cmp.words["old n"] == 0).all() and "dog" in set(cmp.words["word"])
     assert any("old: 4 result row(s)" in n and "--force-new" in n for n in cmp.notes)
     assert "do not name their words" in cmp._repr_html_() and "note:" in repr(cmp)
+    damaged = [dict(r, obj_words=r["obj_words"] + ["extra"]) if r["id"] == "1" else r for r in ROWS_B]
+    path = write_run(tmp_path / "damaged", damaged, model="x/damaged")
+    cmp = tw.compare_runs([path], labels=["D"], min_count=1)
+    assert cmp.notes == [f"D: 1 result row(s) in {path} have damaged word lists; left out"]
+    assert cmp.words.set_index("word").loc["dog", "D n"] == 1  # sample 3 only: sample 1's words are left out
 
 
 def test_different_sample_sets_are_noted(tmp_path, two_runs):
