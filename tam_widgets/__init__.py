@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import studies as studies  # torch-free: failure-case studies (tw.studies.okvqa, tw.studies.Study, ...)
 from ._version import __version__
+from .compare_runs import RunComparison, compare_runs  # torch-free: evaluation runs side by side
 from .record import Explanation, RecordError, Token
 from .widgets import TokenMapView  # also registers the explorer as the records' viewer
 
@@ -75,10 +76,12 @@ __all__ = [
     "Explainer",
     "Explanation",
     "RecordError",
+    "RunComparison",
     "TAMResult",
     "Token",
     "TokenMapView",
     "__version__",
+    "compare_runs",
     "load",
     "register_adapter",
     "tam_from_hidden",
