@@ -298,7 +298,11 @@ class Chat:
         return self.explanation
 
     def _record_grids(self, images, videos, spans) -> tuple[list[np.ndarray], list[VisualGrid]]:
-        """Downscaled pictures of a new segment and its grids, numbered after the earlier segments."""
+        """Downscaled pictures of a new segment and its grids, numbered after the earlier segments.
+
+        The grids belong to the turn being asked (``VisualGrid.turn``).
+        """
+        turn = len(self.turns)
         first_picture = sum(len(seg.stored) for seg in self.segments)
         offset = sum(g.size for seg in self.segments for g in seg.grids)
         counts: dict[str, int] = {}
@@ -316,11 +320,8 @@ class Chat:
             boxes = np.array([b * scales[i] for b, i in zip(s.boxes, local)], dtype=np.float32)
             counts[s.kind] = counts.get(s.kind, 0) + 1
             grid = tuple(int(x) for x in s.grid)
-            grids.append(
-                VisualGrid(
-                    s.kind, f"{s.kind} {counts[s.kind]}", offset, grid, [first_picture + i for i in local], boxes
-                )
-            )
+            label = f"{s.kind} {counts[s.kind]}"
+            grids.append(VisualGrid(s.kind, label, offset, grid, [first_picture + i for i in local], boxes, turn))
             offset += len(s.positions)
         return list(stored), grids
 

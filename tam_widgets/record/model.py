@@ -86,6 +86,9 @@ class VisualGrid:
             ``Explanation.images`` of the picture it covers.
         boxes: float ``[t, 4]``: the ``(x0, y0, x1, y1)`` pixel box of that picture, in the
             stored picture's pixels, that the frame's grid covers (a crop or the whole picture).
+        turn: the turn of the conversation that added the picture or video (0 for the first
+            question; ``Token.turn`` counts the same way). Tokens of earlier turns could not see it:
+            their maps are 0 over it.
     """
 
     kind: str
@@ -94,6 +97,7 @@ class VisualGrid:
     grid: tuple[int, ...]
     frames: list[int]
     boxes: np.ndarray
+    turn: int = 0
 
     @property
     def size(self) -> int:
@@ -177,6 +181,9 @@ class Explanation:
             g.frames = [int(f) for f in g.frames]
             g.boxes = np.asarray(g.boxes)
             name = f"grids[{g_i}] ({g.label!r})"
+            if isinstance(g.turn, (bool, np.bool_)) or not isinstance(g.turn, (int, np.integer)) or g.turn < 0:
+                raise ValueError(f"{name}: turn must be an int >= 0 (the turn that added it), got {g.turn!r}")
+            g.turn = int(g.turn)
             if len(g.grid) not in (2, 3) or min(g.grid) < 1:
                 raise ValueError(f"{name}: grid must be (h, w) or (t, h, w) of positive sizes, got {g.grid}")
             t = g.grid[0] if len(g.grid) == 3 else 1
