@@ -112,7 +112,8 @@ def _same_records(a, b):
 
 
 @pytest.mark.parametrize(
-    "family, compat", [("qwen2_vl", "default"), ("llava", "default"), ("internvl", "default"), ("qwen2_vl", "reference")]
+    "family, compat",
+    [("qwen2_vl", "default"), ("llava", "default"), ("internvl", "default"), ("qwen2_vl", "reference")],
 )
 def test_streaming_equals_plain_ask_map_for_map(family, compat, photos):
     explainer = tw.load(tiny_model(family), max_new_tokens=6, min_new_tokens=6, compat=compat)
@@ -160,3 +161,78 @@ def test_stream_refuses_beam_search(photos):
     with pytest.raises(ValueError, match="num_beams"):
         chat.ask("What is this?", stream=True, num_beams=2)
     assert chat.turns == [] and not chat.busy
+
+
+# -- stop, concurrency, failures ----------------------------------------------------------------
+def test_stop_keeps_a_consistent_turn_and_a_second_ask_is_refused_meanwhile(photos):
+    chat = tw.load(tiny_model("qwen2_vl"), max_new_tokens=40, min_new_tokens=40).chat(image=photos["coffee"])
+    chat.stop()  # nothing runs: a no-op that does not carry over to the next ask
+    first = chat.ask("What is this?", max_new_tokens=3, min_new_tokens=3)
+    assert first.metadata["answer_spans"][0][1] - first.metadata["answer_spans"][0][0] == 3
+    events, at_token_2, go_on = [], threading.Event(), threading.Event()
+
+    def watch(event):
+        events.append(event)
+        if event.kind == "token" and sum(e.kind == "token" for e in events) == 2:
+            at_token_2.set()
+            assert go_on.wait(30)
+
+    chat.subscribe(watch)
+    result = {}
+    worker = threading.Thread(target=lambda: result.setdefault("exp", chat.ask("And the colour?", stream=True)))
+    worker.start()
+    try:
+        assert at_token_2.wait(60), "no second token event"
+        assert chat.busy
+        with pytest.raises(RuntimeError, match="already answering.*chat.stop"):
+            chat.ask("Another question at the same time?")
+        chat.stop()
+    finally:
+        go_on.set()
+        worker.join(60)
+    assert not chat.busy and [e.kind for e in events] == ["start", "token", "token", "end"]
+    exp = result["exp"]
+    assert events[-1].stopped and events[-1].explanation is exp
+    start, end = exp.metadata["answer_spans"][1]
+    assert end - start == 2 and len(chat.turns) == 2 and chat.messages[-1]["role"] == "assistant"
+    _same_records(events[-2].explanation, exp)  # what was shown last is what is kept
+    answer = [i for i, t in enumerate(exp.tokens) if t.turn == 1 and t.position >= start]
+    assert len(answer) == 2 and set(answer) <= set(exp.explained.tolist())
+    # The conversation goes on after a stopped turn, with a new picture, and is not stopped again.
+    nxt = chat.ask("Which is brighter?", images=[photos["chelsea"]], max_new_tokens=3, min_new_tokens=3)
+    assert nxt.metadata["prompts"][-1] == "Which is brighter?" and not events[-1].stopped
+    assert [g.turn for g in nxt.grids] == [0, 2]
+    s2, e2 = nxt.metadata["answer_spans"][2]
+    assert e2 - s2 == 3 and s2 > end
+    for name in exp.maps:  # the stopped turn's maps are kept as they were
+        np.testing.assert_array_equal(nxt.maps[name][: len(exp.explained), : exp.maps[name].shape[1]], exp.maps[name])
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_failure_on_token_3_leaves_the_chat_as_it_was(photos, stream):
+    from tests.test_explain import _chat_state, _same_state
+
+    chat = tw.load(tiny_model("llava"), max_new_tokens=6, min_new_tokens=6).chat(image=photos["coffee"])
+    chat.ask("What is this?")
+    before = _chat_state(chat)
+    events = []
+    chat.subscribe(events.append)
+
+    class Boom:
+        calls = 0
+
+        def __call__(self, input_ids, scores):
+            Boom.calls += 1
+            if Boom.calls == 3:
+                raise MemoryError("out of memory on token 3 (simulated)")
+            return scores
+
+    with pytest.raises(MemoryError, match="token 3"):
+        chat.ask("And the colour?", images=[photos["chelsea"]], stream=stream, logits_processor=[Boom()])
+    _same_state(before, _chat_state(chat))
+    assert not chat.busy
+    kinds = [e.kind for e in events]
+    assert kinds == ["start"] + ["token"] * 2 * stream + ["error"]
+    assert isinstance(events[-1].error, MemoryError) and events[-1].explanation is None and events[-1].turn == 1
+    exp = chat.ask("And the colour?", images=[photos["chelsea"]], stream=stream)  # the chat goes on
+    assert len(chat.turns) == 2 and [g.turn for g in exp.grids] == [0, 1]
