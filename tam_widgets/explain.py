@@ -583,6 +583,57 @@ class Chat:
         return sequence, hidden, (ids, probs)
 
     # -- the record ----------------------------------------------------------------------------
+    def _before_last(self, seq: np.ndarray, turns: list[_Turn], n_vis: int, cache: dict) -> dict:
+        """The record's part before the last turn's answer: its tokens and the earlier turns' rows."""
+        start = turns[-1].answer_start
+        visual = np.concatenate([s.positions for seg in self.segments for s in seg.spans] or [np.zeros(0, np.int64)])
+        is_visual = np.zeros(start, bool)
+        is_visual[visual[visual < start]] = True
+        role = self._roles(seq[:start], turns[:-1])
+        turn_of = np.zeros(start, int)
+        for k, seg in enumerate(self.segments):
+            turn_of[seg.start :] = k
+        text_pos = np.flatnonzero(~is_visual)
+        pieces = token_pieces(self.adapter.tokenizer, seq, text_pos, memo=cache.setdefault("decode", ({}, {})))
+        tokens = [
+            Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p), raw_bytes=b)
+            for (text, b), p in zip(pieces, text_pos)
+        ]
+        index_of = {int(p): i for i, p in enumerate(text_pos)}
+        parts = [self._turn_part(t, index_of, n_vis, len(tokens)) for t in turns[:-1]]
+        methods = RECORD_METHODS if self.explainer.compat == "default" else ("tam", "cam")
+        return {
+            "tokens": tokens,
+            "index_of": index_of,
+            "explained": [i for part in parts for i in part["explained"]],
+            "maps": {m: np.concatenate([np.zeros((0, n_vis))] + [p["maps"][m] for p in parts]).astype(np.float16)
+                     for m in methods},
+            "rel": np.concatenate([np.zeros((0, len(tokens)))] + [p["rel"] for p in parts]).astype(np.float16),
+            "cand_ids": np.concatenate([np.zeros((0, 3), np.int64)] + [p["cand_ids"] for p in parts]),
+            "cand_probs": np.concatenate([np.zeros((0, 3), np.float32)] + [p["cand_probs"] for p in parts]),
+        }
+
+    def _turn_part(self, t: _Turn, index_of: dict[int, int], n_vis: int, n_tokens: int) -> dict:
+        """One answered turn's rows of the record: explained tokens, maps, relevance, candidates."""
+        if t.result is None:
+            t.result = self._reference_maps(self._method_input(t, self.inputs, self.hidden, self.turns))
+        r = t.result
+        rel = np.zeros((len(r.positions), n_tokens), np.float32)
+        rel[:, [index_of[int(p)] for p in r.context_positions]] = r.text_relevance
+        # Candidates come from the generation step that produced each token (none for others).
+        step = r.positions - t.answer_start
+        ok = (step >= 0) & (step < len(t.candidate_ids))
+        ids = np.full((len(step), 3), -1, np.int64)
+        probs = np.zeros((len(step), 3), np.float32)
+        ids[ok], probs[ok] = t.candidate_ids[step[ok]], t.candidate_probs[step[ok]]
+        return {
+            "explained": [index_of[int(p)] for p in r.positions],
+            "maps": {name: _pad(flat, n_vis) for name, flat in r.maps.items()},
+            "rel": rel,
+            "cand_ids": ids,
+            "cand_probs": probs,
+        }
+
     def _build(
         self, sequence: torch.Tensor, settings: dict, turns: list[_Turn] | None = None, cache: dict | None = None
     ) -> Explanation:
@@ -595,56 +646,35 @@ class Chat:
         cache = {} if cache is None else cache
         seq = sequence.numpy()
         n = len(seq)
-        spans = [s for seg in self.segments for s in seg.spans]
-        visual = np.concatenate([s.positions for s in spans]) if spans else np.zeros(0, np.int64)
-        is_visual = np.zeros(n, bool)
-        is_visual[visual] = True
-        role = self._roles(seq, turns)
-        turn_of = np.zeros(n, int)
-        for k, seg in enumerate(self.segments):
-            turn_of[seg.start :] = k
-        text_pos = np.flatnonzero(~is_visual)
-        index_of = {int(p): i for i, p in enumerate(text_pos)}
         tok = self.adapter.tokenizer
-        # The text before the last answer ends with the template's own tokens (never a byte
-        # fragment), so it reads the same whatever follows: read it once per turn.
-        cut = int(np.searchsorted(text_pos, turns[-1].answer_start))
-        key = (turns[-1].answer_start, cut)
-        if cache.get("prefix", (None,))[0] != key:
-            cache["prefix"] = (key, token_pieces(tok, seq, text_pos[:cut]))
-        pieces = cache["prefix"][1] + token_pieces(tok, seq, text_pos[cut:])
-        tokens = [
-            Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p), raw_bytes=b)
-            for (text, b), p in zip(pieces, text_pos)
-        ]
-
+        last = turns[-1]
         grids = [g for seg in self.segments for g in seg.grids]
         images = [im for seg in self.segments for im in seg.stored]
         n_vis = sum(g.size for g in grids)
-        compat = self.explainer.compat
-        explained, maps, rel_rows, cand_ids, cand_probs = [], {m: [] for m in RECORD_METHODS}, [], [], []
-        for t in turns:
-            if t.result is None:
-                t.result = self._reference_maps(self._method_input(t, self.inputs, self.hidden, turns))
-            r = t.result
-            if compat != "default":
-                maps = {m: v for m, v in maps.items() if m in r.maps}
-            for name, flat in r.maps.items():
-                maps[name].append(_pad(flat, n_vis))
-            rel = np.zeros((len(r.positions), len(tokens)), np.float32)
-            rel[:, [index_of[int(p)] for p in r.context_positions]] = r.text_relevance
-            rel_rows.append(rel)
-            explained.extend(index_of[int(p)] for p in r.positions)
-            # Candidates come from the generation step that produced each token (none for others).
-            step = r.positions - t.answer_start
-            ok = (step >= 0) & (step < len(t.candidate_ids))
-            ids = np.full((len(step), 3), -1, np.int64)
-            probs = np.zeros((len(step), 3), np.float32)
-            ids[ok], probs[ok] = t.candidate_ids[step[ok]], t.candidate_probs[step[ok]]
-            cand_ids.append(ids)
-            cand_probs.append(probs)
-        cand_ids_all = np.concatenate(cand_ids).astype(np.int64)
+        # Everything before the last answer is the same at every token of a streaming turn (the
+        # text before it ends with the template's own tokens, never a byte fragment, so it reads
+        # the same whatever follows): it is made once per turn and kept in ``cache``.
+        key = (len(turns), last.answer_start, n_vis)
+        if cache.get("before", (None,))[0] != key:
+            cache["before"] = (key, self._before_last(seq, turns, n_vis, cache))
+        before = cache["before"][1]
+        tail = np.arange(last.answer_start, n)
+        role = self._roles(seq, [last])[last.answer_start :]
+        turn_of = len(self.segments) - 1
+        pieces = token_pieces(tok, seq, tail, memo=cache.setdefault("decode", ({}, {})))
+        tokens = before["tokens"] + [
+            Token(text, int(seq[p]), str(r), turn_of, int(p), raw_bytes=b)
+            for (text, b), p, r in zip(pieces, tail, role)
+        ]
+        index_of = {**before["index_of"], **{int(p): len(before["tokens"]) + i for i, p in enumerate(tail)}}
+        if last.result is None:
+            last.result = self._reference_maps(self._method_input(last, self.inputs, self.hidden, turns))
+        part = self._turn_part(last, index_of, n_vis, len(tokens))
         texts = cache.setdefault("candidates", {})
+        cand_ids_all = np.concatenate([before["cand_ids"], part["cand_ids"]])
+        rel = np.zeros((len(before["explained"]) + len(part["explained"]), len(tokens)), np.float16)
+        rel[: len(before["explained"]), : before["rel"].shape[1]] = before["rel"]
+        rel[len(before["explained"]) :] = part["rel"]
         model = self.explainer.model
         import transformers
 
@@ -667,13 +697,13 @@ class Chat:
             metadata["untrained"] = True  # views warn: the maps of random weights mean nothing
         return Explanation(
             tokens=tokens,
-            explained=np.asarray(explained, np.int64),
-            maps={k: np.concatenate(v).astype(np.float16) for k, v in maps.items()},
-            text_relevance=np.concatenate(rel_rows).astype(np.float16),
+            explained=np.asarray(before["explained"] + part["explained"], np.int64),
+            maps={k: np.concatenate([before["maps"][k], part["maps"][k].astype(np.float16)]) for k in part["maps"]},
+            text_relevance=rel,
             grids=grids,
             images=images,
             candidate_ids=cand_ids_all,
-            candidate_probs=np.concatenate(cand_probs).astype(np.float32),
+            candidate_probs=np.concatenate([before["cand_probs"], part["cand_probs"]]).astype(np.float32),
             candidate_texts=[[_cached(texts, int(i), lambda i=int(i): candidate_text(tok, i)) for i in row]
                              for row in cand_ids_all],
             words=group_words(tokens),
@@ -762,7 +792,9 @@ def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = No
     return [text for text, _ in token_pieces(tokenizer, ids, positions)]
 
 
-def token_pieces(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[tuple[str, bytes | None]]:
+def token_pieces(
+    tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None, *, memo: tuple[dict, dict] | None = None
+) -> list[tuple[str, bytes | None]]:
     """``(text, raw_bytes)`` of the tokens at ``positions`` (all by default), as they read in context.
 
     A token is decoded after its predecessor and the predecessor's text removed, so word-initial
@@ -770,13 +802,12 @@ def token_pieces(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = N
     characters on its own (a byte fragment of a multi-byte character) gets its bytes as
     ``raw_bytes``; its text is the characters it completes (``""`` while a character is still
     incomplete), so the texts joined equal the decode of the ids instead of repeating ``"\ufffd"``.
-    Lone decodes are cached by id.
+    Lone decodes are cached by id (in ``memo``, two dicts, to keep them across calls with one tokenizer).
     """
     import codecs
 
     ids = [int(t) for t in ids]
-    alone: dict[int, str] = {}
-    raw: dict[int, bytes | None] = {}
+    alone, raw = memo if memo is not None else ({}, {})
 
     def decode_alone(t: int) -> str:
         if t not in alone:
