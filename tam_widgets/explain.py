@@ -410,12 +410,14 @@ class Chat:
         # turns are those of their own passes, so one tensor serves every turn.
         self.hidden = hidden
         if live is not None:
-            turn.result = live.maps(sequence)
+            turn.result = live.final(sequence)
         elif self.explainer.compat == "default":  # the same maps, token by token, after generation
             engine = self._engine(hidden, sequence.numpy(), answer_start)
             for p in range(answer_start, len(sequence)):
                 engine.add(int(sequence[p]), hidden[p - 1])
-            turn.result = _engine_maps(engine.rows(), self._context(sequence.numpy(), answer_start), answer_start)
+            rows, ctx = engine.rows(), self._context(sequence.numpy(), answer_start)
+            maps = {m: [v] for m, v in _record_maps(rows).items()}
+            turn.result = _engine_maps(maps, [rows.text_relevance], ctx, answer_start)
         self.turns.append(turn)
         self.explanation = self._build(sequence, settings, cache=live.cache if live else None)
         self._pending_images, self._pending_videos = [], []
@@ -594,17 +596,16 @@ class Chat:
         for k, seg in enumerate(self.segments):
             turn_of[seg.start :] = k
         text_pos = np.flatnonzero(~is_visual)
-        pieces = token_pieces(self.adapter.tokenizer, seq, text_pos, memo=cache.setdefault("decode", ({}, {})))
+        pieces = token_pieces(self.adapter.tokenizer, seq, text_pos, memo=cache.setdefault("decode", {}))
         tokens = [
             Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p), raw_bytes=b)
             for (text, b), p in zip(pieces, text_pos)
         ]
-        index_of = {int(p): i for i, p in enumerate(text_pos)}
-        parts = [self._turn_part(t, index_of, n_vis, len(tokens)) for t in turns[:-1]]
+        parts = [self._turn_part(t, text_pos, n_vis) for t in turns[:-1]]
         methods = RECORD_METHODS if self.explainer.compat == "default" else ("tam", "cam")
         return {
             "tokens": tokens,
-            "index_of": index_of,
+            "text_pos": text_pos,
             "explained": [i for part in parts for i in part["explained"]],
             "maps": {m: np.concatenate([np.zeros((0, n_vis))] + [p["maps"][m] for p in parts]).astype(np.float16)
                      for m in methods},
@@ -613,13 +614,16 @@ class Chat:
             "cand_probs": np.concatenate([np.zeros((0, 3), np.float32)] + [p["cand_probs"] for p in parts]),
         }
 
-    def _turn_part(self, t: _Turn, index_of: dict[int, int], n_vis: int, n_tokens: int) -> dict:
-        """One answered turn's rows of the record: explained tokens, maps, relevance, candidates."""
+    def _turn_part(self, t: _Turn, text_pos: np.ndarray, n_vis: int) -> dict:
+        """One answered turn's rows of the record: explained tokens, maps, relevance, candidates.
+
+        ``text_pos``: the sequence position of each token of the record (sorted).
+        """
         if t.result is None:
             t.result = self._reference_maps(self._method_input(t, self.inputs, self.hidden, self.turns))
         r = t.result
-        rel = np.zeros((len(r.positions), n_tokens), np.float32)
-        rel[:, [index_of[int(p)] for p in r.context_positions]] = r.text_relevance
+        rel = np.zeros((len(r.positions), len(text_pos)), np.float32)
+        rel[:, np.searchsorted(text_pos, r.context_positions)] = r.text_relevance
         # Candidates come from the generation step that produced each token (none for others).
         step = r.positions - t.answer_start
         ok = (step >= 0) & (step < len(t.candidate_ids))
@@ -627,7 +631,7 @@ class Chat:
         probs = np.zeros((len(step), 3), np.float32)
         ids[ok], probs[ok] = t.candidate_ids[step[ok]], t.candidate_probs[step[ok]]
         return {
-            "explained": [index_of[int(p)] for p in r.positions],
+            "explained": np.searchsorted(text_pos, r.positions).tolist(),
             "maps": {name: _pad(flat, n_vis) for name, flat in r.maps.items()},
             "rel": rel,
             "cand_ids": ids,
@@ -661,15 +665,14 @@ class Chat:
         tail = np.arange(last.answer_start, n)
         role = self._roles(seq, [last])[last.answer_start :]
         turn_of = len(self.segments) - 1
-        pieces = token_pieces(tok, seq, tail, memo=cache.setdefault("decode", ({}, {})))
+        pieces = token_pieces(tok, seq, tail, memo=cache.setdefault("decode", {}))
         tokens = before["tokens"] + [
             Token(text, int(seq[p]), str(r), turn_of, int(p), raw_bytes=b)
             for (text, b), p, r in zip(pieces, tail, role)
         ]
-        index_of = {**before["index_of"], **{int(p): len(before["tokens"]) + i for i, p in enumerate(tail)}}
         if last.result is None:
             last.result = self._reference_maps(self._method_input(last, self.inputs, self.hidden, turns))
-        part = self._turn_part(last, index_of, n_vis, len(tokens))
+        part = self._turn_part(last, np.concatenate([before["text_pos"], tail]), n_vis)
         texts = cache.setdefault("candidates", {})
         cand_ids_all = np.concatenate([before["cand_ids"], part["cand_ids"]])
         rel = np.zeros((len(before["explained"]) + len(part["explained"]), len(tokens)), np.float16)
@@ -711,16 +714,24 @@ class Chat:
         )
 
 
-def _engine_maps(rows, ctx: np.ndarray, answer_start: int) -> _TurnMaps:
-    """A turn's stored maps from :meth:`IncrementalTAM.rows` (each row's text relevance over the
-    context before it, padded to the turn's whole context: the prompt's text, then the answer)."""
-    k = len(rows.tam)
+def _record_maps(rows: TAMRows) -> dict[str, np.ndarray]:
+    """The record's map kinds (:data:`RECORD_METHODS`) from :class:`IncrementalTAM` rows."""
+    return {"tam": rows.tam, "cam": normalize_rows(rows.raw), "eci_only": rows.unfiltered, "filter_only": rows.no_eci}
+
+
+def _engine_maps(maps: dict[str, list[np.ndarray]], texts: list[np.ndarray], ctx, answer_start: int) -> _TurnMaps:
+    """A turn's stored maps from consecutive chunks of rows (:func:`_record_maps` and each chunk's
+    text relevance over the context before its tokens, padded to the turn's whole context: the
+    prompt's text, then the answer)."""
+    k = sum(len(t) for t in texts)
     positions = np.arange(answer_start, answer_start + k)
     context = np.concatenate([ctx, positions])
     text = np.zeros((k, len(context)), np.float32)
-    text[:, : rows.text_relevance.shape[1]] = rows.text_relevance
-    maps = {"tam": rows.tam, "cam": normalize_rows(rows.raw), "eci_only": rows.unfiltered, "filter_only": rows.no_eci}
-    return _TurnMaps(maps, positions, context, text)
+    i = 0
+    for t in texts:
+        text[i : i + len(t), : t.shape[1]] = t
+        i += len(t)
+    return _TurnMaps({m: np.concatenate(v) for m, v in maps.items()}, positions, context, text)
 
 
 class _Live:
@@ -732,8 +743,9 @@ class _Live:
         self.turn = len(chat.turns)
         self.engine: IncrementalTAM | None = None
         self.ctx = np.zeros(0, np.int64)
-        self.chunks: list[TAMRows] = []  # the maps made so far, of the first n_done tokens
-        self.n_done = 0
+        self.n_done = 0  # tokens whose maps are made, kept in chunks:
+        self.maps: dict[str, list[np.ndarray]] = {}
+        self.texts: list[np.ndarray] = []
         self.cache: dict = {}  # for Chat._build
 
     def step(self, seq: torch.Tensor, states: list[torch.Tensor], topk: TopK) -> None:
@@ -762,26 +774,16 @@ class _Live:
             return chat._reference_maps(chat._method_input(t, inputs, torch.cat(states, 0), [*chat.turns, t]))
         k = n - self.answer_start
         if self.n_done < k:  # rows are the same made alone, as tokens come, or together at the end
-            self.chunks.append(self.engine.rows(self.n_done, k))
+            rows = self.engine.rows(self.n_done, k)
+            for m, v in _record_maps(rows).items():
+                self.maps.setdefault(m, []).append(v)
+            self.texts.append(rows.text_relevance)
             self.n_done = k
-        return _engine_maps(_concat_rows(self.chunks), self.ctx, self.answer_start)
+        return _engine_maps(self.maps, self.texts, self.ctx, self.answer_start)
 
-    def maps(self, seq: torch.Tensor) -> _TurnMaps | None:
+    def final(self, seq: torch.Tensor) -> _TurnMaps | None:
         """The final maps of the turn (None in reference mode: the batch computation makes them)."""
         return None if self.engine is None else self._maps(seq, [])
-
-
-def _concat_rows(chunks: list) -> TAMRows:
-    """:class:`TAMRows` of consecutive tokens as one (text relevance zero-padded to the longest)."""
-    if len(chunks) == 1:
-        return chunks[0]
-    text = np.zeros((sum(len(c.tam) for c in chunks), max(c.text_relevance.shape[1] for c in chunks)), np.float32)
-    i = 0
-    for c in chunks:
-        text[i : i + len(c.tam), : c.text_relevance.shape[1]] = c.text_relevance
-        i += len(c.tam)
-    fields = ("tam", "unfiltered", "no_eci", "raw", "scales")
-    return TAMRows(**{f: np.concatenate([getattr(c, f) for c in chunks]) for f in fields}, text_relevance=text)
 
 
 def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[str]:
@@ -793,7 +795,7 @@ def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = No
 
 
 def token_pieces(
-    tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None, *, memo: tuple[dict, dict] | None = None
+    tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None, *, memo: dict | None = None
 ) -> list[tuple[str, bytes | None]]:
     """``(text, raw_bytes)`` of the tokens at ``positions`` (all by default), as they read in context.
 
@@ -802,12 +804,15 @@ def token_pieces(
     characters on its own (a byte fragment of a multi-byte character) gets its bytes as
     ``raw_bytes``; its text is the characters it completes (``""`` while a character is still
     incomplete), so the texts joined equal the decode of the ids instead of repeating ``"\ufffd"``.
-    Lone decodes are cached by id (in ``memo``, two dicts, to keep them across calls with one tokenizer).
+    Decodes are cached by id (in ``memo``, a dict, to keep them across calls with one tokenizer).
     """
     import codecs
 
     ids = [int(t) for t in ids]
-    alone, raw = memo if memo is not None else ({}, {})
+    memo = {} if memo is None else memo
+    alone: dict[int, str] = memo.setdefault("alone", {})
+    raw: dict[int, bytes | None] = memo.setdefault("raw", {})
+    pairs: dict[tuple[int, int], str] = memo.setdefault("pairs", {})
 
     def decode_alone(t: int) -> str:
         if t not in alone:
@@ -846,7 +851,10 @@ def token_pieces(
         if p == 0:
             out.append((decode_alone(t), None))
             continue
-        prev, pair = decode_alone(ids[p - 1]), tokenizer.decode([ids[p - 1], t])
+        prev = decode_alone(ids[p - 1])
+        if (ids[p - 1], t) not in pairs:
+            pairs[ids[p - 1], t] = tokenizer.decode([ids[p - 1], t])
+        pair = pairs[ids[p - 1], t]
         out.append((pair[len(prev) :] if pair.startswith(prev) else decode_alone(t), None))
     close()
     return out
