@@ -26,7 +26,7 @@ def test_three_turns_with_a_picture_added_in_turn_2(family, photos, tmp_path):
     chat = explainer.chat(image=photos["coffee"])
     chat.ask("What is this?")
     chat.ask("And this one?", images=[photos["chelsea"]])
-    exp = chat.ask("Which is brighter?")
+    exp = chat.ask("Which is brighter?", stream=True)
     assert exp.metadata["prompts"] == ["What is this?", "And this one?", "Which is brighter?"]
     assert {t.turn for t in exp.tokens if t.role == "answer"} == {0, 1, 2}
     turns = [g.turn for g in exp.grids]
@@ -236,3 +236,24 @@ def test_a_failure_on_token_3_leaves_the_chat_as_it_was(photos, stream):
     assert isinstance(events[-1].error, MemoryError) and events[-1].explanation is None and events[-1].turn == 1
     exp = chat.ask("And the colour?", images=[photos["chelsea"]], stream=stream)  # the chat goes on
     assert len(chat.turns) == 2 and [g.turn for g in exp.grids] == [0, 1]
+
+
+def test_stop_ends_a_plain_ask_too(photos):
+    chat = tw.load(tiny_model("qwen3_vl"), max_new_tokens=30, min_new_tokens=30).chat(image=photos["coffee"])
+    events = []
+    chat.subscribe(events.append)
+
+    class StopAt2:  # stop() as another thread would call it, while token 2 is chosen
+        calls = 0
+
+        def __call__(self, input_ids, scores):
+            StopAt2.calls += 1
+            if StopAt2.calls == 2:
+                chat.stop()
+            return scores
+
+    exp = chat.ask("What is this?", logits_processor=[StopAt2()])
+    start, end = exp.metadata["answer_spans"][0]
+    assert end - start == 2 and [e.kind for e in events] == ["start", "end"] and events[-1].stopped
+    again = chat.ask("And now?", max_new_tokens=3, min_new_tokens=3)
+    assert np.diff(again.metadata["answer_spans"][1]).item() == 3 and not events[-1].stopped

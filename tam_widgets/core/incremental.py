@@ -163,6 +163,9 @@ class IncrementalTAM:
         c = int(token_id)
         self._check_ids(np.array([c]))
         hidden = as_tensor(hidden, "hidden").reshape(-1)
+        if hidden.shape[0] != self._states.shape[1]:
+            raise ValueError(f"hidden must be one state of width {self._states.shape[1]}, got {hidden.shape[0]} values")
+        self._check_finite(hidden, "the hidden state that predicted the token")
         n, n_v = self.n, self.n_visual
         cls = torch.tensor([c], device=self.device)
         scores = self._scores(cls, self._states[: n_v + n])[0]  # visual tokens, then context
