@@ -65,12 +65,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     import torch
+    from bench_explain import FAMILIES, _photo, _plain
 
     import tam_widgets as tw
     from tam_widgets.testing import tiny_model
     from tam_widgets.testing.bench import timed
-
-    from bench_explain import FAMILIES, _photo, _plain
 
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; times in ms")
