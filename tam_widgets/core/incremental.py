@@ -161,13 +161,14 @@ class IncrementalTAM:
         the context of the tokens after it. Returns its row number for :meth:`rows`.
         """
         c = int(token_id)
-        self._check_ids(np.array([c]))
+        if not 0 <= c < self.vocab_size:
+            raise ValueError(f"token id {c} is outside the vocabulary [0, {self.vocab_size})")
         hidden = as_tensor(hidden, "hidden").reshape(-1)
         if hidden.shape[0] != self._states.shape[1]:
             raise ValueError(f"hidden must be one state of width {self._states.shape[1]}, got {hidden.shape[0]} values")
-        self._check_finite(hidden, "the hidden state that predicted the token")
         n, n_v = self.n, self.n_visual
         cls = torch.tensor([c], device=self.device)
+        # A broken state shows in the scores of the next token, which read it as context.
         scores = self._scores(cls, self._states[: n_v + n])[0]  # visual tokens, then context
         self._check_finite(scores, "the visual or context tokens")
         raw = scores[:n_v].clamp_min(0)

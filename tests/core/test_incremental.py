@@ -89,6 +89,9 @@ def test_bad_input_is_refused_with_a_clear_error():
     inc = IncrementalTAM(h[ex.visual_positions], w, ex.grid, ex.input_ids[ctx], h[ctx - 1])
     with pytest.raises(ValueError, match="outside the vocabulary"):
         inc.add(-1, h[0])
-    with pytest.raises(ValueError, match="NaN or inf"):
-        inc.add(int(ex.input_ids[ex.answer_start]), torch.full_like(h[0], float("nan")))
+    with pytest.raises(ValueError, match="hidden must be one state of width"):
+        inc.add(int(ex.input_ids[ex.answer_start]), h[0, :5])
     assert len(inc) == 4  # a refused token does not join the context
+    inc.add(int(ex.input_ids[ex.answer_start]), torch.full_like(h[0], float("nan")))  # a broken state ...
+    with pytest.raises(ValueError, match="NaN or inf"):  # ... is refused when the next token reads it
+        inc.add(int(ex.input_ids[ex.answer_start + 1]), h[ex.answer_start])
