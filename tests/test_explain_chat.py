@@ -85,10 +85,11 @@ def test_a_subscriber_that_raises_is_reported_and_the_ask_goes_on(photos):
 
     chat.subscribe(broken)
     chat.subscribe(lambda e: seen.append(e.kind))
-    with pytest.warns(RuntimeWarning, match="subscriber.*KeyError.*'start'"):
+    with pytest.warns(RuntimeWarning, match="subscriber.*KeyError") as caught:
         exp = chat.ask("What is this?", stream=True)
     start, end = exp.metadata["answer_spans"][0]
     assert seen == ["start"] + ["token"] * (end - start) + ["end"]
+    assert [str(w.message).split(" event")[0].split()[-1] for w in caught] == [repr(k) for k in seen]
     assert len(chat.turns) == 1
 
 
