@@ -14,6 +14,11 @@ Run: ``.venv/bin/python benchmarks/bench_stream.py [--tokens 32] [--repeats 5]``
    and ``ask(stream=True)`` with a subscriber that takes every token event's record. Target:
    ``ask(stream=True)`` within 25% of ``generate()``. Tiny models make the model itself nearly
    free, so these ratios are an upper bound; with a real model each token costs far more.
+
+Times are the process's CPU time (``time.process_time``, median of repeats after a warm-up; the
+four runs of a family interleaved, ratios the median of each repeat's ratio), not wall time: on a
+shared machine other processes' load would otherwise dominate. Run with
+``OMP_NUM_THREADS=1`` so that CPU time and wall time agree on an idle machine.
 """
 
 from __future__ import annotations
@@ -21,8 +26,20 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 
 import numpy as np
+
+
+def cpu_timed(fn: Callable[[], object], repeats: int) -> float:
+    """Median CPU time of ``fn()`` in seconds over ``repeats`` runs, after one warm-up run."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.process_time()
+        fn()
+        times.append(time.process_time() - t)
+    return statistics.median(times)
 
 
 def per_token(dim: int, grid=(24, 32), n_context: int = 64, n_answer: int = 64) -> dict[str, float]:
@@ -41,16 +58,14 @@ def per_token(dim: int, grid=(24, 32), n_context: int = 64, n_answer: int = 64) 
         adds, rows = [], []
         inc = IncrementalTAM(hidden[ex.visual_positions], weight, ex.grid, ex.input_ids[ctx], hidden[ctx - 1])
         for p in range(ex.answer_start, len(ex.input_ids)):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             i = inc.add(int(ex.input_ids[p]), hidden[p - 1])
-            t1 = time.perf_counter()
+            t1 = time.process_time()
             inc.rows(i, i + 1)
-            t2 = time.perf_counter()
+            t2 = time.process_time()
             adds.append(t1 - t0)
             rows.append(t2 - t1)
-    t0 = time.perf_counter()
-    inc.rows()
-    batch = (time.perf_counter() - t0) / n_answer
+    batch = cpu_timed(inc.rows, 5) / n_answer
     return {
         "add": 1e3 * statistics.median(adds),
         "rows": 1e3 * statistics.median(rows),
@@ -69,10 +84,9 @@ def main() -> None:
 
     import tam_widgets as tw
     from tam_widgets.testing import tiny_model
-    from tam_widgets.testing.bench import timed
 
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; times in ms")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU times in ms")
     print("\nincremental maps per generated token, 24x32 grid, 64 context tokens (target <= 2 ms):")
     print(f"{'hidden d':>9s} {'take token':>11s} {'make maps':>10s} {'per token':>10s} {'maps at end':>12s}")
     for dim in (64, 1536):
@@ -95,13 +109,25 @@ def main() -> None:
                 chat.subscribe(lambda event: seen.append(event.explanation))
             return chat.ask(prompt, stream=stream)
 
-        t_gen = timed(lambda e=explainer: _plain(e, image, prompt, n), args.repeats) * 1e3
-        t_ask = timed(lambda: ask(False, False), args.repeats) * 1e3
-        t_stream = timed(lambda: ask(True, False), args.repeats) * 1e3
-        t_sub = timed(lambda: ask(True, True), args.repeats) * 1e3
+        runs = {
+            "generate": lambda e=explainer: _plain(e, image, prompt, n),
+            "ask": lambda: ask(False, False),
+            "stream": lambda: ask(True, False),
+            "stream+sub": lambda: ask(True, True),
+        }
+        for fn in runs.values():  # warm-up
+            fn()
+        times: dict[str, list[float]] = {k: [] for k in runs}
+        for _ in range(args.repeats):  # interleaved, so that a change of load hits all four alike
+            for k, fn in runs.items():
+                t = time.process_time()
+                fn()
+                times[k].append(1e3 * (time.process_time() - t))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        ratio = {k: statistics.median(np.divide(v, times["generate"])) for k, v in times.items()}
         print(
-            f"{family:12s} {t_gen:9.1f} {t_ask:9.1f} {t_stream:9.1f} {t_sub:11.1f}"
-            f" {t_ask / t_gen:8.2f} {t_stream / t_gen:11.2f} {t_sub / t_gen:15.2f}"
+            f"{family:12s} {med['generate']:9.1f} {med['ask']:9.1f} {med['stream']:9.1f} {med['stream+sub']:11.1f}"
+            f" {ratio['ask']:8.2f} {ratio['stream']:11.2f} {ratio['stream+sub']:15.2f}"
         )
 
 
