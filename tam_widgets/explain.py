@@ -225,7 +225,10 @@ class Chat:
     """A conversation whose every answer is explained, with all earlier turns as context.
 
     A failed :meth:`ask` (bad picture, bad setting, an error inside generation) leaves the chat exactly
-    as it was, so the next ask works.
+    as it was, so the next ask works. Pictures passed to an ask belong to that turn
+    (``VisualGrid.turn``). :meth:`subscribe` follows every ask as :class:`ChatEvent` s (with
+    ``ask(stream=True)``, one per generated token, its maps made as it comes); :meth:`stop` ends
+    the running ask at the next token; :attr:`busy` says whether one runs.
     """
 
     def __init__(self, explainer: Explainer, images: list, video=None, repeat_frames: bool = False):

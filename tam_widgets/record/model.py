@@ -11,7 +11,8 @@ An explanation holds, for one conversation with a vision-language model:
 * ``text_relevance``: float16 ``[n_explained, n_tokens]``, each explained token's relevance over
   the earlier text tokens, on the map's scale (0 outside its context);
 * ``grids``: one :class:`VisualGrid` per image, video or thumbnail: where its tokens sit in the
-  visual axis, its token grid, and which pixel box of which stored image each frame covers;
+  visual axis, its token grid, which pixel box of which stored image each frame covers, and the
+  turn that added it;
 * ``images``: the (downscaled) RGB images and video frames, uint8;
 * ``candidates``: the top-k next-token candidates and probabilities of each explained token;
 * ``words``: ``[n_words, 2]`` half-open token index ranges grouping tokens into words;
