@@ -23,12 +23,13 @@ from .widgets import TokenMapView  # also registers the explorer as the records'
 
 if TYPE_CHECKING:
     from .core import TAMResult, tam_from_hidden, tam_from_logits
-    from .explain import Chat, Explainer, load
+    from .explain import Chat, ChatEvent, Explainer, load
     from .models import register_adapter
 
 #: Names that need torch, and the module each comes from (imported on first use).
 _LAZY = {
     "Chat": ".explain",
+    "ChatEvent": ".explain",
     "Explainer": ".explain",
     "load": ".explain",
     "TAMResult": ".core",
@@ -73,6 +74,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Chat",
+    "ChatEvent",
     "Explainer",
     "Explanation",
     "RecordError",

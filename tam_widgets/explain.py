@@ -5,6 +5,7 @@ explainer = tw.load("Qwen/Qwen2-VL-2B-Instruct")
 exp = explainer.explain(image="street.jpg", prompt="Describe this image.")
 chat = explainer.chat(images=["a.jpg", "b.jpg"])
 chat.ask("What differs?"); chat.ask("Which is older?")
+chat.subscribe(print); chat.ask("And the sky?", stream=True)   # maps computed as the model writes
 
 Inputs are checked before anything runs: pictures keep their range or are refused
 (:mod:`tam_widgets.pictures`), prompts are text (a chat-format control string such as
@@ -15,15 +16,19 @@ chat as it was. Records of the tiny random test checkpoints carry ``metadata["un
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import threading
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
-from .methods import compute
-from .methods.activation import tam_result
+from .core.incremental import IncrementalTAM, TAMRows
+from .methods.activation import _head, tam_result
+from .methods.common import normalize_rows
 from .models import Adapter, VisualSpan, adapter_for
 from .pictures import to_rgb8
 from .record import METHOD_INFO, Explanation, Token, VisualGrid
@@ -118,6 +123,31 @@ class _Segment:
     grids: list[VisualGrid]  # the record's view of ``spans``
 
 
+@dataclass(frozen=True)
+class ChatEvent:
+    """What a :class:`Chat` tells its subscribers (:meth:`Chat.subscribe`) while a turn is asked.
+
+    Attributes:
+        kind: ``"start"`` (the turn begins), ``"token"`` (a token was generated: streaming asks
+            only), ``"end"`` (the turn is answered) or ``"error"`` (it failed; the chat is as before).
+        turn: 0-based index of the turn being asked.
+        explanation: start: the conversation before the turn (None on a new chat's first turn);
+            token: the conversation so far with the partial turn, every generated token explained;
+            end: the final record, the one ``ask`` returns; error: None.
+        error: the exception (error only); ``ask`` re-raises it.
+        stopped: end only: the turn was ended by :meth:`Chat.stop`.
+
+    >>> ChatEvent("start", 0)
+    ChatEvent(kind='start', turn=0, explanation=None, error=None, stopped=False)
+    """
+
+    kind: Literal["start", "token", "end", "error"]
+    turn: int
+    explanation: Explanation | None = None
+    error: BaseException | None = None
+    stopped: bool = False
+
+
 @dataclass
 class _Turn:
     prompt: str
@@ -195,7 +225,10 @@ class Chat:
     """A conversation whose every answer is explained, with all earlier turns as context.
 
     A failed :meth:`ask` (bad picture, bad setting, an error inside generation) leaves the chat exactly
-    as it was, so the next ask works.
+    as it was, so the next ask works. Pictures passed to an ask belong to that turn
+    (``VisualGrid.turn``). :meth:`subscribe` follows every ask as :class:`ChatEvent` s (with
+    ``ask(stream=True)``, one per generated token, its maps made as it comes); :meth:`stop` ends
+    the running ask at the next token; :attr:`busy` says whether one runs.
     """
 
     def __init__(self, explainer: Explainer, images: list, video=None, repeat_frames: bool = False):
@@ -214,6 +247,59 @@ class Chat:
         self.inputs: dict | None = None
         self.hidden: torch.Tensor | None = None  # last hidden states of the whole conversation
         self.explanation: Explanation | None = None
+        self._subscribers: list[Callable[[ChatEvent], object]] = []
+        self._lock = threading.Lock()
+        self._busy = False
+        self._stop = threading.Event()
+        self._stopped = False  # the running ask was ended by stop()
+
+    @property
+    def busy(self) -> bool:
+        """Whether an :meth:`ask` is running (a second one is refused until it ends)."""
+        return self._busy
+
+    def stop(self) -> None:
+        """End the running :meth:`ask` at the next generated token (thread-safe; a no-op when none runs).
+
+        What was generated is kept as a complete turn: the record is consistent and the chat can go on.
+        """
+        with self._lock:
+            if self._busy:
+                self._stop.set()
+
+    def subscribe(self, fn: Callable[[ChatEvent], object]) -> Callable[[], None]:
+        """Call ``fn(event)`` with every :class:`ChatEvent` of every later ask; returns the unsubscribe function.
+
+        Events come from the thread running :meth:`ask`: ``start``, then (``stream=True`` only) one
+        ``token`` per generated token, then ``end`` or ``error``. A subscriber that raises is reported
+        with ``warnings.warn`` and does not break the ask.
+
+            unsubscribe = chat.subscribe(lambda e: print(e.kind, e.turn))
+            chat.ask("What is in the picture?", stream=True)
+            unsubscribe()
+        """
+        if not callable(fn):
+            raise TypeError(f"subscribe takes a function of one ChatEvent, got {type(fn).__name__}")
+        entry = [fn]  # identity of this subscription (the same fn may be subscribed twice)
+        self._subscribers.append(entry)
+
+        def unsubscribe() -> None:
+            if entry in self._subscribers:
+                self._subscribers[:] = [e for e in self._subscribers if e is not entry]
+
+        return unsubscribe
+
+    def _emit(self, event: ChatEvent) -> None:
+        for (fn,) in list(self._subscribers):
+            try:
+                fn(event)
+            except Exception as err:  # a broken subscriber must not break the conversation
+                warnings.warn(
+                    f"a chat subscriber ({fn!r}) raised {type(err).__name__} on a {event.kind!r} event: {err}; "
+                    "the ask goes on",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
 
     def _segment_text(self, messages: list[dict]) -> str:
         """What the chat template adds after the conversation so far (all of it on the first turn)."""
@@ -232,6 +318,7 @@ class Chat:
         prompt: str,
         images: Sequence[PictureLike] | None = None,
         *,
+        stream: bool = False,
         allow_special_tokens: bool = False,
         **generation,
     ) -> Explanation:
@@ -240,25 +327,53 @@ class Chat:
         The input is checked before anything changes, and a failure anywhere (even inside generation)
         restores the chat as it was. A prompt holding a control string of the chat format (``<|im_end|>``,
         ``<image>``) is refused unless ``allow_special_tokens=True``.
+
+        With ``stream=True`` each generated token's maps are computed as soon as it is generated (TAM
+        for a token needs only the tokens before it) and subscribers (:meth:`subscribe`) get a
+        ``token`` event with the conversation so far; the returned record is the one a plain ask
+        makes. :meth:`stop` ends any ask at the next token. One ask runs at a time: a second one,
+        e.g. from another thread, raises ``RuntimeError``.
         """
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise ValueError("the prompt is empty: ask a question, e.g. 'Describe this image.'")
-        if not allow_special_tokens:
-            self.adapter.check_user_text(prompt)
-        new_images = [load_picture(p) for p in (images or [])]
-        if not self.segments and not self._pending_images and not new_images and not self._pending_videos:
-            raise ValueError(
-                "no picture to explain: pass image=..., images=[...] or video=... to explain() / chat(), "
-                "or images=[...] to the first ask()"
-            )
+        with self._lock:
+            if self._busy:
+                raise RuntimeError(
+                    "this chat is already answering a question (an ask is running, e.g. in another thread): "
+                    "wait for it to end, or call chat.stop() to end it at the next token"
+                )
+            self._busy = True
+            self._stop.clear()
+            self._stopped = False
+        turn = len(self.turns)
         saved = (self.messages, list(self.segments), list(self.turns), self.inputs, self.hidden, self.explanation)
         try:
-            return self._ask(prompt, new_images, generation)
-        except BaseException:
-            self.messages, self.segments, self.turns, self.inputs, self.hidden, self.explanation = saved
-            raise
+            self._emit(ChatEvent("start", turn, self.explanation))
+            try:
+                if not isinstance(prompt, str) or not prompt.strip():
+                    raise ValueError("the prompt is empty: ask a question, e.g. 'Describe this image.'")
+                if not allow_special_tokens:
+                    self.adapter.check_user_text(prompt)
+                new_images = [load_picture(p) for p in (images or [])]
+                if not self.segments and not self._pending_images and not new_images and not self._pending_videos:
+                    raise ValueError(
+                        "no picture to explain: pass image=..., images=[...] or video=... to explain() / chat(), "
+                        "or images=[...] to the first ask()"
+                    )
+                exp = self._ask(prompt, new_images, generation, bool(stream))
+            except BaseException as err:
+                self.messages, self.segments, self.turns, self.inputs, self.hidden, self.explanation = saved
+                with self._lock:
+                    self._busy = False
+                self._emit(ChatEvent("error", turn, error=err))
+                raise
+            with self._lock:
+                self._busy = False
+            self._emit(ChatEvent("end", turn, exp, stopped=self._stopped))
+            return exp
+        finally:
+            with self._lock:
+                self._busy = False
 
-    def _ask(self, prompt: str, images: list[np.ndarray], generation: dict) -> Explanation:
+    def _ask(self, prompt: str, images: list[np.ndarray], generation: dict, stream: bool) -> Explanation:
         new_images = self._pending_images + images
         new_videos = self._pending_videos
         content = self.adapter.content(prompt, len(new_images), len(new_videos))
@@ -282,23 +397,64 @@ class Chat:
         for s in spans:
             s.positions = s.positions + offset
         settings = {**self.explainer.generation, **generation}
-        sequence, hidden, topk = self._generate(merged, settings)  # nothing is changed if this fails
+        if stream and int(settings.get("num_beams", 1) or 1) != 1:
+            raise ValueError("stream=True follows one sequence as it is written: leave num_beams at 1")
         stored, grids = self._record_grids(new_images, new_videos, spans)
+        # The new segment joins the chat now (ask() restores the chat if anything below fails).
         self.segments.append(_Segment(seg_inputs, new_images, new_videos, spans, user_mask, offset, stored, grids))
         answer_start = merged["input_ids"].shape[1]
+        live = _Live(self, prompt, answer_start, settings, merged) if stream else None
+        sequence, hidden, topk = self._generate(merged, settings, live)
         answer_text = self.adapter.tokenizer.decode(sequence[answer_start:], skip_special_tokens=True).strip()
         self.messages = [*messages, {"role": "assistant", "content": [{"type": "text", "text": answer_text}]}]
         self.inputs = self.adapter.resize_tokens(merged, len(sequence), sequence)
-        self.turns.append(_Turn(prompt, answer_start, len(sequence), topk[0], topk[1]))
+        turn = _Turn(prompt, answer_start, len(sequence), topk[0], topk[1])
         # The latest pass covers the whole conversation causally: its hidden states at earlier
         # turns are those of their own passes, so one tensor serves every turn.
         self.hidden = hidden
-        self.explanation = self._build(sequence, settings)
+        if live is not None:
+            turn.result = live.final(sequence)
+        elif self.explainer.compat == "default":  # the same maps, token by token, after generation
+            engine = self._engine(hidden, sequence.numpy(), answer_start)
+            for p in range(answer_start, len(sequence)):
+                engine.add(int(sequence[p]), hidden[p - 1])
+            rows, ctx = engine.rows(), self._context(sequence.numpy(), answer_start)
+            maps = {m: [v] for m, v in _record_maps(rows).items()}
+            turn.result = _engine_maps(maps, [rows.text_relevance], ctx, answer_start)
+        self.turns.append(turn)
+        self.explanation = self._build(sequence, settings, cache=live.cache if live else None)
         self._pending_images, self._pending_videos = [], []
         return self.explanation
 
+    def _context(self, seq: np.ndarray, answer_start: int, turns: list[_Turn] | None = None) -> np.ndarray:
+        """Positions of the text that may leak into the maps of an answer starting at ``answer_start``."""
+        role = self._roles(seq, self.turns if turns is None else turns)[:answer_start]
+        return np.flatnonzero((role == "prompt") | (role == "answer"))
+
+    def _engine(self, hidden: torch.Tensor, seq: np.ndarray, answer_start: int) -> IncrementalTAM:
+        """The incremental TAM of an answer starting at ``answer_start`` (hidden: the pass's states so far)."""
+        spans = [s for seg in self.segments for s in seg.spans if s.positions[0] < answer_start]
+        visual = np.concatenate([s.positions for s in spans])
+        ctx = self._context(seq, answer_start)
+        head = _head(self.adapter)
+        index = torch.from_numpy(np.concatenate([visual, ctx - 1])).to(hidden.device)
+        states = hidden.index_select(0, index)
+        bias = getattr(head, "bias", None)
+        return IncrementalTAM(
+            states[: len(visual)],
+            head.weight.detach(),
+            [tuple(s.grid) for s in spans],
+            seq[ctx],
+            states[len(visual) :],
+            None if bias is None else bias.detach(),
+        )
+
     def _record_grids(self, images, videos, spans) -> tuple[list[np.ndarray], list[VisualGrid]]:
-        """Downscaled pictures of a new segment and its grids, numbered after the earlier segments."""
+        """Downscaled pictures of a new segment and its grids, numbered after the earlier segments.
+
+        The grids belong to the turn being asked (``VisualGrid.turn``).
+        """
+        turn = len(self.turns)
         first_picture = sum(len(seg.stored) for seg in self.segments)
         offset = sum(g.size for seg in self.segments for g in seg.grids)
         counts: dict[str, int] = {}
@@ -316,57 +472,53 @@ class Chat:
             boxes = np.array([b * scales[i] for b, i in zip(s.boxes, local)], dtype=np.float32)
             counts[s.kind] = counts.get(s.kind, 0) + 1
             grid = tuple(int(x) for x in s.grid)
-            grids.append(
-                VisualGrid(
-                    s.kind, f"{s.kind} {counts[s.kind]}", offset, grid, [first_picture + i for i in local], boxes
-                )
-            )
+            label = f"{s.kind} {counts[s.kind]}"
+            grids.append(VisualGrid(s.kind, label, offset, grid, [first_picture + i for i in local], boxes, turn))
             offset += len(s.positions)
         return list(stored), grids
 
-    def _turn_maps(self, turn: int) -> _TurnMaps:
-        """Every stored map kind for one turn's tokens, from the hidden states of its own pass."""
-        inp = self.method_input(turn)
+    def _reference_maps(self, inp) -> _TurnMaps:
+        """``compat="reference"``: the official code's maps (its own choice of tokens) and their plain CAM.
+
+        The default mode's maps come from :class:`~tam_widgets.core.incremental.IncrementalTAM`
+        (:meth:`_engine`), token by token.
+        """
         base = tam_result(inp, compat=self.explainer.compat)
-        if self.explainer.compat == "default":
-            maps = {"tam": base.flat_maps, **{m: compute(m, inp) for m in RECORD_METHODS if m != "tam"}}
-        else:  # the official code's maps (its own choice of tokens) and their plain CAM
-            raw = base.flat_raw_maps
-            lo, hi = raw.min(1, keepdims=True), raw.max(1, keepdims=True)
-            maps = {"tam": base.flat_maps / 255.0, "cam": (raw - lo) / np.maximum(hi - lo, 1e-12)}
+        raw = base.flat_raw_maps
+        lo, hi = raw.min(1, keepdims=True), raw.max(1, keepdims=True)
+        maps = {"tam": base.flat_maps / 255.0, "cam": (raw - lo) / np.maximum(hi - lo, 1e-12)}
         maps = {k: v.astype(np.float32) for k, v in maps.items()}
         return _TurnMaps(maps, base.token_positions, base.context_positions, base.text_relevance)
 
     def method_input(self, turn: int = -1):
         """The state of an answered turn for the map-making methods (:mod:`tam_widgets.methods`)."""
-        from .methods.base import MethodInput
-
         if not self.turns:
             raise ValueError("nothing answered yet: call ask() first")
-        t = self.turns[turn]
+        return self._method_input(self.turns[turn], self.inputs, self.hidden, self.turns)
+
+    def _method_input(self, t: _Turn, inputs: dict, hidden: torch.Tensor, turns: list[_Turn]):
+        from .methods.base import MethodInput
+
         spans = [s for seg in self.segments for s in seg.spans if s.positions[0] < t.answer_start]
-        role = self._roles(self.inputs["input_ids"][0].numpy())
-        ctx = np.flatnonzero((role[: t.answer_start] == "prompt") | (role[: t.answer_start] == "answer"))
-        inputs = self.adapter.resize_tokens(self.inputs, t.answer_end)
         return MethodInput(
             self.explainer.model,
             self.adapter,
-            inputs,
-            self.hidden[: t.answer_end - 1],
+            self.adapter.resize_tokens(inputs, t.answer_end),
+            hidden[: t.answer_end - 1],
             np.concatenate([s.positions for s in spans]),
             [tuple(s.grid) for s in spans],
-            ctx,
+            self._context(inputs["input_ids"][0].numpy(), t.answer_start, turns),
             t.answer_start,
             t.answer_end,
         )
 
-    def _roles(self, seq: np.ndarray) -> np.ndarray:
+    def _roles(self, seq: np.ndarray, turns: list[_Turn] | None = None) -> np.ndarray:
         """Each position's role: "prompt" (the user's text), "answer" (generated), "special"."""
         role = np.full(len(seq), "special", dtype=object)
         for seg in self.segments:
             role[seg.start : seg.start + len(seg.user_mask)][seg.user_mask] = "prompt"
         specials = self.adapter.special_ids()
-        for t in self.turns:
+        for t in self.turns if turns is None else turns:
             role[t.answer_start : t.answer_end] = "answer"
             for p in range(t.answer_start, t.answer_end):
                 if int(seq[p]) in specials:
@@ -395,20 +547,34 @@ class Chat:
         mask[(offsets[:, 0] < end) & (offsets[:, 1] > start) & (offsets[:, 1] > offsets[:, 0])] = True
         return mask
 
-    def _generate(self, inputs: dict, settings: dict):
+    def _generate(self, inputs: dict, settings: dict, live: _Live | None = None):
+        """Generate with the final-norm states captured; ``live.step`` sees each new token as it comes."""
         model, adapter = self.explainer.model, self.adapter
         states: list[torch.Tensor] = []
         hook = adapter.final_norm().register_forward_hook(lambda m, a, out: states.append(out[0].detach()))
         topk = TopK(3)
-        from transformers import LogitsProcessorList
+        from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+
+        chat = self
+
+        class Steps(StoppingCriteria):
+            """After each generated token: its live maps and events, then stop() if asked."""
+
+            def __call__(self, input_ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
+                if live is not None:
+                    live.step(input_ids[0].cpu(), states, topk)
+                stop = chat._stop.is_set()
+                chat._stopped = chat._stopped or stop
+                return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
         settings = dict(settings)
         processors = LogitsProcessorList([*(settings.pop("logits_processor", None) or []), topk])
+        criteria = StoppingCriteriaList([*(settings.pop("stopping_criteria", None) or []), Steps()])
         device = model.device
         batch = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in inputs.items()}
         try:
             with torch.no_grad():  # not inference_mode: gradient methods re-run these tensors
-                out = model.generate(**batch, logits_processor=processors, **settings)
+                out = model.generate(**batch, logits_processor=processors, stopping_criteria=criteria, **settings)
         finally:
             hook.remove()
         sequence = (out.sequences if hasattr(out, "sequences") else out)[0].cpu()
@@ -422,52 +588,99 @@ class Chat:
         return sequence, hidden, (ids, probs)
 
     # -- the record ----------------------------------------------------------------------------
-    def _build(self, sequence: torch.Tensor, settings: dict) -> Explanation:
-        seq = sequence.numpy()
-        n = len(seq)
-        spans = [s for seg in self.segments for s in seg.spans]
-        visual = np.concatenate([s.positions for s in spans]) if spans else np.zeros(0, np.int64)
-        is_visual = np.zeros(n, bool)
-        is_visual[visual] = True
-        role = self._roles(seq)
-        turn_of = np.zeros(n, int)
+    def _before_last(self, seq: np.ndarray, turns: list[_Turn], n_vis: int, cache: dict) -> dict:
+        """The record's part before the last turn's answer: its tokens and the earlier turns' rows."""
+        start = turns[-1].answer_start
+        visual = np.concatenate([s.positions for seg in self.segments for s in seg.spans] or [np.zeros(0, np.int64)])
+        is_visual = np.zeros(start, bool)
+        is_visual[visual[visual < start]] = True
+        role = self._roles(seq[:start], turns[:-1])
+        turn_of = np.zeros(start, int)
         for k, seg in enumerate(self.segments):
             turn_of[seg.start :] = k
         text_pos = np.flatnonzero(~is_visual)
-        index_of = {int(p): i for i, p in enumerate(text_pos)}
-        tok = self.adapter.tokenizer
-        pieces = token_pieces(tok, seq, text_pos)
+        pieces = token_pieces(self.adapter.tokenizer, seq, text_pos, memo=cache.setdefault("decode", {}))
         tokens = [
             Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p), raw_bytes=b)
             for (text, b), p in zip(pieces, text_pos)
         ]
+        parts = [self._turn_part(t, text_pos, n_vis) for t in turns[:-1]]
+        methods = RECORD_METHODS if self.explainer.compat == "default" else ("tam", "cam")
+        return {
+            "tokens": tokens,
+            "text_pos": text_pos,
+            "explained": [i for part in parts for i in part["explained"]],
+            "maps": {m: np.concatenate([np.zeros((0, n_vis))] + [p["maps"][m] for p in parts]).astype(np.float16)
+                     for m in methods},
+            "rel": np.concatenate([np.zeros((0, len(tokens)))] + [p["rel"] for p in parts]).astype(np.float16),
+            "cand_ids": np.concatenate([np.zeros((0, 3), np.int64)] + [p["cand_ids"] for p in parts]),
+            "cand_probs": np.concatenate([np.zeros((0, 3), np.float32)] + [p["cand_probs"] for p in parts]),
+        }
 
+    def _turn_part(self, t: _Turn, text_pos: np.ndarray, n_vis: int) -> dict:
+        """One answered turn's rows of the record: explained tokens, maps, relevance, candidates.
+
+        ``text_pos``: the sequence position of each token of the record (sorted).
+        """
+        if t.result is None:
+            t.result = self._reference_maps(self._method_input(t, self.inputs, self.hidden, self.turns))
+        r = t.result
+        rel = np.zeros((len(r.positions), len(text_pos)), np.float32)
+        rel[:, np.searchsorted(text_pos, r.context_positions)] = r.text_relevance
+        # Candidates come from the generation step that produced each token (none for others).
+        step = r.positions - t.answer_start
+        ok = (step >= 0) & (step < len(t.candidate_ids))
+        ids = np.full((len(step), 3), -1, np.int64)
+        probs = np.zeros((len(step), 3), np.float32)
+        ids[ok], probs[ok] = t.candidate_ids[step[ok]], t.candidate_probs[step[ok]]
+        return {
+            "explained": np.searchsorted(text_pos, r.positions).tolist(),
+            "maps": {name: _pad(flat, n_vis) for name, flat in r.maps.items()},
+            "rel": rel,
+            "cand_ids": ids,
+            "cand_probs": probs,
+        }
+
+    def _build(
+        self, sequence: torch.Tensor, settings: dict, turns: list[_Turn] | None = None, cache: dict | None = None
+    ) -> Explanation:
+        """The record of the conversation ``sequence`` answered in ``turns`` (the chat's by default).
+
+        ``cache`` (a dict kept across calls for the same turn) saves re-reading the text before the
+        last answer and the candidates' texts while a streaming turn grows.
+        """
+        turns = self.turns if turns is None else turns
+        cache = {} if cache is None else cache
+        seq = sequence.numpy()
+        n = len(seq)
+        tok = self.adapter.tokenizer
+        last = turns[-1]
         grids = [g for seg in self.segments for g in seg.grids]
         images = [im for seg in self.segments for im in seg.stored]
         n_vis = sum(g.size for g in grids)
-        compat = self.explainer.compat
-        explained, maps, rel_rows, cand_ids, cand_probs = [], {m: [] for m in RECORD_METHODS}, [], [], []
-        for k, t in enumerate(self.turns):
-            if t.result is None:
-                t.result = self._turn_maps(k)
-            r = t.result
-            if compat != "default":
-                maps = {m: v for m, v in maps.items() if m in r.maps}
-            for name, flat in r.maps.items():
-                maps[name].append(_pad(flat, n_vis))
-            rel = np.zeros((len(r.positions), len(tokens)), np.float32)
-            rel[:, [index_of[int(p)] for p in r.context_positions]] = r.text_relevance
-            rel_rows.append(rel)
-            explained.extend(index_of[int(p)] for p in r.positions)
-            # Candidates come from the generation step that produced each token (none for others).
-            step = r.positions - t.answer_start
-            ok = (step >= 0) & (step < len(t.candidate_ids))
-            ids = np.full((len(step), 3), -1, np.int64)
-            probs = np.zeros((len(step), 3), np.float32)
-            ids[ok], probs[ok] = t.candidate_ids[step[ok]], t.candidate_probs[step[ok]]
-            cand_ids.append(ids)
-            cand_probs.append(probs)
-        cand_ids_all = np.concatenate(cand_ids).astype(np.int64)
+        # Everything before the last answer is the same at every token of a streaming turn (the
+        # text before it ends with the template's own tokens, never a byte fragment, so it reads
+        # the same whatever follows): it is made once per turn and kept in ``cache``.
+        key = (len(turns), last.answer_start, n_vis)
+        if cache.get("before", (None,))[0] != key:
+            cache["before"] = (key, self._before_last(seq, turns, n_vis, cache))
+        before = cache["before"][1]
+        tail = np.arange(last.answer_start, n)
+        role = self._roles(seq, [last])[last.answer_start :]
+        turn_of = len(self.segments) - 1
+        pieces = token_pieces(tok, seq, tail, memo=cache.setdefault("decode", {}))
+        tokens = before["tokens"] + [
+            Token(text, int(seq[p]), str(r), turn_of, int(p), raw_bytes=b)
+            for (text, b), p, r in zip(pieces, tail, role)
+        ]
+        if last.result is None:
+            last.result = self._reference_maps(self._method_input(last, self.inputs, self.hidden, turns))
+        part = self._turn_part(last, np.concatenate([before["text_pos"], tail]), n_vis)
+        texts = cache.setdefault("candidates", {})
+        cand_ids_all = np.concatenate([before["cand_ids"], part["cand_ids"]])
+        rel = np.zeros((len(before["explained"]) + len(part["explained"]), len(tokens)), np.float16)
+        rel[: len(before["explained"]), : before["rel"].shape[1]] = before["rel"]
+        rel[len(before["explained"]) :] = part["rel"]
         model = self.explainer.model
         import transformers
 
@@ -479,8 +692,8 @@ class Chat:
             "revision": getattr(model.config, "_commit_hash", None),
             "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
             "generation": {k: v for k, v in settings.items() if isinstance(v, (int, float, str, bool, type(None)))},
-            "prompts": [t.prompt for t in self.turns],
-            "answer_spans": [[t.answer_start, t.answer_end] for t in self.turns],
+            "prompts": [t.prompt for t in turns],
+            "answer_spans": [[t.answer_start, t.answer_end] for t in turns],
             "compat": self.explainer.compat,
             "tam_widgets": __version__,
             "transformers": transformers.__version__,
@@ -490,17 +703,90 @@ class Chat:
             metadata["untrained"] = True  # views warn: the maps of random weights mean nothing
         return Explanation(
             tokens=tokens,
-            explained=np.asarray(explained, np.int64),
-            maps={k: np.concatenate(v).astype(np.float16) for k, v in maps.items()},
-            text_relevance=np.concatenate(rel_rows).astype(np.float16),
+            explained=np.asarray(before["explained"] + part["explained"], np.int64),
+            maps={k: np.concatenate([before["maps"][k], part["maps"][k].astype(np.float16)]) for k in part["maps"]},
+            text_relevance=rel,
             grids=grids,
             images=images,
             candidate_ids=cand_ids_all,
-            candidate_probs=np.concatenate(cand_probs).astype(np.float32),
-            candidate_texts=[[candidate_text(tok, int(i)) for i in row] for row in cand_ids_all],
+            candidate_probs=np.concatenate([before["cand_probs"], part["cand_probs"]]).astype(np.float32),
+            candidate_texts=[[_cached(texts, int(i), lambda i=int(i): candidate_text(tok, i)) for i in row]
+                             for row in cand_ids_all],
             words=group_words(tokens),
             metadata=metadata,
         )
+
+
+def _record_maps(rows: TAMRows) -> dict[str, np.ndarray]:
+    """The record's map kinds (:data:`RECORD_METHODS`) from :class:`IncrementalTAM` rows."""
+    return {"tam": rows.tam, "cam": normalize_rows(rows.raw), "eci_only": rows.unfiltered, "filter_only": rows.no_eci}
+
+
+def _engine_maps(maps: dict[str, list[np.ndarray]], texts: list[np.ndarray], ctx, answer_start: int) -> _TurnMaps:
+    """A turn's stored maps from consecutive chunks of rows (:func:`_record_maps` and each chunk's
+    text relevance over the context before its tokens, padded to the turn's whole context: the
+    prompt's text, then the answer)."""
+    k = sum(len(t) for t in texts)
+    positions = np.arange(answer_start, answer_start + k)
+    context = np.concatenate([ctx, positions])
+    text = np.zeros((k, len(context)), np.float32)
+    i = 0
+    for t in texts:
+        text[i : i + len(t), : t.shape[1]] = t
+        i += len(t)
+    return _TurnMaps({m: np.concatenate(v) for m, v in maps.items()}, positions, context, text)
+
+
+class _Live:
+    """One streaming ask: each generated token's maps as it comes, and its ``token`` event."""
+
+    def __init__(self, chat: Chat, prompt: str, answer_start: int, settings: dict, inputs: dict):
+        self.chat, self.prompt, self.answer_start = chat, prompt, answer_start
+        self.settings, self.inputs = settings, inputs
+        self.turn = len(chat.turns)
+        self.engine: IncrementalTAM | None = None
+        self.ctx = np.zeros(0, np.int64)
+        self.n_done = 0  # tokens whose maps are made, kept in chunks:
+        self.maps: dict[str, list[np.ndarray]] = {}
+        self.texts: list[np.ndarray] = []
+        self.cache: dict = {}  # for Chat._build
+
+    def step(self, seq: torch.Tensor, states: list[torch.Tensor], topk: TopK) -> None:
+        chat, n = self.chat, len(seq)
+        if chat.explainer.compat == "default":
+            if self.engine is None:  # the first token: the prefill's states hold the whole prompt
+                prefill = torch.cat(states, 0)
+                if prefill.shape[0] != self.answer_start:
+                    raise RuntimeError(f"captured {prefill.shape[0]} prompt states for {self.answer_start} tokens")
+                self.engine = chat._engine(prefill, seq.numpy(), self.answer_start)
+                self.ctx = chat._context(seq.numpy(), self.answer_start)
+            self.engine.add(int(seq[-1]), states[-1][-1])
+        if not chat._subscribers:
+            return  # nobody looks: the maps not yet made are made at the end
+        ids, probs = torch.stack(topk.ids).numpy(), torch.stack(topk.probs).numpy()
+        partial = _Turn(self.prompt, self.answer_start, n, ids, probs, self._maps(seq, states))
+        exp = chat._build(seq, self.settings, [*chat.turns, partial], self.cache)
+        chat._emit(ChatEvent("token", self.turn, exp))
+
+    def _maps(self, seq: torch.Tensor, states: list[torch.Tensor]) -> _TurnMaps:
+        """The maps of the answer so far (``seq`` the conversation up to its latest token)."""
+        chat, n = self.chat, len(seq)
+        if self.engine is None:  # compat="reference": the official computation on the turn so far
+            t = _Turn(self.prompt, self.answer_start, n, np.zeros((0, 3), np.int64), np.zeros((0, 3), np.float32))
+            inputs = chat.adapter.resize_tokens(self.inputs, n, seq)
+            return chat._reference_maps(chat._method_input(t, inputs, torch.cat(states, 0), [*chat.turns, t]))
+        k = n - self.answer_start
+        if self.n_done < k:  # rows are the same made alone, as tokens come, or together at the end
+            rows = self.engine.rows(self.n_done, k)
+            for m, v in _record_maps(rows).items():
+                self.maps.setdefault(m, []).append(v)
+            self.texts.append(rows.text_relevance)
+            self.n_done = k
+        return _engine_maps(self.maps, self.texts, self.ctx, self.answer_start)
+
+    def final(self, seq: torch.Tensor) -> _TurnMaps | None:
+        """The final maps of the turn (None in reference mode: the batch computation makes them)."""
+        return None if self.engine is None else self._maps(seq, [])
 
 
 def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[str]:
@@ -511,7 +797,9 @@ def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = No
     return [text for text, _ in token_pieces(tokenizer, ids, positions)]
 
 
-def token_pieces(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[tuple[str, bytes | None]]:
+def token_pieces(
+    tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None, *, memo: dict | None = None
+) -> list[tuple[str, bytes | None]]:
     """``(text, raw_bytes)`` of the tokens at ``positions`` (all by default), as they read in context.
 
     A token is decoded after its predecessor and the predecessor's text removed, so word-initial
@@ -519,13 +807,15 @@ def token_pieces(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = N
     characters on its own (a byte fragment of a multi-byte character) gets its bytes as
     ``raw_bytes``; its text is the characters it completes (``""`` while a character is still
     incomplete), so the texts joined equal the decode of the ids instead of repeating ``"\ufffd"``.
-    Lone decodes are cached by id.
+    Decodes are cached by id (in ``memo``, a dict, to keep them across calls with one tokenizer).
     """
     import codecs
 
     ids = [int(t) for t in ids]
-    alone: dict[int, str] = {}
-    raw: dict[int, bytes | None] = {}
+    memo = {} if memo is None else memo
+    alone: dict[int, str] = memo.setdefault("alone", {})
+    raw: dict[int, bytes | None] = memo.setdefault("raw", {})
+    pairs: dict[tuple[int, int], str] = memo.setdefault("pairs", {})
 
     def decode_alone(t: int) -> str:
         if t not in alone:
@@ -564,7 +854,10 @@ def token_pieces(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = N
         if p == 0:
             out.append((decode_alone(t), None))
             continue
-        prev, pair = decode_alone(ids[p - 1]), tokenizer.decode([ids[p - 1], t])
+        prev = decode_alone(ids[p - 1])
+        if (ids[p - 1], t) not in pairs:
+            pairs[ids[p - 1], t] = tokenizer.decode([ids[p - 1], t])
+        pair = pairs[ids[p - 1], t]
         out.append((pair[len(prev) :] if pair.startswith(prev) else decode_alone(t), None))
     close()
     return out
@@ -646,6 +939,12 @@ def is_untrained(model) -> bool:
     from .testing.tiny import UNTRAINED_KEY
 
     return bool(getattr(model.config, UNTRAINED_KEY, False))
+
+
+def _cached(store: dict, key, make):
+    if key not in store:
+        store[key] = make()
+    return store[key]
 
 
 def _pad(flat: np.ndarray, n_visual: int) -> np.ndarray:

@@ -11,7 +11,8 @@ An explanation holds, for one conversation with a vision-language model:
 * ``text_relevance``: float16 ``[n_explained, n_tokens]``, each explained token's relevance over
   the earlier text tokens, on the map's scale (0 outside its context);
 * ``grids``: one :class:`VisualGrid` per image, video or thumbnail: where its tokens sit in the
-  visual axis, its token grid, and which pixel box of which stored image each frame covers;
+  visual axis, its token grid, which pixel box of which stored image each frame covers, and the
+  turn that added it;
 * ``images``: the (downscaled) RGB images and video frames, uint8;
 * ``candidates``: the top-k next-token candidates and probabilities of each explained token;
 * ``words``: ``[n_words, 2]`` half-open token index ranges grouping tokens into words;
@@ -86,6 +87,9 @@ class VisualGrid:
             ``Explanation.images`` of the picture it covers.
         boxes: float ``[t, 4]``: the ``(x0, y0, x1, y1)`` pixel box of that picture, in the
             stored picture's pixels, that the frame's grid covers (a crop or the whole picture).
+        turn: the turn of the conversation that added the picture or video (0 for the first
+            question; ``Token.turn`` counts the same way). Tokens of earlier turns could not see it:
+            their maps are 0 over it.
     """
 
     kind: str
@@ -94,6 +98,7 @@ class VisualGrid:
     grid: tuple[int, ...]
     frames: list[int]
     boxes: np.ndarray
+    turn: int = 0
 
     @property
     def size(self) -> int:
@@ -177,6 +182,9 @@ class Explanation:
             g.frames = [int(f) for f in g.frames]
             g.boxes = np.asarray(g.boxes)
             name = f"grids[{g_i}] ({g.label!r})"
+            if isinstance(g.turn, (bool, np.bool_)) or not isinstance(g.turn, (int, np.integer)) or g.turn < 0:
+                raise ValueError(f"{name}: turn must be an int >= 0 (the turn that added it), got {g.turn!r}")
+            g.turn = int(g.turn)
             if len(g.grid) not in (2, 3) or min(g.grid) < 1:
                 raise ValueError(f"{name}: grid must be (h, w) or (t, h, w) of positive sizes, got {g.grid}")
             t = g.grid[0] if len(g.grid) == 3 else 1

@@ -1,20 +1,22 @@
 """The ``.tam`` file format of :class:`~tam_widgets.record.Explanation`: writing, and reading with every check.
 
-File format (:meth:`Explanation.save`, :meth:`Explanation.load`), version 1: one ``.npz`` zip
+File format (:meth:`Explanation.save`, :meth:`Explanation.load`), version 2: one ``.npz`` zip
 archive (suggested extension ``.tam``) of plain ``.npy`` entries (never pickles), holding
 
 * ``header``: uint8 bytes of a UTF-8 JSON object ``{"format": "tam-widgets-explanation",
-  "version": 1, "writer", "methods", "n_images", "tokens": [{"text", "id", "role", "turn",
+  "version": 2, "writer", "methods", "n_images", "tokens": [{"text", "id", "role", "turn",
   "position", and "raw_bytes" (hex) only for a byte-fragment token}, ...], "grids": [{"kind",
-  "label", "offset", "grid", "frames"}, ...], "candidate_texts", "metadata"}``;
+  "label", "offset", "grid", "frames", "turn"}, ...], "candidate_texts", "metadata"}``;
 * ``explained``, ``text_relevance``, ``candidate_ids``, ``candidate_probs``, ``words``;
 * ``maps_<j>`` for the ``j``-th name of ``header["methods"]``, ``image_<i>`` for each stored
   picture and ``boxes_<g>`` for each grid, every array with its own dtype (bit-exact).
 
-Readers ignore header keys they do not know, so files with ``raw_bytes`` load in older versions
-(as text only). :meth:`Explanation.load` refuses anything else with one :class:`RecordError`
-naming the file: unknown or missing entries, and entries whose size, dtype or shape (from the
-zip directory and the ``.npy`` header, checked before decompressing) disagree with the header.
+Version 2 added each grid's ``turn`` (the turn that added the picture); version-1 files still
+load, their grids all turn 0. Readers ignore header keys they do not know, so files with
+``raw_bytes`` load in older versions (as text only). :meth:`Explanation.load` refuses anything
+else with one :class:`RecordError` naming the file: unknown or missing entries, and entries whose
+size, dtype or shape (from the zip directory and the ``.npy`` header, checked before
+decompressing) disagree with the header.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     from .model import Explanation
 
 FORMAT = "tam-widgets-explanation"
-VERSION = 1
+VERSION = 2
 
 
 def payload(exp: Explanation) -> dict[str, np.ndarray]:
@@ -59,7 +61,14 @@ def payload(exp: Explanation) -> dict[str, np.ndarray]:
             for t in exp.tokens
         ],
         "grids": [
-            {"kind": g.kind, "label": g.label, "offset": int(g.offset), "grid": list(g.grid), "frames": g.frames}
+            {
+                "kind": g.kind,
+                "label": g.label,
+                "offset": int(g.offset),
+                "grid": list(g.grid),
+                "frames": g.frames,
+                "turn": int(g.turn),
+            }
             for g in exp.grids
         ],
         "candidate_texts": exp.candidate_texts,
@@ -126,10 +135,11 @@ def from_payload(cls: type[Explanation], header: dict, data: dict[str, np.ndarra
         raw = t.get("raw_bytes")
         raw = None if raw is None else bytes.fromhex(raw)
         tokens.append(Token(t["text"], t["id"], t["role"], t["turn"], t["position"], raw))
-    grids = [
-        VisualGrid(g["kind"], g["label"], g["offset"], tuple(g["grid"]), list(g["frames"]), data[f"boxes_{k}"])
-        for k, g in enumerate(header["grids"])
-    ]
+    grids = []
+    for k, g in enumerate(header["grids"]):
+        turn = g.get("turn", 0)  # version 1 had no turns: every grid is turn 0
+        boxes = data[f"boxes_{k}"]
+        grids.append(VisualGrid(g["kind"], g["label"], g["offset"], tuple(g["grid"]), g["frames"], boxes, turn))
     return cls(
         tokens=tokens,
         explained=data["explained"],
@@ -256,6 +266,9 @@ def _entry_specs(header: dict) -> dict[str, tuple[_Shape, str]]:
             isinstance(frames, list) and all(_is_int(x) for x in frames),
             f"grids[{k}].frames must be a list of ints, got {frames!r}",
         )
+        if header["version"] >= 2 or "turn" in g:  # version 1 had no turns: its grids are turn 0
+            turn = g.get("turn")
+            need(_is_int(turn) and turn >= 0, f"grids[{k}].turn must be an int >= 0, got {turn!r}")
         n_vis += math.prod(shape)
         frames_of.append(len(frames))
     need(isinstance(texts, list) and all(isinstance(r, list) for r in texts), "'candidate_texts' must be lists")

@@ -227,6 +227,7 @@ def build_payload(
                 "shape": [1, *g.grid] if len(g.grid) == 2 else list(g.grid),
                 "frames": list(g.frames),
                 "boxes": [[round(float(v), 3) for v in box] for box in g.boxes],
+                "turn": int(g.turn),
             }
             for g in exp.grids
         ],

@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tam_widgets.record import FORMAT, VERSION, Explanation, Token
+from tam_widgets.record import FORMAT, VERSION, Explanation, RecordError, Token
 
 from .conftest import TEXTS, make_explanation
 
@@ -45,13 +45,14 @@ def test_save_load_round_trip_is_bit_exact(ex, tmp_path):
     assert back.methods == ex.methods
     for g, h in zip(ex.grids, back.grids):
         assert (g.kind, g.label, g.offset, g.grid, g.frames) == (h.kind, h.label, h.offset, h.grid, h.frames)
+        assert g.turn == h.turn
     assert repr(back) == repr(ex)
     np.testing.assert_array_equal(back.overlay(6, grid=1, frame=1), ex.overlay(6, grid=1, frame=1))
     with zipfile.ZipFile(path) as z:  # one zip, nothing pickled: every entry is a plain .npy
         assert all(n.endswith(".npy") for n in z.namelist())
     with np.load(path, allow_pickle=False) as z:
         header = json.loads(z["header"].tobytes())
-    assert header["format"] == FORMAT and header["version"] == VERSION == 1
+    assert header["format"] == FORMAT and header["version"] == VERSION == 2
     assert [t["text"] for t in header["tokens"]] == [t for t, _ in TEXTS]
 
 
@@ -521,3 +522,53 @@ def test_stale_temp_cleanup_touches_only_its_own_old_files(ex, tmp_path):
         os.utime(p, (old, old))
     ex.save(path)
     assert {p.name for p in tmp_path.iterdir()} == {"run.tam", other_target.name, user_file.name}
+
+
+def test_grid_turns_round_trip(ex, tmp_path):
+    ex.grids[1].turn = 3
+    back = Explanation.load(ex.save(tmp_path / "turns.tam"))
+    assert [g.turn for g in back.grids] == [0, 3]
+    with np.load(tmp_path / "turns.tam", allow_pickle=False) as z:
+        assert [g["turn"] for g in json.loads(z["header"].tobytes())["grids"]] == [0, 3]
+
+
+def test_version_1_files_still_load_with_every_grid_turn_0(ex, tmp_path):
+    ex.grids[1].turn = 2
+    path = ex.save(tmp_path / "run.tam")
+
+    def as_version_1(h):  # what tam-widgets wrote before grids had turns
+        h["version"] = 1
+        for g in h["grids"]:
+            del g["turn"]
+
+    old = _rewrite(path, tmp_path / "v1.tam", as_version_1)
+    back = Explanation.load(old)
+    assert [g.turn for g in back.grids] == [0, 0]
+    np.testing.assert_array_equal(back.maps["tam"], ex.maps["tam"])
+    assert back.tokens == ex.tokens
+    # Saved again, it is a version-2 file.
+    with np.load(back.save(tmp_path / "again.tam"), allow_pickle=False) as z:
+        assert json.loads(z["header"].tobytes())["version"] == 2
+
+
+@pytest.mark.parametrize("turn", [None, -1, "1", 1.0, True])
+def test_a_version_2_grid_needs_its_turn(ex, tmp_path, turn):
+    path = ex.save(tmp_path / "run.tam")
+
+    def change(h):
+        if turn is None:
+            del h["grids"][0]["turn"]
+        else:
+            h["grids"][0]["turn"] = turn
+
+    bad = _rewrite(path, tmp_path / "bad.tam", change)
+    with pytest.raises(RecordError, match=r"grids\[0\]\.turn must be an int >= 0"):
+        Explanation.load(bad)
+
+
+@pytest.mark.parametrize("turn", [-1, "0", 1.5, True])
+def test_a_grid_turn_is_a_non_negative_int(turn):
+    grids = make_explanation().grids
+    grids[0].turn = turn
+    with pytest.raises(ValueError, match="turn must be an int >= 0"):
+        make_explanation(grids=grids)

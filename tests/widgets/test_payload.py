@@ -41,7 +41,8 @@ def test_payload_matches_the_record():
     assert meta["methods"][1]["label"] == "CAM (baseline)" and "CAM" in meta["methods"][1]["legend"]
     assert meta["warning"] is None
     assert meta["grids"][0] | {"boxes": None} == {
-        "kind": "image", "label": "image 1", "offset": 0, "shape": [1, 6, 8], "frames": [0], "boxes": None
+        "kind": "image", "label": "image 1", "offset": 0, "shape": [1, 6, 8], "frames": [0], "boxes": None,
+        "turn": 0,
     }
     assert meta["images"] == [{"width": 128, "height": 96, "mime": "image/png"}]
     # [label, probability as text, is the explained token, label is bytes]; these ids are not the tokens'
