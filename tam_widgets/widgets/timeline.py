@@ -222,6 +222,8 @@ class ChatTimeline(RecordsWidget):
         self._before: Explanation | None = exp
         self._fresh_turn = False
         self._worker: threading.Thread | None = None
+        self._cache: dict = {}  # rows and pictures already prepared for the page (a growing record)
+        self._push_cost = 0.0
         self._unsubscribe = chat.subscribe(self._on_event) if chat is not None else None
 
     # -- what the page shows ---------------------------------------------------------------------
@@ -237,11 +239,14 @@ class ChatTimeline(RecordsWidget):
                 self.selected = -1
             self.explanation = exp
             self.explanations = {record_id(0): exp} if exp is not None else {}
-            self.payloads = {rid: timeline_payload(e, **self._options) for rid, e in self.explanations.items()}
+            started = time.monotonic()
+            self.payloads = {rid: timeline_payload(e, cache=self._cache, **self._options)
+                             for rid, e in self.explanations.items()}
             self._records = [record_entry(rid, p) for rid, p in self.payloads.items()]
             if exp is not None and self.method not in exp.methods:
                 self.method = starting_point(exp, None, None)[1]
             self._last_push = time.monotonic()
+            self._push_cost = self._last_push - started
 
     def _flush(self) -> None:
         """Send the newest record a throttled token left waiting."""
@@ -254,7 +259,8 @@ class ChatTimeline(RecordsWidget):
     def _queue(self, exp: Explanation) -> None:
         """A token's record: sent at once when it is the turn's first or the last push is old, else soon."""
         with self._push_lock:
-            wait = PUSH_INTERVAL - (time.monotonic() - self._last_push)
+            # a long conversation costs more per push: never spend more than a third of the time pushing
+            wait = max(PUSH_INTERVAL, 3 * self._push_cost) - (time.monotonic() - self._last_push)
             if self._fresh_turn or wait <= 0:
                 self._fresh_turn = False
                 self._latest = None

@@ -244,3 +244,27 @@ def test_threads_do_not_race_on_pushes():
     worker.join()
     time.sleep(timeline.PUSH_INTERVAL * 2)  # a throttled push left waiting never lands after the end
     assert not errors and len(tl._records[0]["meta"]["explained"]) == 60
+
+
+def test_cached_payloads_of_a_growing_conversation_equal_fresh_ones():
+    from tam_widgets.widgets.payload import build_payload
+
+    cache: dict = {}
+    steps = [
+        [Turn("Describe.", 3, images=1, closed=False)],
+        [Turn("Describe.", 4, images=1)],
+        [Turn("Describe.", 4, images=1), Turn("And this one?", 2, images=1, closed=False)],  # a picture adds columns
+        [Turn("Describe.", 4, images=1), Turn("And this one?", 3, images=1)],
+    ]
+    for turns in steps:
+        exp = conversation_record(turns, methods=("tam", "cam"))
+        cached, fresh = build_payload(exp, cache=cache), build_payload(exp)
+        assert cached.meta == fresh.meta and cached.images == fresh.images
+        for m in exp.methods:
+            assert np.array_equal(cached.maps[m], fresh.maps[m])
+        assert np.array_equal(cached.scales, fresh.scales)
+    # a changed earlier row is quantized again, not reused
+    exp = conversation_record(steps[-1], methods=("tam",))
+    build_payload(exp, cache=cache)
+    exp.maps["tam"][0] = exp.maps["tam"][0] * 0.5
+    assert np.array_equal(build_payload(exp, cache=cache).maps["tam"], build_payload(exp).maps["tam"])

@@ -11,6 +11,8 @@ export class Sparkline {
   private values: Float32Array = new Float32Array(0);
   private max = 1;
   private marked = -1;
+  /** the bars' colour (the canvas's CSS colour), read when values are set, never while marking */
+  private fg = "";
 
   /** `onPick(k)`: the k-th value (token) was clicked. */
   constructor(private onPick: (k: number, ev: Event) => void) {
@@ -36,6 +38,8 @@ export class Sparkline {
     this.values = values;
     this.max = max > 0 && Number.isFinite(max) ? max : 1;
     this.marked = marked;
+    const style = typeof getComputedStyle === "function" ? getComputedStyle(this.root) : null;
+    this.fg = style?.color || "#888";
     const shown = Array.from(values, (v) => (Number.isFinite(v) ? v.toFixed(2) : "?"));
     this.root.setAttribute("aria-label", `peak activation per token: ${shown.slice(0, 64).join(" ")}`);
     this.draw();
@@ -58,8 +62,7 @@ export class Sparkline {
     const ctx = c.getContext("2d");
     if (!ctx) return;
     ctx.clearRect(0, 0, w, hh);
-    const style = typeof getComputedStyle === "function" ? getComputedStyle(c) : null;
-    const fg = style?.color || "#888";
+    const fg = this.fg || "#888";
     const bw = w / Math.max(1, n);
     for (let k = 0; k < n; k++) {
       const v = this.values[k];

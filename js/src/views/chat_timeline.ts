@@ -78,6 +78,12 @@ export class ChatTimelineView {
   private follow = false;
   private lost: string | null = null;
   private dead = false;
+  /** turns on screen in the turn list (null: unknown, paint every turn at once) */
+  private onScreen: Set<number> | null = null;
+  private watcher: IntersectionObserver | null = null;
+  /** turns whose strips still show an earlier pin's colours (painted when they scroll in, or when idle) */
+  private stale = new Set<number>();
+  private idle = 0;
   private unbind: (() => void)[] = [];
 
   constructor(
@@ -113,6 +119,12 @@ export class ChatTimelineView {
   }
 
   private dispose(): void {
+    this.watcher?.disconnect();
+    this.watcher = null;
+    this.onScreen = null;
+    this.stale.clear();
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = 0;
     for (const t of this.c?.turns ?? []) t.dispose();
     this.c?.panels.dispose();
     this.c?.store.dispose();
@@ -220,6 +232,7 @@ export class ChatTimelineView {
     c.controls.setSpecials(this.showSpecials);
     for (const t of turns) t.build(this.showSpecials);
     this.paintSparks();
+    this.watchTurns();
 
     const busy = !!m.get("busy");
     const newest = meta.explained.length ? meta.explained[meta.explained.length - 1] : -1;
@@ -436,20 +449,69 @@ export class ChatTimelineView {
     measureRepaint(ev, inFrame);
   }
 
-  /** Text relevance of the pinned token over every earlier token, in every turn. */
+  /**
+   * Text relevance of the pinned token over every earlier token, in every turn: at once in the turns on
+   * screen (and the pinned token's), the others when they scroll into view or the page is idle.
+   */
   private paintStrip(): void {
     const c = this.c!;
-    const sel = this.pinned;
     c.key.update(this.cmap, false);
-    const row = this.rowOf.get(sel) ?? -1;
+    const row = this.rowOf.get(this.pinned) ?? -1;
     const n = this.meta.tokens.length;
     const p = this.p!;
     const has = row >= 0 && p.relevance.length >= (row + 1) * n * 2;
     if (has) decodeFloat16(p.relevance, row * n, n, this.relBuf);
-    const [lo, span] = rowScale(p.scales, this.methodIdx, Math.max(0, row), this.meta.explained.length);
+    this.relOk = has;
+    const mine = this.pinned >= 0 ? this.turnOf[this.pinned] : -1;
     for (const t of c.turns) {
-      t.user.paintRelevance(sel, has ? this.relBuf : null, lo, span, this.cmap);
-      t.answer.paintRelevance(sel, has ? this.relBuf : null, lo, span, this.cmap);
+      const k = t.parts.turn;
+      if (!this.onScreen || this.onScreen.has(k) || k === mine) this.paintTurn(k);
+      else this.stale.add(k);
+    }
+    if (this.stale.size && !this.idle) this.idle = window.setTimeout(() => this.paintStale(), 120);
+  }
+
+  private relOk = false;
+
+  private paintTurn(k: number): void {
+    const c = this.c;
+    const t = c?.turns[k];
+    if (!t) return;
+    this.stale.delete(k);
+    const row = this.rowOf.get(this.pinned) ?? -1;
+    const [lo, span] = rowScale(this.p!.scales, this.methodIdx, Math.max(0, row), this.meta.explained.length);
+    const rel = this.relOk ? this.relBuf : null;
+    t.user.paintRelevance(this.pinned, rel, lo, span, this.cmap);
+    t.answer.paintRelevance(this.pinned, rel, lo, span, this.cmap);
+  }
+
+  private paintStale(): void {
+    this.idle = 0;
+    if (this.dead || !this.c) return;
+    for (const k of [...this.stale]) this.paintTurn(k);
+  }
+
+  /** Keep track of the turns on screen in the turn list (where IntersectionObserver exists). */
+  private watchTurns(): void {
+    const c = this.c!;
+    if (typeof IntersectionObserver === "undefined") return;
+    const seen = (this.onScreen = new Set<number>());
+    const w = (this.watcher = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          const k = Number((e.target as HTMLElement).dataset.turn);
+          if (e.isIntersecting) {
+            seen.add(k);
+            if (this.stale.has(k)) this.paintTurn(k);
+          } else seen.delete(k);
+        }
+      },
+      { root: c.list, rootMargin: "200px 0px" },
+    ));
+    // until the first report every turn counts as on screen
+    for (const t of c.turns) {
+      seen.add(t.parts.turn);
+      w.observe(t.root);
     }
   }
 
