@@ -81,6 +81,23 @@ def test_ask_in_the_page_tokens_appear_and_turn_two_maps(browser, tmp_path):
             box.press("Enter")
             view.locator(".tam-ask-status.tam-ask-error", has_text="CUDA out of memory").wait_for()
             assert page.evaluate("document.querySelectorAll('.tam-timeline .tam-turn').length") == 3
+            page.screenshot(path=str(shots / "jupyter_timeline_error.png"))
+
+            # JupyterLab's dark theme: the turns follow it
+            page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+            page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+            page.wait_for_timeout(500)
+            bg = page.evaluate("getComputedStyle(document.querySelector('.tam-turn-answer')).backgroundColor")
+            assert sum(int(x) for x in bg[bg.index("(") + 1 : bg.index(")")].split(",")[:3]) < 200, bg
+            page.screenshot(path=str(shots / "jupyter_timeline_dark.png"))
+
+            # the kernel restarts: the banner shows, the question box is disabled, the turns stay
+            page.evaluate("window.jupyterapp.commands.execute('notebook:restart-kernel')")
+            view.locator(".tam-disconnected-banner").wait_for(timeout=30_000)
+            assert view.locator("input.tam-ask-input").is_disabled()
+            assert view.locator(".tam-ask-status").inner_text().startswith("cannot ask: the kernel is gone")
+            assert view.locator(".tam-turn").count() == 3
+            page.screenshot(path=str(shots / "jupyter_timeline_restarted.png"))
         except Exception as e:
             page.screenshot(path=str(shots / "jupyter_timeline_failure.png"))
             raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e

@@ -268,3 +268,17 @@ def test_cached_payloads_of_a_growing_conversation_equal_fresh_ones():
     build_payload(exp, cache=cache)
     exp.maps["tam"][0] = exp.maps["tam"][0] * 0.5
     assert np.array_equal(build_payload(exp, cache=cache).maps["tam"], build_payload(exp).maps["tam"])
+
+
+def test_cli_writes_a_saved_chat_as_a_timeline_page(tmp_path, capsys):
+    from tam_widgets.cli import main
+
+    rec = tmp_path / "chat.tam"
+    three_turns().save(rec)
+    assert main(["timeline", str(rec), "--colormap", "viridis"]) == 0
+    out = tmp_path / "chat.timeline.html"
+    assert f"wrote {out}" in capsys.readouterr().out
+    doc = page_doc(out.read_text())
+    assert doc["view"] == "chat_timeline" and doc["state"]["colormap"] == "viridis"
+    assert main(["timeline", str(tmp_path / "missing.tam")]) == 2
+    assert "error:" in capsys.readouterr().err
