@@ -18,6 +18,8 @@ export class AskBox {
   readonly status: HTMLElement;
   private busy = false;
   private gone: string | null = null;
+  /** the last question sent (back in the input when its turn fails) */
+  private asked = "";
 
   constructor(private ev: AskEvents) {
     this.root = h("div", "tam-ask");
@@ -51,6 +53,7 @@ export class AskBox {
     const text = this.input.value.trim();
     if (!text || this.busy || this.gone) return;
     this.input.value = "";
+    this.asked = text;
     this.setBusy(true);
     this.say("asking\u2026", "");
     this.ev.onAsk(text);
@@ -64,9 +67,13 @@ export class AskBox {
     this.update();
   }
 
-  /** Show why the last turn failed ("" clears it). */
+  /** Show why the last turn failed ("" clears it); the failed question comes back into the empty input. */
   setError(text: string): void {
-    if (text) this.say(text, "tam-ask-error");
+    if (text) {
+      this.say(text, "tam-ask-error");
+      if (!this.input.value && this.asked) this.input.value = this.asked;
+      this.asked = "";
+    }
     else if (this.status.classList.contains("tam-ask-error")) this.say(this.busy ? "the model is writing\u2026" : "", "");
   }
 

@@ -32,7 +32,11 @@ describe("AskBox", () => {
 
   it("shows a turn's error until the next turn, and goes dead with the kernel", () => {
     const { b, ev } = box();
+    b.input.value = "Which dog?";
+    b.send.click();
+    b.setBusy(false);
     b.setError("MemoryError: CUDA out of memory");
+    expect(b.input.value).toBe("Which dog?"); // the failed question comes back to be sent again
     expect(b.status.classList.contains("tam-ask-error")).toBe(true);
     expect(b.status.textContent).toContain("out of memory");
     b.setError("");
@@ -42,6 +46,6 @@ describe("AskBox", () => {
     expect(b.status.textContent).toBe("cannot ask: the kernel is gone; rerun the cell");
     b.input.value = "hello";
     b.send.click();
-    expect(ev.onAsk).not.toHaveBeenCalled();
+    expect(ev.onAsk).toHaveBeenCalledTimes(1); // only the question asked before the kernel went
   });
 });
