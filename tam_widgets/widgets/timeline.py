@@ -35,6 +35,8 @@ VIEW = "chat_timeline"
 #: While a turn is written, the growing record reaches the page at most this often (seconds); the first
 #: token of a turn and its end are sent at once.
 PUSH_INTERVAL = 0.1
+#: ... and no faster than this many bytes per second reach the page (a long conversation's record is megabytes).
+PUSH_BYTES_PER_SECOND = 20e6
 #: Longest user / answer text per turn in the ``text/plain`` summary.
 TURN_TEXT = 120
 
@@ -224,6 +226,7 @@ class ChatTimeline(RecordsWidget):
         self._worker: threading.Thread | None = None
         self._cache: dict = {}  # rows and pictures already prepared for the page (a growing record)
         self._push_cost = 0.0
+        self._push_bytes = 0
         self._unsubscribe = chat.subscribe(self._on_event) if chat is not None else None
 
     # -- what the page shows ---------------------------------------------------------------------
@@ -247,6 +250,7 @@ class ChatTimeline(RecordsWidget):
                 self.method = starting_point(exp, None, None)[1]
             self._last_push = time.monotonic()
             self._push_cost = self._last_push - started
+            self._push_bytes = sum(p.raw_nbytes() for p in self.payloads.values())
 
     def _flush(self) -> None:
         """Send the newest record a throttled token left waiting."""
@@ -259,8 +263,10 @@ class ChatTimeline(RecordsWidget):
     def _queue(self, exp: Explanation) -> None:
         """A token's record: sent at once when it is the turn's first or the last push is old, else soon."""
         with self._push_lock:
-            # a long conversation costs more per push: never spend more than a third of the time pushing
-            wait = max(PUSH_INTERVAL, 3 * self._push_cost) - (time.monotonic() - self._last_push)
+            # a long conversation costs more per push: never spend more than a third of the time building
+            # pushes, nor send more than PUSH_BYTES_PER_SECOND
+            every = max(PUSH_INTERVAL, 3 * self._push_cost, self._push_bytes / PUSH_BYTES_PER_SECOND)
+            wait = every - (time.monotonic() - self._last_push)
             if self._fresh_turn or wait <= 0:
                 self._fresh_turn = False
                 self._latest = None
