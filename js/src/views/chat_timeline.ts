@@ -84,6 +84,7 @@ export class ChatTimelineView {
   /** turns whose strips still show an earlier pin's colours (painted when they scroll in, or when idle) */
   private stale = new Set<number>();
   private idle = 0;
+  private images: ImageCache | null = null;
   private unbind: (() => void)[] = [];
 
   constructor(
@@ -175,6 +176,8 @@ export class ChatTimelineView {
     this.method = "";
     this.hovered = -1;
     const images = new ImageCache(p.images, meta);
+    images.adopt(this.images); // a pushed record keeps its decoded pictures (no flicker while the model writes)
+    this.images = images;
     const ev: StripEvents = {
       onHover: (i, e, inFrame) => ((this.hovered = i), this.paintShown(e, inFrame)),
       onLeave: (e) => ((this.hovered = -1), this.paintShown(e)),

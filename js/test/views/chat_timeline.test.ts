@@ -127,3 +127,17 @@ describe("ChatTimelineView, live", () => {
     expect(el.querySelector<HTMLInputElement>("input.tam-ask-input")!.disabled).toBe(true);
   });
 });
+
+describe("ImageCache.adopt", () => {
+  it("keeps the decoded pictures whose bytes did not change", async () => {
+    const { ImageCache } = await import("../../src/images");
+    const meta = { images: [{ width: 1, height: 1, mime: "image/png" }, { width: 1, height: 1, mime: "image/png" }] };
+    const old = new ImageCache([new Uint8Array([1, 2, 3]), new Uint8Array([4, 5])], meta);
+    const a = old.get(0);
+    const b = old.get(1);
+    const next = new ImageCache([new Uint8Array([1, 2, 3]), new Uint8Array([4, 6])], meta);
+    next.adopt(old);
+    expect(next.get(0)).toBe(a); // the same picture: decoded once
+    expect(next.get(1)).not.toBe(b); // another picture at that place: decoded anew
+  });
+});
