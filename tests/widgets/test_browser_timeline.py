@@ -52,6 +52,12 @@ def heat(page, grid: int) -> np.ndarray:
     return np.array(page.evaluate(HEAT, grid), np.int16).reshape(-1, 4)
 
 
+def pinned(page, token: int) -> None:
+    """Wait until ``token`` is the pinned one (its words are recoloured in the frame after the map's)."""
+    page.locator(f'.tam-tok.tam-selected[data-i="{token}"]').wait_for(timeout=5_000)
+    assert page.locator(".tam-tok.tam-selected").count() == 1
+
+
 def tok(page, turn: int, k: int):
     """The k-th explained answer token of a turn."""
     return page.locator(f'.tam-turn[data-turn="{turn}"] .tam-turn-answer .tam-tok.tam-explained').nth(k)
@@ -72,7 +78,7 @@ def test_every_turn_shows_and_each_token_maps_what_it_could_see(timeline_page, t
     assert page.locator(".tam-ask").count() == 0  # an offline page cannot ask
 
     # the first answer token (turn 1) sees image 1 only: image 2 is "not yet in the conversation"
-    assert page.locator(".tam-tok.tam-selected").get_attribute("data-i") == str(int(exp.explained[0]))
+    pinned(page, int(exp.explained[0]))
     later = page.locator('.tam-panel[data-grid="1"]')
     assert "tam-notyet" in later.get_attribute("class")
     assert later.locator(".tam-notyet-note").inner_text() == "not yet in the conversation"
@@ -82,7 +88,7 @@ def test_every_turn_shows_and_each_token_maps_what_it_could_see(timeline_page, t
 
     # a token of turn 2 changes the map, and sees both pictures
     tok(page, 1, 1).click()
-    assert page.locator(".tam-tok.tam-selected").get_attribute("data-i") == str(int(exp.explained[5]))
+    pinned(page, int(exp.explained[5]))
     assert "tam-notyet" not in later.get_attribute("class")
     assert (heat(page, 1)[:, 3] == 255).all()
     assert np.abs(heat(page, 0) - before).mean() > 2
@@ -95,19 +101,19 @@ def test_every_turn_shows_and_each_token_maps_what_it_could_see(timeline_page, t
     # keys: left/right between tokens (across turns), up/down between turns
     page.locator(".tam-view").focus()
     page.keyboard.press("ArrowDown")
-    assert page.locator(".tam-tok.tam-selected").get_attribute("data-i") == str(int(exp.explained[9]))
+    pinned(page, int(exp.explained[9]))
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowUp")
-    assert page.locator(".tam-tok.tam-selected").get_attribute("data-i") == str(int(exp.explained[1]))
+    pinned(page, int(exp.explained[1]))
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
-    assert page.locator(".tam-tok.tam-selected").get_attribute("data-i") == str(int(exp.explained[0]))
+    pinned(page, int(exp.explained[0]))
     page.keyboard.press("End")
-    assert page.locator(".tam-tok.tam-selected").get_attribute("data-i") == str(int(exp.explained[-1]))
+    pinned(page, int(exp.explained[-1]))
     # the sparkline picks tokens too
     box = page.locator('.tam-turn[data-turn="0"] canvas.tam-spark').bounding_box()
     page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
-    assert page.locator(".tam-tok.tam-selected").get_attribute("data-i") == str(int(exp.explained[0]))
+    pinned(page, int(exp.explained[0]))
 
 
 def test_dark_system_theme_and_a_record_without_grid_turns(timeline_page, browser, tmp_path):

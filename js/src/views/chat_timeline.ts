@@ -85,6 +85,7 @@ export class ChatTimelineView {
   private stale = new Set<number>();
   private idle = 0;
   private images: ImageCache | null = null;
+  private recolourFrame = 0;
   private unbind: (() => void)[] = [];
 
   constructor(
@@ -126,6 +127,8 @@ export class ChatTimelineView {
     this.stale.clear();
     if (this.idle) clearTimeout(this.idle);
     this.idle = 0;
+    if (this.recolourFrame) cancelAnimationFrame(this.recolourFrame);
+    this.recolourFrame = 0;
     for (const t of this.c?.turns ?? []) t.dispose();
     this.c?.panels.dispose();
     this.c?.store.dispose();
@@ -391,13 +394,29 @@ export class ChatTimelineView {
     const changed = i !== this.pinned;
     this.pinned = i;
     if (this.model.get("selected") !== i) commit(this.model, "selected", i);
-    if (changed) {
-      this.paintStrip();
-      this.paintMarks();
-    }
     this.paintHeat();
     this.paintInfo();
     measureRepaint(ev);
+    if (changed) this.recolourSoon();
+  }
+
+  /**
+   * Recolour the words and sparklines for the new pin in the frame after the map's: the map and readout
+   * answer the click within its frame; every turn's words follow one frame later.
+   */
+  private recolourSoon(): void {
+    if (typeof requestAnimationFrame === "undefined") return this.recolour();
+    if (this.recolourFrame) return;
+    this.recolourFrame = requestAnimationFrame(() => {
+      this.recolourFrame = requestAnimationFrame(() => this.recolour());
+    });
+  }
+
+  private recolour(): void {
+    this.recolourFrame = 0;
+    if (this.dead || !this.c) return;
+    this.paintStrip();
+    this.paintMarks();
   }
 
   private stripOf(i: number) {

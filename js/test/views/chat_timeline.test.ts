@@ -15,6 +15,8 @@ function mount(records: unknown[] = [chatPayload()], extra: Record<string, unkno
 
 const pinned = (root: HTMLElement) => [...root.querySelectorAll<HTMLElement>(".tam-tok.tam-selected")].map((t) => Number(t.dataset.i));
 const notYet = (root: HTMLElement) => [...root.querySelectorAll<HTMLElement>(".tam-panel.tam-notyet")].map((p) => Number(p.dataset.grid));
+/** Wait until the words are recoloured (the frame after the map's). */
+const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0))));
 const key = (root: HTMLElement, k: string) => root.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
 
 afterEach(() => {
@@ -34,12 +36,14 @@ describe("ChatTimelineView", () => {
     expect(root.querySelector('.tam-panel[data-grid="1"] .tam-notyet-note')!.textContent).toBe("not yet in the conversation");
   });
 
-  it("a click on a later turn's token shows both pictures and colours earlier turns' words", () => {
+  it("a click on a later turn's token shows both pictures and colours earlier turns' words", async () => {
     const { model, root } = mount();
     root.querySelector<HTMLElement>('.tam-tok[data-i="8"]')!.click();
     expect(model.state.selected).toBe(8);
+    expect(notYet(root)).toEqual([]); // the map at once
+    expect(pinned(root)).toEqual([3]); // the words one frame later
+    await frames();
     expect(pinned(root)).toEqual([8]);
-    expect(notYet(root)).toEqual([]);
     expect(root.querySelector('.tam-tok[data-i="4"]')!.classList.contains("tam-heated")).toBe(true); // turn 0
     expect(root.querySelector('.tam-tok[data-i="9"]')!.classList.contains("tam-later")).toBe(true);
     model.set("selected", 4); // from Python
