@@ -37,6 +37,8 @@ VIEW = "chat_timeline"
 PUSH_INTERVAL = 0.1
 #: ... and no faster than this many bytes per second reach the page (a long conversation's record is megabytes).
 PUSH_BYTES_PER_SECOND = 20e6
+#: Longest question the page may send (characters).
+MAX_QUESTION = 20_000
 #: Longest user / answer text per turn in the ``text/plain`` summary.
 TURN_TEXT = 120
 
@@ -337,6 +339,8 @@ class ChatTimeline(RecordsWidget):
             return "this timeline shows a saved record; build it from a chat (ChatTimeline(explainer.chat(...))) to ask"
         if not isinstance(text, str) or not text.strip():
             return 'send {type: "ask", text: <a non-empty question>}'
+        if len(text) > MAX_QUESTION:
+            return f"the question has {len(text)} characters; ask one of at most {MAX_QUESTION}"
         if self.chat.busy or (self._worker is not None and self._worker.is_alive()):
             return "the model is still answering: wait for it or press Stop"
         self._worker = threading.Thread(target=self._run_ask, args=(text,), name="ChatTimeline.ask", daemon=True)

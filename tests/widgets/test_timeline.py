@@ -64,6 +64,11 @@ def test_grid_turns_decide_what_a_token_could_see():
 def test_refuses_what_it_cannot_show():
     with pytest.raises(TypeError, match="shows an Explanation .* or a chat"):
         ChatTimeline("chat.tam")
+    empty = three_turns()
+    empty.explained, empty.text_relevance = empty.explained[:0], empty.text_relevance[:0]
+    empty.maps = {k: v[:0] for k, v in empty.maps.items()}
+    with pytest.raises(ValueError, match="no explained tokens"):
+        ChatTimeline(empty)
     with pytest.raises(TypeError, match="unknown timeline attribute"):
         timeline.to_html(three_turns(), None, region=[0, 0, 1, 1, 2, 2])
 
@@ -206,8 +211,11 @@ def test_page_messages_it_cannot_serve_get_a_reason():
     for bad in ("", "   ", None, 42):
         live._on_message(live, {"type": "ask", "text": bad}, [])
         assert sent[-1]["error"].startswith('send {type: "ask", text:')
+    live._on_message(live, {"type": "ask", "text": "why? " * 10_000}, [])
+    assert sent[-1]["error"] == "the question has 50000 characters; ask one of at most 20000"
     live._on_message(live, "nonsense", [])
     assert sent[-1]["type"] == "error"
+    assert live.chat.explanation is None and not live.busy  # nothing was asked
 
 
 def test_a_failing_subscriber_never_breaks_the_chat():
