@@ -80,6 +80,7 @@ def test_ask_in_the_page_tokens_appear_and_turn_two_maps(browser, tmp_path):
             box.fill("Another one?")
             box.press("Enter")
             view.locator(".tam-ask-status.tam-ask-error", has_text="CUDA out of memory").wait_for()
+            assert box.input_value() == "Another one?"  # back in the box, to be sent again
             assert page.evaluate("document.querySelectorAll('.tam-timeline .tam-turn').length") == 3
             page.screenshot(path=str(shots / "jupyter_timeline_error.png"))
 

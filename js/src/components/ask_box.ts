@@ -62,6 +62,8 @@ export class AskBox {
   /** A turn is (or is no longer) being written. */
   setBusy(on: boolean): void {
     this.busy = on;
+    // the turn ended well (its error, if any, comes before the end): the question is answered
+    if (!on && !this.status.classList.contains("tam-ask-error")) this.asked = "";
     if (on && !this.status.classList.contains("tam-ask-error")) this.say("the model is writing\u2026", "");
     else if (!on && !this.status.classList.contains("tam-ask-error") && !this.gone) this.say("", "");
     this.update();

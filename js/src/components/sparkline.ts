@@ -3,6 +3,10 @@
 
 import { h } from "../dom";
 
+/** Bar colours: the tokens, and the pinned token. */
+const BAR = "#8c96a3";
+const MARK = "#e8590c";
+
 export const SPARK_TIP =
   "peak activation of each answer token's map: high where the model looked at the picture, low where it answered from the text";
 
@@ -11,8 +15,6 @@ export class Sparkline {
   private values: Float32Array = new Float32Array(0);
   private max = 1;
   private marked = -1;
-  /** the bars' colour (the canvas's CSS colour), read when values are set, never while marking */
-  private fg = "";
 
   /** `onPick(k)`: the k-th value (token) was clicked. */
   constructor(private onPick: (k: number, ev: Event) => void) {
@@ -38,8 +40,6 @@ export class Sparkline {
     this.values = values;
     this.max = max > 0 && Number.isFinite(max) ? max : 1;
     this.marked = marked;
-    const style = typeof getComputedStyle === "function" ? getComputedStyle(this.root) : null;
-    this.fg = style?.color || "#888";
     const shown = Array.from(values, (v) => (Number.isFinite(v) ? v.toFixed(2) : "?"));
     this.root.setAttribute("aria-label", `peak activation per token: ${shown.slice(0, 64).join(" ")}`);
     this.draw();
@@ -62,14 +62,14 @@ export class Sparkline {
     const ctx = c.getContext("2d");
     if (!ctx) return;
     ctx.clearRect(0, 0, w, hh);
-    const fg = this.fg || "#888";
+    const fg = BAR; // one grey readable on light and dark themes (a canvas cannot follow CSS variables)
     const bw = w / Math.max(1, n);
     for (let k = 0; k < n; k++) {
       const v = this.values[k];
       if (!Number.isFinite(v)) continue;
       const bh = Math.max(1, Math.round((Math.max(0, v) / this.max) * (hh - 3)));
-      ctx.fillStyle = k === this.marked ? "#e8590c" : fg;
-      ctx.globalAlpha = k === this.marked ? 1 : 0.55;
+      ctx.fillStyle = k === this.marked ? MARK : fg;
+      ctx.globalAlpha = k === this.marked ? 1 : 0.85;
       ctx.fillRect(k * bw, hh - bh, Math.max(1, bw - (bw > 3 ? 1 : 0)), bh);
     }
     ctx.globalAlpha = 0.35;

@@ -144,12 +144,12 @@ export class ChatTimelineView {
     this.root.textContent = "";
     this.root.className = "tam-view tam-timeline";
     const live = !!m.get("live");
-    this.ask = live
-      ? new AskBox({
-          onAsk: (text) => ((this.follow = true), m.send({ type: "ask", text })),
-          onStop: () => m.send({ type: "stop" }),
-        })
-      : null;
+    // one question box for the view's life: what was typed (or a failed question) survives pushed records
+    if (live && !this.ask)
+      this.ask = new AskBox({
+        onAsk: (text) => ((this.follow = true), m.send({ type: "ask", text })),
+        onStop: () => m.send({ type: "stop" }),
+      });
     const entry = (m.get("_records") ?? [])[0];
     if (!entry) {
       // a live chat before its first turn: only the question box

@@ -28,14 +28,16 @@ describe("AskBox", () => {
     b.setBusy(false);
     expect(b.input.disabled).toBe(false);
     expect(b.status.textContent).toBe("");
+    b.setError("a later failure of an ask from Python");
+    expect(b.input.value).toBe(""); // an answered question does not come back
   });
 
   it("shows a turn's error until the next turn, and goes dead with the kernel", () => {
     const { b, ev } = box();
     b.input.value = "Which dog?";
     b.send.click();
+    b.setError("MemoryError: CUDA out of memory"); // the kernel says why before it says the turn ended
     b.setBusy(false);
-    b.setError("MemoryError: CUDA out of memory");
     expect(b.input.value).toBe("Which dog?"); // the failed question comes back to be sent again
     expect(b.status.classList.contains("tam-ask-error")).toBe(true);
     expect(b.status.textContent).toContain("out of memory");

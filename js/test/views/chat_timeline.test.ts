@@ -108,6 +108,21 @@ describe("ChatTimelineView, live", () => {
     expect(model.state.selected).toBe(newest);
   });
 
+  it("keeps one question box across pushed records: a failed question comes back", () => {
+    const { model, el } = mount([chatPayload()], { live: true });
+    const input = () => el.querySelector<HTMLInputElement>("input.tam-ask-input")!;
+    input().value = "Which dog is fatter?";
+    input().dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    model.set("busy", true);
+    const rolled = chatPayload();
+    rolled.meta.title = "rolled back";
+    model.set("_records", [rolled]); // the conversation as it was before the failed turn
+    model.set("error", "MemoryError: CUDA out of memory");
+    model.set("busy", false);
+    expect(input().value).toBe("Which dog is fatter?");
+    expect(el.querySelectorAll(".tam-ask").length).toBe(1);
+  });
+
   it("shows a failed turn's error and the kernel's refusals", () => {
     const { model, el } = mount([chatPayload()], { live: true });
     model.set("error", "MemoryError: CUDA out of memory");
