@@ -219,8 +219,11 @@ class ChatTimeline(RecordsWidget):
         self.chat = chat
         for rid, e in self.explanations.items():  # _records holds these same meta dicts
             with_turns(self.payloads[rid].meta, e)
-        self._push_lock = threading.RLock()
-        self._latest: Explanation | None = None
+        self._push_lock = threading.RLock()  # held while a record is prepared and sent
+        self._queue_lock = threading.Lock()  # held only for a moment: the chat's thread never waits on a push
+        self._seq = 0  # records in the order the chat made them; an older one is never sent after a newer
+        self._shown_seq = 0
+        self._latest: tuple[int, Explanation] | None = None
         self._last_push = 0.0
         self._timer: threading.Timer | None = None
         self._before: Explanation | None = exp
@@ -232,9 +235,19 @@ class ChatTimeline(RecordsWidget):
         self._unsubscribe = chat.subscribe(self._on_event) if chat is not None else None
 
     # -- what the page shows ---------------------------------------------------------------------
-    def _show(self, exp: Explanation | None) -> None:
-        """Send ``exp`` (the conversation so far; ``None``: nothing yet) to the page."""
+    def _next(self) -> int:
+        with self._queue_lock:
+            self._seq += 1
+            return self._seq
+
+    def _show(self, exp: Explanation | None, seq: int | None = None) -> None:
+        """Send ``exp`` (the conversation so far; ``None``: nothing yet) to the page, unless a newer record
+        (``seq``: its place in the chat's order) went already."""
+        seq = self._next() if seq is None else seq
         with self._push_lock:
+            if seq < self._shown_seq:
+                return
+            self._shown_seq = seq
             exp = exp if showable(exp) else None
             if exp is not None and self.selected >= 0 and (
                 self.selected >= len(exp.tokens) or self.selected not in set(exp.explained.tolist())
@@ -255,33 +268,38 @@ class ChatTimeline(RecordsWidget):
             self._push_bytes = sum(p.raw_nbytes() for p in self.payloads.values())
 
     def _flush(self) -> None:
-        """Send the newest record a throttled token left waiting."""
-        with self._push_lock:
-            self._timer = None
-            exp, self._latest = self._latest, None
-            if exp is not None:
-                self._show(exp)
+        """Send the newest record the tokens left waiting (on the timer's thread, not the chat's)."""
+        with self._queue_lock:
+            if self._timer is not None and threading.current_thread() is self._timer:
+                self._timer = None
+            latest, self._latest = self._latest, None
+        if latest is not None:
+            try:
+                self._show(latest[1], latest[0])
+            except Exception as e:  # the next push or the end of the turn tries again
+                import warnings
+
+                warnings.warn(f"ChatTimeline could not send the record ({type(e).__name__}: {e})", stacklevel=2)
 
     def _queue(self, exp: Explanation) -> None:
-        """A token's record: sent at once when it is the turn's first or the last push is old, else soon."""
-        with self._push_lock:
-            # a long conversation costs more per push: never spend more than a third of the time building
-            # pushes, nor send more than PUSH_BYTES_PER_SECOND
-            every = max(PUSH_INTERVAL, 3 * self._push_cost, self._push_bytes / PUSH_BYTES_PER_SECOND)
-            wait = every - (time.monotonic() - self._last_push)
-            if self._fresh_turn or wait <= 0:
-                self._fresh_turn = False
-                self._latest = None
-                self._show(exp)
-                return
-            self._latest = exp
-            if self._timer is None:
-                self._timer = threading.Timer(wait, self._flush)
+        """A token's record: sent at once when it is the turn's first, else from a timer thread at most every
+        ``PUSH_INTERVAL`` (longer for a costly record: at most a third of the time spent preparing pushes,
+        at most ``PUSH_BYTES_PER_SECOND``); the chat's thread never waits for a push in progress."""
+        with self._queue_lock:
+            self._seq += 1
+            self._latest = (self._seq, exp)
+            first, self._fresh_turn = self._fresh_turn, False
+            if not first and self._timer is None:
+                every = max(PUSH_INTERVAL, 3 * self._push_cost, self._push_bytes / PUSH_BYTES_PER_SECOND)
+                self._timer = threading.Timer(max(0.0, every - (time.monotonic() - self._last_push)), self._flush)
                 self._timer.daemon = True
                 self._timer.start()
+        if first:  # the turn's first token: its map goes now, from the chat's thread
+            self._flush()
 
     def _cancel(self) -> None:
-        with self._push_lock:
+        """Forget the records waiting to be sent (a newer one, or the end of the turn, comes instead)."""
+        with self._queue_lock:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
@@ -292,23 +310,20 @@ class ChatTimeline(RecordsWidget):
         try:
             kind = getattr(event, "kind", None)
             if kind == "start":
-                with self._push_lock:
-                    self._cancel()
-                    self._before = event.explanation if showable(event.explanation) else self.explanation
-                    self._fresh_turn = True
+                self._cancel()
+                self._before = event.explanation if showable(event.explanation) else self.explanation
+                self._fresh_turn = True
                 self.error = ""
                 self.busy = True
             elif kind == "token" and event.explanation is not None:
                 self._queue(event.explanation)
             elif kind == "end":
-                with self._push_lock:
-                    self._cancel()
-                    self._show(event.explanation)
+                self._cancel()
+                self._show(event.explanation)
                 self.busy = False
             elif kind == "error":
-                with self._push_lock:
-                    self._cancel()
-                    self._show(self._before)
+                self._cancel()
+                self._show(self._before)
                 err = event.error
                 self.error = f"{type(err).__name__}: {err}" if err is not None else "the turn failed"
                 self.busy = False
@@ -360,7 +375,7 @@ class ChatTimeline(RecordsWidget):
         off, self._unsubscribe = getattr(self, "_unsubscribe", None), None
         if off is not None:
             off()
-        if hasattr(self, "_push_lock"):
+        if hasattr(self, "_queue_lock"):
             self._cancel()
         super().close()
 

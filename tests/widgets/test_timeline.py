@@ -222,7 +222,7 @@ def test_a_failing_subscriber_never_breaks_the_chat():
     chat = FakeChat(answer_tokens=2)
     tl = ChatTimeline(chat)
     tl._show = None  # a broken display
-    with pytest.warns(UserWarning, match="could not show a chat event"):
+    with pytest.warns(UserWarning, match="could not (show a chat event|send the record)"):
         exp = chat.ask("Describe.", stream=True)
     assert chat.explanation is exp
 
@@ -290,3 +290,33 @@ def test_cli_writes_a_saved_chat_as_a_timeline_page(tmp_path, capsys):
     assert doc["view"] == "chat_timeline" and doc["state"]["colormap"] == "viridis"
     assert main(["timeline", str(tmp_path / "missing.tam")]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_the_chats_thread_never_waits_for_a_push_in_progress(monkeypatch):
+    slow = timeline.timeline_payload
+
+    def payload(exp, **options):  # a costly record: 80 ms to prepare
+        time.sleep(0.08)
+        return slow(exp, **options)
+
+    monkeypatch.setattr(timeline, "timeline_payload", payload)
+    chat = FakeChat(answer_tokens=30, token_delay=0.01)
+    tl = ChatTimeline(chat)
+    spent = []
+    handler = tl._on_event
+
+    def timed(event):
+        t = time.monotonic()
+        handler(event)
+        if event.kind == "token":
+            spent.append(time.monotonic() - t)
+
+    tl._unsubscribe()
+    chat.subscribe(timed)
+    seen = pushes(tl)
+    chat.ask("Describe.", stream=True)
+    assert spent[0] >= 0.08  # the first token's map goes at once, from the chat's thread
+    assert max(spent[1:]) < 0.04, spent  # later tokens only leave their record for the timer's thread
+    assert 2 <= len(seen) < 30 and len(tl._records[0]["meta"]["explained"]) == 30
+    time.sleep(0.3)  # a push that was on its way never lands after the end
+    assert len(tl._records[0]["meta"]["explained"]) == 30
