@@ -19,7 +19,7 @@ from . import studies as studies  # torch-free: failure-case studies (tw.studies
 from ._version import __version__
 from .compare_runs import RunComparison, compare_runs  # torch-free: evaluation runs side by side
 from .record import Explanation, RecordError, Token
-from .widgets import TokenMapView  # also registers the explorer as the records' viewer
+from .widgets import ChatTimeline, TokenMapView  # also registers the explorer as the records' viewer
 
 if TYPE_CHECKING:
     from .core import TAMResult, tam_from_hidden, tam_from_logits
@@ -75,6 +75,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "Chat",
     "ChatEvent",
+    "ChatTimeline",
     "Explainer",
     "Explanation",
     "RecordError",

@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     ht.add_argument("--out", help="the HTML file (default: the record's name with .html)")
     ht.add_argument("--method", help="map kind shown first (default: tam)")
     ht.add_argument("--colormap", default="jet", choices=["jet", "viridis", "inferno"])
+    tl = sub.add_parser("timeline", help="turn a saved multi-turn chat (.tam) into one offline chat timeline page")
+    tl.add_argument("record", help="a file written by Explanation.save of a chat's explanation")
+    tl.add_argument("--out", help="the HTML file (default: the record's name with .timeline.html)")
+    tl.add_argument("--method", help="map kind shown first (default: tam)")
+    tl.add_argument("--colormap", default="jet", choices=["jet", "viridis", "inferno"])
     from .evaluate import DATASETS, dataset_layouts
 
     ev = sub.add_parser(
@@ -140,6 +145,8 @@ def _run(args) -> int:
         return _html(args)
     if args.command == "compare-runs":
         return _compare_runs(args)
+    if args.command == "timeline":
+        return _timeline(args)
     if args.command == "demo":
         from .demo import run_demo
 
@@ -222,6 +229,16 @@ def _html(args) -> int:
     exp = Explanation.load(args.record)
     out = _output_file(args.out or Path(args.record).with_suffix(".html"), "--out")
     print(f"wrote {exp.to_html(out, method=args.method, colormap=args.colormap)}")
+    return 0
+
+
+def _timeline(args) -> int:
+    from .record import Explanation
+    from .widgets.timeline import to_html
+
+    exp = Explanation.load(args.record)
+    out = _output_file(args.out or Path(args.record).with_suffix(".timeline.html"), "--out")
+    print(f"wrote {to_html(exp, out, method=args.method, colormap=args.colormap)}")
     return 0
 
 

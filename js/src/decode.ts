@@ -122,6 +122,8 @@ export interface GridMeta {
   shape: [number, number, number];
   frames: number[];
   boxes: [number, number, number, number][];
+  /** the chat turn that added the picture (absent in records from before grids knew it: turn 0) */
+  turn?: number;
 }
 
 export interface Meta {

@@ -10,6 +10,21 @@ export class ImageCache {
     private meta: Pick<Meta, "images">,
   ) {}
 
+  /**
+   * Take over the decoded pictures of `old` whose bytes are the same here (a record pushed again as it
+   * grows keeps its pictures): they show at once instead of being decoded again.
+   */
+  adopt(old: ImageCache | null): void {
+    if (!old) return;
+    this.bytes.forEach((b, idx) => {
+      const ob = old.bytes[idx];
+      const pr = old.cache.get(idx);
+      if (!pr || !ob || ob.length !== b.length || this.cache.has(idx)) return;
+      for (let k = 0; k < b.length; k++) if (b[k] !== ob[k]) return;
+      this.cache.set(idx, pr);
+    });
+  }
+
   /** Decoded picture `idx`; null when it cannot be decoded. */
   get(idx: number): Promise<CanvasImageSource | null> {
     let pr = this.cache.get(idx);

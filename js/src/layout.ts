@@ -81,11 +81,15 @@ export function coverWords(words: readonly (readonly [number, number])[] | undef
 
 /**
  * Lay the record's tokens out as lines of words. Special tokens are left out unless
- * `showSpecials`. A new line starts when the role or turn changes (between shown tokens) and at
+ * `showSpecials`; `keep` (optional) says which tokens this strip holds (a chat turn's part). A new line starts when the role or turn changes (between shown tokens) and at
  * each "\n" inside a token: after it ("foo\n", a bare "\n" shown as "↵"), or before it when text
  * follows the newline ("\nThe").
  */
-export function layoutStrip(meta: Pick<Meta, "tokens" | "words" | "explained">, showSpecials: boolean): StripLine[] {
+export function layoutStrip(
+  meta: Pick<Meta, "tokens" | "words" | "explained">,
+  showSpecials: boolean,
+  keep?: (i: number) => boolean,
+): StripLine[] {
   const n = meta.tokens.length;
   const rowOf = new Map<number, number>();
   meta.explained.forEach((t, r) => rowOf.set(t, r));
@@ -101,7 +105,7 @@ export function layoutStrip(meta: Pick<Meta, "tokens" | "words" | "explained">, 
     for (let i = s; i < e; i++) {
       const [rawText, role, turnRaw, byteFlag] = meta.tokens[i];
       const special = role === "special";
-      if (special && !showSpecials) continue;
+      if ((special && !showSpecials) || (keep && !keep(i))) continue;
       const turn = Number(turnRaw) || 0;
       const key = `${role}\u0000${turn}`;
       const bytes = byteFlag === 1;

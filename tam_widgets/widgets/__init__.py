@@ -15,10 +15,12 @@ from ..record.display import register_viewer
 from .base import RecordsWidget
 from .html import page_document, to_html, write_page
 from .payload import Payload, build_payload
+from .timeline import ChatTimeline
 from .view import TokenMapView, bundle
 
 register_viewer(TokenMapView, to_html)  # the record shows itself through this hook; it never imports widgets
 
 __all__ = [
+    "ChatTimeline",
     "Payload", "RecordsWidget", "TokenMapView", "build_payload", "bundle", "page_document", "to_html", "write_page",
 ]

@@ -175,6 +175,38 @@ def encode_image(image: np.ndarray, image_format: str = "auto", quality: int = 9
     return buf.getvalue(), f"image/{fmt}"
 
 
+def _quantize_cached(cache: dict, name: str, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`quantize` of ``m``, reusing the rows of the last call for ``name`` that did not change.
+
+    The display scale is per row, so rows equal to the ones quantized before keep their uint8 values
+    (a growing conversation only adds rows, or changes every row when a picture adds columns).
+    """
+    src, u8, lo, span = cache.get(("maps", name), (None, None, None, None))
+    keep = 0
+    if src is not None and src.shape[1] == m.shape[1] and src.dtype == m.dtype:
+        keep = min(len(src), len(m))
+        if not np.array_equal(src[:keep], m[:keep]):
+            keep = 0
+    if keep:
+        nu8, nlo, nspan = quantize(m[keep:])
+        u8, lo, span = np.concatenate([u8[:keep], nu8]), np.concatenate([lo[:keep], nlo]), np.concatenate(
+            [span[:keep], nspan])
+    else:
+        u8, lo, span = quantize(m)
+    cache["maps", name] = (m.copy(), u8, lo, span)
+    return u8, lo, span
+
+
+def _encode_cached(cache: dict, k: int, image: np.ndarray, image_format: str) -> tuple[bytes, str]:
+    """:func:`encode_image`, reusing the bytes of picture ``k`` when it is the same picture as last time."""
+    old = cache.get(("image", k, image_format))
+    if old is not None and old[0].shape == image.shape and np.array_equal(old[0], image):
+        return old[1]
+    encoded = encode_image(image, image_format)
+    cache["image", k, image_format] = (image.copy(), encoded)
+    return encoded
+
+
 def check_showable(exp: object, who: str) -> None:
     """Refuse what no view can show: not an :class:`Explanation`, or one without explained tokens."""
     if not isinstance(exp, Explanation):
@@ -188,11 +220,14 @@ def build_payload(
     *,
     image_format: str = "auto",
     max_inline_bytes: int = MAX_INLINE_BYTES,
+    cache: dict | None = None,
 ) -> Payload:
     """Everything a view of ``exp`` sends to the page (see the module docstring).
 
     ``meta["on_demand"]`` is set when the maps of all methods together pass ``max_inline_bytes``:
-    the page then asks for rows in chunks of ``meta["chunk"]`` (about one megabyte each).
+    the page then asks for rows in chunks of ``meta["chunk"]`` (about one megabyte each). ``cache``: a
+    dict kept between calls for a record that grows (a live chat): map rows and pictures that did not
+    change since the last call are not quantized or encoded again.
     """
     if not isinstance(exp, Explanation):
         raise TypeError(f"expected an Explanation, got {type(exp).__name__}")
@@ -202,8 +237,10 @@ def build_payload(
     n_visual = sum(g.size for g in exp.grids)
     maps, scales = {}, np.zeros((len(exp.methods), n_exp, 2), np.float32)
     for j, (name, m) in enumerate(exp.maps.items()):
-        maps[name], scales[j, :, 0], scales[j, :, 1] = quantize(m)
-    encoded = [encode_image(im, image_format) for im in exp.images]
+        u8, lo, span = quantize(m) if cache is None else _quantize_cached(cache, name, m)
+        maps[name], scales[j, :, 0], scales[j, :, 1] = u8, lo, span
+    encoded = [encode_image(im, image_format) if cache is None else _encode_cached(cache, k, im, image_format)
+               for k, im in enumerate(exp.images)]
     total = sum(m.nbytes for m in maps.values())
     byte_labels = {t.id: t.label for t in exp.tokens if t.raw_bytes is not None}
     meta = {

@@ -28,16 +28,20 @@ CONTEXT = 40
 MAX_TEXT = 300
 
 
-def snapshot_png(exp: Explanation, selected: int, method: str, colormap: str = "jet", frame: int = 0) -> bytes:
+def snapshot_png(exp: Explanation, selected: int, method: str, colormap: str = "jet", frame: int = 0,
+                 only: list[int] | None = None) -> bytes:
     """PNG bytes of what a token map view shows: token ``selected``'s ``method`` map over every grid,
     the words within :data:`CONTEXT` tokens of it shaded by relevance, the colour legend and any warning.
 
     Video grids show ``frame`` (grids with fewer frames are left out and named in the title, as
     :meth:`Explanation.figure` does); pictures are drawn in a 256-colour palette to stay small.
+    ``only``: the grids to draw (default all), e.g. those the token could see in a conversation.
     """
     from PIL import Image
 
     grids = [k for k, g in enumerate(exp.grids) if -len(g.frames) <= frame < len(g.frames)] or [0]
+    if only is not None:
+        grids = [k for k in grids if k in only] or grids[:1]
     one_frame = all(len(exp.grids[k].frames) == 1 for k in grids)
     fig = exp.figure(tokens=[selected], method=method, grid=grids, cmap=colormap,
                      frame=None if one_frame else frame, ncols=1, context=CONTEXT)

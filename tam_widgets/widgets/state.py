@@ -148,6 +148,38 @@ ATTRS: dict[str, Attr] = {
 }
 
 
+def check_flag(value: Any, exp: Explanation | None) -> bool:
+    """A bool (``True``/``False``, not a string)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"expected True or False, got {value!r}")
+    return bool(value)
+
+
+def check_text(value: Any, exp: Explanation | None) -> str:
+    """A string."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+#: The chat timeline's own synced attributes (beside ``selected``, ``method``, ``colormap``, ``opacity``).
+TIMELINE_ATTRS: dict[str, Attr] = {
+    a.name: a
+    for a in (
+        Attr("live", traitlets.Bool, False, check_flag,
+             "the page shows the question box (the timeline was built from a chat)"),
+        Attr("busy", traitlets.Bool, False, check_flag, "a turn is being generated"),
+        Attr("error", traitlets.Unicode, "", check_text, "why the last turn failed ('' when it did not)"),
+    )
+}
+#: The attributes a chat timeline syncs, shared ones first.
+TIMELINE_VIEW = ("selected", "method", "colormap", "opacity", "show_specials", *TIMELINE_ATTRS)
+
+
+def _spec(name: str) -> Attr:
+    return ATTRS[name] if name in ATTRS else TIMELINE_ATTRS[name]
+
+
 def defaults() -> dict[str, Any]:
     """Every synced attribute's default (fresh lists)."""
     return {k: (list(a.default) if isinstance(a.default, list) else a.default) for k, a in ATTRS.items()}
@@ -155,8 +187,9 @@ def defaults() -> dict[str, Any]:
 
 def trait(name: str) -> traitlets.TraitType:
     """The synced traitlet of attribute ``name`` with its default (checks: :func:`validator`)."""
-    a = ATTRS[name]
-    return a.trait(defaults()[name]).tag(sync=True)
+    a = _spec(name)
+    default = list(a.default) if isinstance(a.default, list) else a.default
+    return a.trait(default).tag(sync=True)
 
 
 def validator(name: str, record: Callable[[Any], Explanation | None]) -> Any:
@@ -165,7 +198,7 @@ def validator(name: str, record: Callable[[Any], Explanation | None]) -> Any:
     @traitlets.validate(name)
     def _validate(self: Any, proposal: dict) -> Any:
         try:
-            return ATTRS[name].check(proposal["value"], record(self))
+            return _spec(name).check(proposal["value"], record(self))
         except ValueError as e:
             raise traitlets.TraitError(str(e)) from None
 
@@ -203,3 +236,23 @@ def page_state(exp: Explanation, **state: Any) -> dict[str, Any]:
     out.update(selected=first, method=method)
     out.update({k: v for k, v in state.items() if v is not None})
     return {k: ATTRS[k].check(v, exp) for k, v in out.items()}
+
+
+def timeline_state(exp: Explanation | None, **state: Any) -> dict[str, Any]:
+    """The checked state of a chat timeline (widget and page alike): :data:`TIMELINE_VIEW` with their defaults,
+    then ``state`` (unknown names refused); ``selected``/``method`` start as :func:`starting_point` says.
+
+    >>> from tam_widgets.testing.records import small_record
+    >>> timeline_state(small_record(), colormap="viridis")
+    {'selected': 12, 'method': 'tam', 'colormap': 'viridis', 'opacity': 0.55, 'show_specials': False, \
+'live': False, 'busy': False, 'error': ''}
+    """
+    unknown = sorted(set(state) - set(TIMELINE_VIEW))
+    if unknown:
+        raise TypeError(f"unknown timeline attribute(s) {unknown}; synced attributes are {list(TIMELINE_VIEW)}")
+    out = {k: _spec(k).default for k in TIMELINE_VIEW}
+    if exp is not None:
+        first, method = starting_point(exp, state.pop("selected", None), state.pop("method", None))
+        out.update(selected=first, method=method)
+    out.update({k: v for k, v in state.items() if v is not None})
+    return {k: _spec(k).check(v, exp) for k, v in out.items()}

@@ -178,9 +178,14 @@ export class HeatPanels {
     return painter;
   }
 
-  /** Draw a map row (`null`: clear, it is loading) on every panel's shown frame and its thumbnails. */
-  paint(data: Uint8Array | null, lut: Int32Array): void {
+  /**
+   * Draw a map row (`null`: clear, it is loading) on every panel's shown frame and its thumbnails;
+   * `show` (optional) says which grids get the row (the others are cleared).
+   */
+  paint(data: Uint8Array | null, lut: Int32Array, show?: (gi: number) => boolean): void {
+    const row = data;
     for (const p of this.panels) {
+      const data = row && (!show || show(p.gi)) ? row : null;
       const f = this.frameOf(p.grid);
       const painter = this.prepare(p, f);
       const { ctx, img, px } = p;

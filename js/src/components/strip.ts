@@ -32,9 +32,11 @@ export class TokenStrip {
   private emitted = -1;
   private revealAfterLayout: ResizeObserver | null = null;
 
+  /** `keep` (optional): the tokens this strip shows (e.g. one turn of a chat), by index into meta.tokens */
   constructor(
     private meta: Meta,
     private ev: StripEvents,
+    private keep?: (i: number) => boolean,
   ) {
     this.root = h("div", "tam-strip");
     this.root.setAttribute("role", "listbox");
@@ -49,7 +51,7 @@ export class TokenStrip {
   /** (Re)build the words, with or without the special tokens. */
   build(showSpecials: boolean): void {
     const n = this.meta.tokens.length;
-    this.lines = layoutStrip(this.meta, showSpecials);
+    this.lines = layoutStrip(this.meta, showSpecials, this.keep);
     this.nav = navigableTokens(this.lines);
     this.tokens = stripTokens(this.lines);
     this.els = new Array(n);
