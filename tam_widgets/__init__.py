@@ -17,8 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import studies as studies  # torch-free: failure-case studies (tw.studies.okvqa, tw.studies.Study, ...)
 from ._version import __version__
+from .compare import compare  # torch-free until called (tw.compare runs several models)
 from .record import Explanation, RecordError, Token
-from .widgets import TokenMapView  # also registers the explorer as the records' viewer
+from .widgets import (
+    CompareView,
+    TokenMapView,  # also registers the explorer as the records' viewer
+)
 
 if TYPE_CHECKING:
     from .core import TAMResult, tam_from_hidden, tam_from_logits
@@ -72,6 +76,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Chat",
+    "CompareView",
     "Explainer",
     "Explanation",
     "RecordError",
@@ -79,6 +84,7 @@ __all__ = [
     "Token",
     "TokenMapView",
     "__version__",
+    "compare",
     "load",
     "register_adapter",
     "tam_from_hidden",
