@@ -86,6 +86,8 @@ export class CompareView {
   private box: WordBox | null = null;
   private pinned = -1;
   private hovered = -1;
+  /** the column whose strip the hovered word came from */
+  private hoverFrom = -1;
   private method = "";
   private cmap = "jet";
   private lut: Int32Array = signedLut("jet");
@@ -200,8 +202,11 @@ export class CompareView {
         m: k, root, wordLabel, p, meta, tokWord, methodIdx: 0, marked: [],
         rowOf: new Map(meta.explained.map((t, r) => [t, r])),
         strip: new TokenStrip(meta, {
-          onHover: (i, ev, inFrame) => this.hover(col.tokWord[i], ev, inFrame),
-          onLeave: (ev) => this.hover(-1, ev, false),
+          onHover: (i, ev, inFrame) => this.hover(col.tokWord[i], ev, inFrame, k),
+          // Chrome sends the next strip's pointerrawupdate before this one's pointerleave: only the
+          // strip the hover came from ends it
+          onLeave: (ev) =>
+            this.hoverFrom === k ? this.hover(-1, ev, false, -1) : col.strip.placeHoverBox(this.tokenOf(col, this.hovered)),
           onPick: (i, ev) => col.tokWord[i] >= 0 && this.pin(col.tokWord[i], ev),
         }),
         panels: new HeatPanels(meta, new ImageCache(p.images, meta), {
@@ -308,7 +313,8 @@ export class CompareView {
 
   // -------------------------------------------------------------- page events
 
-  private hover(w: number, ev: Event, inFrame: boolean): void {
+  private hover(w: number, ev: Event, inFrame: boolean, from: number): void {
+    this.hoverFrom = from;
     if (w === this.hovered) return;
     this.hovered = w;
     const al = this.data!.alignment;
