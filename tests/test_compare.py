@@ -214,3 +214,104 @@ def test_compare_refuses_bad_arguments_before_loading_anything():
         tw.compare(["a", "b"], prompt="Describe.")
     with pytest.raises(ValueError, match="2 non-empty strings"):
         tw.compare(["a", "b"], image=np.zeros((8, 8, 3), np.uint8), prompt="Describe.", labels=["x"])
+
+
+# -- compare() with tiny models of three families ---------------------------------------------------------------------
+
+
+class ForceAnswer:
+    """A logits processor that makes a model answer ``ids`` and then ``eos`` (tiny models' weights are random)."""
+
+    def __init__(self, ids: list[int], eos: int) -> None:
+        self.ids, self.eos, self.start, self.last = list(ids), eos, None, None
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        n = input_ids.shape[1]
+        if self.start is None or n < self.last:  # a new generation
+            self.start = n
+        self.last = n
+        k = n - self.start
+        out = torch.full_like(scores, -1e9)
+        out[:, self.ids[k] if k < len(self.ids) else self.eos] = 0
+        return out
+
+
+TINY_ANSWERS = {
+    "qwen2_vl": " a black cat on the table",
+    "internvl": " the cat sits on a table",
+    "llava": " a cat on the red table",
+}
+
+
+def forced_explainer(family: str, text: str):
+    import tam_widgets as tw
+    from tam_widgets.testing import tiny_model
+
+    ex = tw.load(str(tiny_model(family)))
+    eos = ex.model.generation_config.eos_token_id
+    eos = eos[0] if isinstance(eos, list) else eos
+    ex.generation["logits_processor"] = [ForceAnswer(ex.adapter.tokenizer.encode(text, add_special_tokens=False), eos)]
+    return ex
+
+
+def test_compare_three_families_aligns_their_words(tmp_path):
+    import tam_widgets as tw
+    from tam_widgets.testing.records import picture
+
+    explainers = [forced_explainer(f, t) for f, t in TINY_ANSWERS.items()]
+    view = tw.compare(explainers, image=picture(96, 128), prompt="Describe the image.", max_new_tokens=12,
+                      progress=False)
+    exps = view.comparison.explanations
+    assert [e.answer.strip() for e in exps] == [t.strip() for t in TINY_ANSWERS.values()]
+    assert all(e.metadata["generation"]["max_new_tokens"] == 12 for e in exps)  # settings reach every model
+    assert [e.metadata["model_type"] for e in exps] == ["qwen2_vl", "internvl", "llava"]
+    rows = table(exps)
+    assert [" cat", " cat", " cat"] in rows and [" table", " table", " table"] in rows
+    assert [" black", None, None] in rows and [None, None, " red"] in rows
+    assert [None, " sit" + "s", None] in rows  # InternVL's tokenizer splits "sits"
+    al = view.alignment
+    assert al.keys[view.word] == "cat" and all(t is not None for t in al.tokens[al.find("cat")])
+    assert view.to_html(tmp_path / "tiny.html").stat().st_size > 10_000
+
+
+def test_compare_frees_each_model_before_loading_the_next(monkeypatch, capsys):
+    import gc
+    import sys
+    import weakref
+
+    import tam_widgets as tw
+    import tam_widgets.explain as explain_module
+    from tam_widgets.testing import tiny_model
+    from tam_widgets.testing.records import picture
+
+    compare_module = sys.modules["tam_widgets.compare"]  # tw.compare is the function
+    families = ["qwen2_vl", "internvl", "llava"]
+    paths = [str(tiny_model(f)) for f in families]
+    real_load = explain_module.load
+    loaded: list[weakref.ref] = []
+    alive_at_load: list[int] = []
+    freed: list[bool] = []
+
+    def load(model_id, **kw):
+        gc.collect()
+        alive_at_load.append(sum(r() is not None for r in loaded))
+        ex = real_load(model_id, **kw)
+        loaded.append(weakref.ref(ex.model))
+        return ex
+
+    real_free = compare_module._free
+    monkeypatch.setattr(explain_module, "load", load)
+    monkeypatch.setattr(compare_module, "_free", lambda: (real_free(), freed.append(True)))
+    view = tw.compare(paths, image=picture(96, 128), prompt="Describe the image.", max_new_tokens=2)
+    assert alive_at_load == [0, 0, 0] and len(freed) == 3  # never two models resident
+    assert "compare" in capsys.readouterr().err  # the progress bar
+    assert view.comparison.labels == [p.rsplit("/", 1)[-1] for p in paths]
+
+    loaded.clear()
+    alive_at_load.clear()
+    kept = tw.compare(paths, image=picture(96, 128), prompt="Describe the image.", max_new_tokens=2, keep=True,
+                      progress=False, labels=["q", "i", "l"])
+    assert alive_at_load == [0, 1, 2] and len(kept.explainers) == 3  # keep=True: all stay loaded
+    assert kept.comparison.labels == ["q", "i", "l"]
