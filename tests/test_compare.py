@@ -315,3 +315,42 @@ def test_compare_frees_each_model_before_loading_the_next(monkeypatch, capsys):
                       progress=False, labels=["q", "i", "l"])
     assert alive_at_load == [0, 1, 2] and len(kept.explainers) == 3  # keep=True: all stay loaded
     assert kept.comparison.labels == ["q", "i", "l"]
+
+
+# -- the command line --------------------------------------------------------------------------------------------------
+
+
+def test_cli_compare_writes_one_offline_page(tmp_path, capsys):
+    from tam_widgets.cli import main
+
+    paths = []
+    for k, exp in enumerate(model_records([[" A", " cat", "."], [" The", " cat", "."], [" a", " dog", "."]])):
+        paths.append(str(exp.save(tmp_path / f"m{k}.tam")))
+    out = tmp_path / "out" / "cmp.html"
+    assert main(["compare", *paths, "--labels", "Q", "I", "L", "--html", str(out), "--word", "cat",
+                 "--scale", "shared"]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    html = out.read_text(encoding="utf-8")
+    assert '"view":"compare"' in html and '"labels":["Q","I","L"]' in html and '"scale":"shared"' in html
+
+
+def test_cli_compare_refuses_bad_input_with_one_line(tmp_path, capsys):
+    from tam_widgets.cli import main
+
+    a, b = model_records([[" A", " cat"], [" The", " cat"]])
+    pa, pb = str(a.save(tmp_path / "a.tam")), str(b.save(tmp_path / "b.tam"))
+    other = str(synthetic_record(seed=5).save(tmp_path / "other.tam"))
+    (tmp_path / "bad.tam").write_bytes(b"not a record")
+    cases = [
+        ([pa, pb, "--labels", "x", "--html", str(tmp_path / "o.html")], "--labels takes one name per record"),
+        ([pa, other, "--html", str(tmp_path / "o.html")], "show different pictures"),
+        ([pa, str(tmp_path / "missing.tam"), "--html", str(tmp_path / "o.html")], "missing.tam"),
+        ([pa, str(tmp_path / "bad.tam"), "--html", str(tmp_path / "o.html")], "error: "),
+        ([pa, pb, "--word", "zebra", "--html", str(tmp_path / "o.html")], "no model said it"),
+        ([pa, "--html", str(tmp_path / "o.html")], "2 to 8 explanations"),
+    ]
+    for argv, message in cases:
+        assert main(["compare", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err, err
+    assert not (tmp_path / "o.html").exists()
