@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .record import Explanation
-from .words import align_words, cover_words, normalize_word
+from .words import align_keys, cover_words, normalize_word
 
 if TYPE_CHECKING:  # pragma: no cover
     from .widgets.compare import CompareView
@@ -157,20 +157,33 @@ def answer_words(exp: Explanation) -> list[tuple[int, int]]:
     >>> answer_words(small_record())
     [(12, 13), (13, 14), (14, 15), (15, 16)]
     """
-    out = []
-    for s, e in cover_words(exp.words, len(exp.tokens)):
-        if exp.tokens[s].role != "answer":
+    return _answer_words(exp)[0]
+
+
+def _answer_words(exp: Explanation) -> tuple[list[tuple[int, int]], list[str], list[str]]:
+    """The answer's word ranges, their texts and their normalised texts (:func:`answer_words`)."""
+    ranges, texts, keys = [], [], []
+    tokens = exp.tokens
+    for s, e in cover_words(exp.words, len(tokens)):
+        if tokens[s].role != "answer":
             continue
-        if normalize_word("".join(t.text for t in exp.tokens[s:e])):
-            out.append((s, e))
-    return out
+        text = tokens[s].text if e == s + 1 else "".join(t.text for t in tokens[s:e])
+        key = normalize_word(text)
+        if key:
+            ranges.append((s, e))
+            texts.append(text)
+            keys.append(key)
+    return ranges, texts, keys
 
 
 def word_token(exp: Explanation, start: int, end: int, rows: dict[int, int] | None = None) -> int | None:
     """The token whose map stands for the word ``[start, end)``: its first explained token (the step at which
     the model chose the word), ``None`` when none of its tokens has a map."""
     rows = rows if rows is not None else {int(t): r for r, t in enumerate(exp.explained.tolist())}
-    return next((i for i in range(start, end) if i in rows), None)
+    for i in range(start, end):
+        if i in rows:
+            return i
+    return None
 
 
 @dataclass
@@ -222,15 +235,15 @@ def align_answers(explanations: Sequence[Explanation]) -> Alignment:
     A word is matched only to the same normalised word, in order; a repeated word is matched once per
     occurrence; a word missing from an answer is ``None`` in that model's column.
     """
-    per_model = [answer_words(exp) for exp in explanations]
-    texts_of = [["".join(t.text for t in exp.tokens[s:e]) for s, e in words]
-                for exp, words in zip(explanations, per_model)]
+    words = [_answer_words(exp) for exp in explanations]
+    per_model = [w[0] for w in words]
+    texts_of = [w[1] for w in words]
     n = len(explanations)
     # columns: per aligned word, the word index in each model (None: absent)
     columns: list[list[int | None]] = [[w] + [None] * (n - 1) for w in range(len(per_model[0]))]
-    keys = [normalize_word(t) for t in texts_of[0]]
+    keys = list(words[0][2])
     for m in range(1, n):
-        pairs = align_words(keys, texts_of[m])
+        pairs = align_keys(keys, words[m][2])
         merged: list[list[int | None]] = []
         new_keys: list[str] = []
         for i, j in pairs:
@@ -238,18 +251,17 @@ def align_answers(explanations: Sequence[Explanation]) -> Alignment:
             if j is not None:
                 col[m] = j
             merged.append(col)
-            new_keys.append(keys[i] if i is not None else normalize_word(texts_of[m][j]))  # type: ignore[index]
+            new_keys.append(keys[i] if i is not None else words[m][2][j])  # type: ignore[index]
         columns, keys = merged, new_keys
     rows = [{int(t): r for r, t in enumerate(exp.explained.tolist())} for exp in explanations]
+    token_of = [[word_token(exp, s, e, rows[m]) for s, e in per_model[m]] for m, exp in enumerate(explanations)]
     out = Alignment()
     for col, key in zip(columns, keys):
         first = next(m for m in range(n) if col[m] is not None)
         out.texts.append(texts_of[first][col[first]])  # type: ignore[index]
         out.keys.append(key)
-        ranges = [per_model[m][col[m]] if col[m] is not None else None for m in range(n)]  # type: ignore[index]
-        out.ranges.append(ranges)
-        out.tokens.append([word_token(explanations[m], *r, rows[m]) if r is not None else None
-                           for m, r in enumerate(ranges)])
+        out.ranges.append([per_model[m][w] if w is not None else None for m, w in enumerate(col)])
+        out.tokens.append([token_of[m][w] if w is not None else None for m, w in enumerate(col)])
     return out
 
 

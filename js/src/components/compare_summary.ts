@@ -41,14 +41,15 @@ export class CompareSummary {
   update(s: SummaryLine): void {
     const a = s.answer.length > MAX_ANSWER ? `${s.answer.slice(0, MAX_ANSWER - 1)}\u2026` : s.answer;
     if (this.answer.textContent !== a) this.answer.textContent = a;
-    this.answer.title = s.answer;
+    if (this.answer.title !== s.answer) this.answer.title = s.answer;
     const peak = !s.nounsKnown
       ? "mean peak over object words: n/a (no POS tagger data)"
       : s.meanPeak === null
         ? "mean peak over object words: n/a (no nouns)"
         : `mean peak over object words ${fmtNum(s.meanPeak)}`;
-    this.peak.textContent = peak;
-    this.peak.title = s.objectWords.length ? `${PEAK_TIP}\n\nobject words: ${s.objectWords.join(", ")}` : PEAK_TIP;
+    const peakTip = s.objectWords.length ? `${PEAK_TIP}\n\nobject words: ${s.objectWords.join(", ")}` : PEAK_TIP;
+    if (this.peak.textContent !== peak) this.peak.textContent = peak;
+    if (this.peak.title !== peakTip) this.peak.title = peakTip;
     let word: string;
     if (s.word === null) word = "absent: this model did not say the word";
     else {
@@ -59,8 +60,9 @@ export class CompareSummary {
         .join(", ");
       word = `${share}${top ? ` \u00b7 top-3: ${top}` : ""}`;
     }
-    this.word.textContent = word;
-    this.word.title = s.word === null ? "" : OTSU_TIP;
-    this.root.classList.toggle("tam-absent", s.word === null);
+    if (this.word.textContent !== word) this.word.textContent = word;
+    const wordTip = s.word === null ? "" : OTSU_TIP;
+    if (this.word.title !== wordTip) this.word.title = wordTip;
+    if (this.root.classList.contains("tam-absent") !== (s.word === null)) this.root.classList.toggle("tam-absent", s.word === null);
   }
 }

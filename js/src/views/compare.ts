@@ -70,6 +70,27 @@ interface Column {
   /** remapped row for the shared scale */
   scratch: Uint8Array;
   marked: number[];
+  /** what the panels and the info show now ("" : nothing yet), to skip unchanged columns on a hover */
+  heatKey: string;
+  infoKey: string;
+}
+
+/** Widest picture a column paints, in canvas pixels: larger pictures are painted scaled down (three panels
+ * repaint on every hover; a column is about this wide). */
+export const MAX_CANVAS = 420;
+
+/** `meta` with pictures wider than `max` scaled down (their sizes and the grids' boxes): what a column paints. */
+export function displayMeta(meta: Meta, max = MAX_CANVAS): Meta {
+  const s = meta.images.map((im) => (im.width > max ? max / im.width : 1));
+  if (s.every((x) => x === 1)) return meta;
+  return {
+    ...meta,
+    images: meta.images.map((im, k) => ({ ...im, width: Math.round(im.width * s[k]), height: Math.round(im.height * s[k]) })),
+    grids: meta.grids.map((g) => ({
+      ...g,
+      boxes: g.boxes.map((b, f) => b.map((v) => v * (s[g.frames[f] ?? 0] ?? 1)) as [number, number, number, number]),
+    })),
+  };
 }
 
 /** The word a typed text names: the first aligned word whose key is the text lower-cased and trimmed; -1 if none. */
@@ -199,7 +220,7 @@ export class CompareView {
         if (r) for (let i = r[0]; i < r[1]; i++) tokWord[i] = w;
       });
       const col: Column = {
-        m: k, root, wordLabel, p, meta, tokWord, methodIdx: 0, marked: [],
+        m: k, root, wordLabel, p, meta, tokWord, methodIdx: 0, marked: [], heatKey: "", infoKey: "",
         rowOf: new Map(meta.explained.map((t, r) => [t, r])),
         strip: new TokenStrip(meta, {
           onHover: (i, ev, inFrame) => this.hover(col.tokWord[i], ev, inFrame, k),
@@ -209,10 +230,10 @@ export class CompareView {
             this.hoverFrom === k ? this.hover(-1, ev, false, -1) : col.strip.placeHoverBox(this.tokenOf(col, this.hovered)),
           onPick: (i, ev) => col.tokWord[i] >= 0 && this.pin(col.tokWord[i], ev),
         }),
-        panels: new HeatPanels(meta, new ImageCache(p.images, meta), {
+        panels: new HeatPanels(displayMeta(meta), new ImageCache(p.images, meta), {
           onRegion: () => undefined,
           onDragStart: () => undefined,
-          onFrame: (f, ev) => ((col.panels.frame = f), this.paintHeat(), measureRepaint(ev)),
+          onFrame: (f, ev) => ((col.panels.frame = f), (col.heatKey = ""), this.paintHeat(), measureRepaint(ev)),
         }),
         legend: new Legend(),
         summary: new CompareSummary(),
@@ -241,7 +262,10 @@ export class CompareView {
 
   /** The kernel is gone: say so, keep what is loaded, disable the methods that are not. */
   private showLost(): void {
-    for (const c of this.cols) c.store.disconnect(this.lost!);
+    for (const c of this.cols) {
+      c.store.disconnect(this.lost!);
+      c.infoKey = "";
+    }
     this.root.classList.add("tam-disconnected");
     this.root.insertBefore(disconnectedBanner(this.lost!), this.controls!.root);
     this.controls!.disableMethods((name) => !this.cols.every((c) => c.store.hasAny(name)));
@@ -270,7 +294,10 @@ export class CompareView {
     if (cm === this.cmap && this.painted) return;
     this.cmap = cm;
     this.lut = signedLut(cm);
-    for (const c of this.cols) c.panels.invalidate();
+    for (const c of this.cols) {
+      c.panels.invalidate();
+      c.heatKey = c.infoKey = "";
+    }
     if (this.painted) this.paintAll();
   }
 
@@ -423,7 +450,15 @@ export class CompareView {
     for (const c of this.cols) {
       const row = c.rowOf.get(this.tokenOf(c, w)) ?? -1;
       let data = row >= 0 ? c.store.row(this.method, row) : null;
-      c.root.classList.toggle("tam-loading", row >= 0 && !data);
+      // a column whose map is the same as painted (same row, method, colours and range) is left alone
+      const key = data ? `${row}|${this.method}|${this.cmap}|${shared ? shared[c.m]!.join(",") : ""}|${c.panels.frame}` : "-";
+      if (key === c.heatKey) {
+        any = any || !!data;
+        continue;
+      }
+      c.heatKey = key;
+      const loading = row >= 0 && !data;
+      if (c.root.classList.contains("tam-loading") !== loading) c.root.classList.toggle("tam-loading", loading);
       if (data && shared) data = this.remap(c, row, data, shared[c.m]!);
       c.panels.paint(data, this.lut);
       any = any || !!data;
@@ -455,16 +490,20 @@ export class CompareView {
     const ranges = this.ranges(w);
     for (const c of this.cols) {
       const tok = this.tokenOf(c, w);
+      const row = c.rowOf.get(tok) ?? -1;
+      const rowData = row >= 0 ? c.store.row(this.method, row) : null;
+      const [lo, span] = ranges[c.m] ?? [0, 1];
+      const key = `${w}|${this.method}|${this.cmap}|${this.scale}|${lo}|${span}|${!!rowData}|${c.store.error ?? ""}`;
+      if (key === c.infoKey) continue;
+      c.infoKey = key;
       const said = w >= 0 && al.ranges[w][c.m] !== null;
       const text = w < 0 ? "" : said ? this.wordText(c, w) : al.texts[w].trim();
       const label = w < 0 ? "no word selected" : said ? `\u201c${text}\u201d` : `\u201c${text}\u201d absent`;
       if (c.wordLabel.textContent !== label) c.wordLabel.textContent = label;
       c.wordLabel.title = said || w < 0 ? "" : "this model did not say this word: no map";
-      c.root.classList.toggle("tam-absent", w >= 0 && !said);
-      const row = c.rowOf.get(tok) ?? -1;
-      const rowData = row >= 0 ? c.store.row(this.method, row) : null;
+      const absent = w >= 0 && !said;
+      if (c.root.classList.contains("tam-absent") !== absent) c.root.classList.toggle("tam-absent", absent);
       const info = methodInfo(c.meta.methods[c.methodIdx], this.method);
-      const [lo, span] = ranges[c.m] ?? [0, 1];
       c.legend.update(this.cmap, lo, span, this.scale === "shared" ? `${info.legend} \u2014 one range for all models` : info.legend);
       const s = data.summaries[c.m];
       c.summary.update({

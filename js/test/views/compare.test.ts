@@ -141,3 +141,17 @@ describe("CompareView", () => {
     expect(model.listeners()).toBe(0);
   });
 });
+
+describe("displayMeta", () => {
+  it("scales pictures wider than the column and their grids' boxes, leaves small ones", async () => {
+    const { displayMeta } = await import("../../src/views/compare");
+    const meta = samplePayload().meta;
+    expect(displayMeta(meta)).toBe(meta);
+    const big = { ...meta, images: [{ width: 840, height: 630, mime: "image/png" }],
+      grids: [{ ...meta.grids[0], boxes: [[0, 0, 840, 630]] as [number, number, number, number][] }] };
+    const d = displayMeta(big, 420);
+    expect(d.images[0]).toEqual({ width: 420, height: 315, mime: "image/png" });
+    expect(d.grids[0].boxes[0]).toEqual([0, 0, 420, 315]);
+    expect(big.images[0].width).toBe(840);
+  });
+});
