@@ -286,6 +286,7 @@ export class CompareView {
       c.store.error = null;
     }
     if (!first) this.paintAll();
+    if (this.painted) this.prefetch();
   }
 
   private setColormap(name: string): void {
@@ -466,7 +467,14 @@ export class CompareView {
     if (any && !this.painted) {
       this.painted = true;
       markFirstRender();
+      // rows fetched on demand: let the first pictures settle, then pull the rest of the method in the background
+      setTimeout(() => this.prefetch(), 50);
     }
+  }
+
+  private prefetch(): void {
+    if (this.dead || !this.data) return;
+    for (const c of this.cols) if (c.meta.on_demand) c.store.prefetch(this.method);
   }
 
   /** A row's u8 values on the shared range `[lo, lo + span]` instead of its own. */
