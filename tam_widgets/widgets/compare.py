@@ -26,6 +26,7 @@ from .base import RecordsWidget, bundle, record_id
 from .html import PAGE_FORMAT, PAGE_VERSION, record_document, write_page
 from .payload import MAX_INLINE_BYTES, check_showable
 from .snapshot import _cut, snapshot_png
+from .view import region_shares
 
 __all__ = ["CompareView", "compare_document"]
 
@@ -57,10 +58,12 @@ class CompareView(RecordsWidget):
             ``query``: a word to look up instead (``"dog"``).
         method, colormap, opacity: as in :class:`~tam_widgets.TokenMapView`, applied to every panel.
         scale: ``"own"`` (each map stretched over its own range) or ``"shared"`` (one range for all panels).
+        region: ``[picture, x0, y0, x1, y1]``, one box on a picture (stored pixels) applied to every model: each
+            strip colours its words by the share of their map inside it (:meth:`region_shares`).
         image_format, max_inline_bytes, snapshot: as in :class:`~tam_widgets.TokenMapView`.
 
     Synced attributes (:data:`tam_widgets.widgets.state.COMPARE_ATTRS`): ``word``, ``query``, ``method``,
-    ``colormap``, ``opacity``, ``scale``. ``comparison`` holds the records, labels and
+    ``colormap``, ``opacity``, ``scale``, ``region``. ``comparison`` holds the records, labels and
     :class:`~tam_widgets.compare.Alignment`.
     """
 
@@ -72,6 +75,7 @@ class CompareView(RecordsWidget):
     colormap = state.trait("colormap", state.COMPARE_ATTRS)
     opacity = state.trait("opacity", state.COMPARE_ATTRS)
     scale = state.trait("scale", state.COMPARE_ATTRS)
+    region = state.trait("region", state.COMPARE_ATTRS)
     _compare = traitlets.Dict({}).tag(sync=True)
 
     def _shown(self) -> Comparison | None:
@@ -83,6 +87,7 @@ class CompareView(RecordsWidget):
     _check_colormap = state.validator("colormap", _shown, state.COMPARE_ATTRS)
     _check_opacity = state.validator("opacity", _shown, state.COMPARE_ATTRS)
     _check_scale = state.validator("scale", _shown, state.COMPARE_ATTRS)
+    _check_region = state.validator("region", _shown, state.COMPARE_ATTRS)
 
     def __init__(
         self,
@@ -96,6 +101,7 @@ class CompareView(RecordsWidget):
         colormap: str = state.COMPARE_ATTRS["colormap"].default,
         opacity: float = state.COMPARE_ATTRS["opacity"].default,
         scale: str = state.COMPARE_ATTRS["scale"].default,
+        region: list | None = None,
         image_format: str = "auto",
         max_inline_bytes: int = MAX_INLINE_BYTES,
         snapshot: bool | None = None,
@@ -105,7 +111,7 @@ class CompareView(RecordsWidget):
         for exp in cmp.explanations:
             check_showable(exp, "CompareView")
         start = state.compare_page_state(cmp, word=word, query=query, method=method, colormap=colormap,
-                                         opacity=opacity, scale=scale)
+                                         opacity=opacity, scale=scale, region=region)
         super().__init__(cmp.explanations, image_format=image_format, max_inline_bytes=max_inline_bytes,
                          snapshot=snapshot, **kwargs)
         self.comparison = cmp
@@ -144,6 +150,23 @@ class CompareView(RecordsWidget):
         w = self.word if word is None else int(word)
         return [{"label": label, **model_summary(exp, self.alignment, m, w, self.method)}
                 for m, (label, exp) in enumerate(zip(self.comparison.labels, self.comparison.explanations))]
+
+    def region_shares(self) -> list[dict[int, float]]:
+        """For the current ``region``, per model, each explained token's share of its map inside the box (the
+        numbers each strip is coloured with; the box counts on every grid laid over its picture). Empty without a
+        region."""
+        if not self.region:
+            return []
+        pic, *box = self.region
+        out = []
+        for rid, exp in self.explanations.items():
+            frames = [(g, f) for g, grid in enumerate(exp.grids) for f, p in enumerate(grid.frames) if p == pic]
+            if not frames:
+                out.append({})
+                continue
+            shares = region_shares(self.payloads[rid], self.method, *frames[0], box)
+            out.append({int(i): float(s) for i, s in zip(exp.explained, shares)})
+        return out
 
     # -- outputs -------------------------------------------------------------------------------
     def _summary(self) -> str:

@@ -195,6 +195,38 @@ def check_scale(value: Any, shown: Any) -> str:
     return value
 
 
+def check_picture_region(value: Any, shown: Any) -> list:
+    """``[]`` or ``[picture, x0, y0, x1, y1]``: a box on one of the compared pictures (they are the same for every
+    record), in its stored pixels; the box counts on every grid laid over that picture, in every model."""
+    if isinstance(value, (list, tuple)) and not value:
+        return []
+    fmt = "region is [] or [picture, x0, y0, x1, y1]: a picture index and a box in its stored pixels"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 5:
+        raise ValueError(f"{fmt}; got {value!r}")
+    nums = []
+    for v in value:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{fmt}; got {value!r} ({type(v).__name__} is not a number)")
+        if not np.isfinite(float(v)):
+            raise ValueError(f"{fmt}; got {value!r} (NaN and infinities are not positions)")
+        nums.append(float(v))
+    if not nums[0].is_integer():
+        raise ValueError(f"{fmt}; got {value!r} (the picture is an index, not a fraction)")
+    pic = int(nums[0])
+    x0, x1 = sorted(nums[1::2])
+    y0, y1 = sorted(nums[2::2])
+    if x1 - x0 <= 0 or y1 - y0 <= 0:
+        raise ValueError(f"region {value!r} is an empty box; {fmt}")
+    if shown is not None:
+        images = shown.explanations[0].images
+        if not 0 <= pic < len(images):
+            raise ValueError(f"region {value!r} names picture {pic}; the records have {len(images)} picture(s)")
+        h, w = images[pic].shape[:2]
+        if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+            raise ValueError(f"region {value!r} lies outside its picture of {w}x{h} pixels; {fmt}")
+    return [pic, *nums[1:]]
+
+
 #: The synced attributes of the comparison view (``CompareView``), in the same spec as :data:`ATTRS`.
 COMPARE_ATTRS: dict[str, Attr] = {
     a.name: a
@@ -206,6 +238,8 @@ COMPARE_ATTRS: dict[str, Attr] = {
         Attr("colormap", traitlets.Unicode, "jet", check_colormap, "jet, viridis or inferno"),
         Attr("opacity", traitlets.Float, 0.55, check_opacity, "heat layer opacity in [0, 1]"),
         Attr("scale", traitlets.Unicode, "own", check_scale, "own: each map in its own range; shared: one range"),
+        Attr("region", traitlets.List, [], check_picture_region,
+             "[] or [picture, x0, y0, x1, y1]: one box on a picture, applied to every model"),
     )
 }
 

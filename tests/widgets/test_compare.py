@@ -127,3 +127,26 @@ def test_refusals_reach_the_view():
     a, b = model_records([[" a"], [" b"]])
     with pytest.raises(ValueError, match="labels must be 2 non-empty strings"):
         tw.CompareView([a, b], labels=["x", ""])
+
+
+def test_one_region_for_every_model(exps):
+    from tam_widgets.widgets.view import region_shares
+
+    v = tw.CompareView(exps, labels=LABELS)
+    assert v.region == [] and v.region_shares() == []
+    v.region = [0, 100, 80, 10, 5]  # corners in any order
+    assert v.region == [0, 100.0, 80.0, 10.0, 5.0]
+    shares = v.region_shares()
+    assert len(shares) == 3
+    for rid, s in zip(v.payloads, shares):
+        exp = v.explanations[rid]
+        want = region_shares(v.payloads[rid], "tam", 0, 0, [100, 80, 10, 5])
+        assert list(s) == [int(i) for i in exp.explained] and np.allclose(list(s.values()), want)
+    for bad, message in (([1, 0, 0, 5, 5], "names picture 1; the records have 1 picture"),
+                         ([0, 0, 0, 0, 5], "empty box"), ([0, 500, 500, 600, 600], "outside its picture of 128x96"),
+                         ([0.5, 0, 0, 5, 5], "not a fraction"), ([0, 0, 0, 5], "region is \\[\\] or"),
+                         ([0, float("nan"), 0, 5, 5], "NaN")):
+        with pytest.raises(traitlets.TraitError, match=message):
+            v.region = bad
+    v.region = []
+    assert v.region_shares() == []

@@ -116,3 +116,28 @@ def test_typed_word_method_and_shared_scale(page):
     pg.select_option("select.tam-scale", "shared")
     assert "one range for all models" in pg.locator(".tam-legend-text").first.inner_text()
     assert shows(pg, 0, exps[0], al.tokens[table][0], "cam")
+
+
+def test_one_region_box_colours_every_strip(page):
+    pg, exps, view = page
+    stage = pg.locator('.tam-compare-col[data-model="1"] .tam-stage')
+    box = stage.bounding_box()
+    pg.mouse.move(box["x"] + 5, box["y"] + 5)
+    pg.mouse.down()
+    pg.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6, steps=5)
+    pg.mouse.up()
+    assert "tam-region-mode" in pg.locator(".tam-view").get_attribute("class")
+    # the page's shares (tooltips, in %) are the kernel's for the same box, in every column
+    canvas = pg.evaluate("""() => { const c = document.querySelector('.tam-compare-col[data-model="1"] canvas.tam-heat');
+        const r = c.getBoundingClientRect(); return [c.width / r.width, r.x, r.y]; }""")
+    scale, cx, cy = canvas
+    region = [0, (box["x"] + 5 - cx) * scale, (box["y"] + 5 - cy) * scale,
+              (box["x"] + box["width"] * 0.5 - cx) * scale, (box["y"] + box["height"] * 0.6 - cy) * scale]
+    view.region = region
+    for m, shares in enumerate(view.region_shares()):
+        for tok, share in list(shares.items())[:4]:
+            title = pg.locator(f'.tam-compare-col[data-model="{m}"] .tam-tok[data-i="{tok}"]').get_attribute("title")
+            assert title.endswith("% of its map inside the region"), title
+            assert abs(float(title.split("%")[0]) - share * 100) < 1.0, (m, tok, title, share)
+    pg.keyboard.press("Escape")
+    assert "tam-region-mode" not in pg.locator(".tam-view").get_attribute("class")

@@ -13,6 +13,7 @@ import type { AnyModel, RecordEntry } from "../model";
 import { watchKernel } from "../kernel";
 import { markFirstRender, measureRepaint } from "../perf";
 import { otsuShare } from "../stats";
+import type { Region } from "../stats";
 import { disconnectedBanner, warningBanner } from "../components/banner";
 import { CompareSummary } from "../components/compare_summary";
 import { Controls } from "../components/controls";
@@ -50,6 +51,20 @@ export interface CompareState {
   colormap: string;
   opacity: number;
   scale: string;
+  /** [] or [picture, x0, y0, x1, y1] in stored pixels */
+  region: number[];
+}
+
+/** A box on one of the compared pictures (stored pixels): [picture, x0, y0, x1, y1], corners sorted. */
+export type PictureRegion = [number, number, number, number, number];
+
+/** `v` as a picture region (corners sorted), or null (none, or not a box). */
+export function parsePictureRegion(v: unknown, nImages: number): PictureRegion | null {
+  if (!Array.isArray(v) || v.length !== 5) return null;
+  const r = v.map(Number);
+  if (r.some((x) => !Number.isFinite(x)) || !Number.isInteger(r[0]) || r[0] < 0 || r[0] >= nImages) return null;
+  const box: PictureRegion = [r[0], Math.min(r[1], r[3]), Math.min(r[2], r[4]), Math.max(r[1], r[3]), Math.max(r[2], r[4])];
+  return box[3] > box[1] && box[4] > box[2] ? box : null;
 }
 
 interface Column {
@@ -73,6 +88,8 @@ interface Column {
   /** what the panels and the info show now ("" : nothing yet), to skip unchanged columns on a hover */
   heatKey: string;
   infoKey: string;
+  /** per picture, the display scale of its canvases (displayMeta) */
+  scales: number[];
 }
 
 /** Widest picture a column paints, in canvas pixels: larger pictures are painted scaled down (three panels
@@ -114,6 +131,7 @@ export class CompareView {
   private lut: Int32Array = signedLut("jet");
   private opacity = 0.55;
   private scale = "own";
+  private region: PictureRegion | null = null;
   private showSpecials = false;
   private painted = false;
   private dead = false;
@@ -137,8 +155,10 @@ export class CompareView {
       bind(m, "colormap", (v) => this.data && this.setColormap(String(v)), false),
       bind(m, "opacity", (v) => this.data && this.setOpacity(v), false),
       bind(m, "scale", (v) => this.data && this.setScale(String(v)), false),
+      bind(m, "region", (v) => this.data && this.onRegion(v), false),
       onMessage(m, (msg, buffers) => this.onCustom(msg, buffers)),
     );
+    this.root.addEventListener("keydown", (e) => this.onKey(e));
     this.rebuild();
     this.unbind.push(watchKernel(m, host, (why) => ((this.lost = why), this.data && this.showLost())));
   }
@@ -214,6 +234,7 @@ export class CompareView {
       head.append(label, wordLabel);
       const question = h("div", "tam-compare-question", data.prompts[k] ?? "");
       question.title = data.prompts[k] ?? "";
+      const shown = displayMeta(meta);
       const tokWord = new Int32Array(meta.tokens.length).fill(-1);
       al.ranges.forEach((row, w) => {
         const r = row[k];
@@ -221,6 +242,7 @@ export class CompareView {
       });
       const col: Column = {
         m: k, root, wordLabel, p, meta, tokWord, methodIdx: 0, marked: [], heatKey: "", infoKey: "",
+        scales: meta.images.map((im, i) => (shown.images[i] && im.width > 0 ? shown.images[i].width / im.width : 1)),
         rowOf: new Map(meta.explained.map((t, r) => [t, r])),
         strip: new TokenStrip(meta, {
           onHover: (i, ev, inFrame) => this.hover(col.tokWord[i], ev, inFrame, k),
@@ -230,9 +252,9 @@ export class CompareView {
             this.hoverFrom === k ? this.hover(-1, ev, false, -1) : col.strip.placeHoverBox(this.tokenOf(col, this.hovered)),
           onPick: (i, ev) => col.tokWord[i] >= 0 && this.pin(col.tokWord[i], ev),
         }),
-        panels: new HeatPanels(displayMeta(meta), new ImageCache(p.images, meta), {
-          onRegion: () => undefined,
-          onDragStart: () => undefined,
+        panels: new HeatPanels(shown, new ImageCache(p.images, meta), {
+          onRegion: (r) => this.setRegion(this.pictureRegion(col, r), true),
+          onDragStart: () => this.root.focus({ preventScroll: true }),
           onFrame: (f, ev) => ((col.panels.frame = f), (col.heatKey = ""), this.paintHeat(), measureRepaint(ev)),
         }),
         legend: new Legend(),
@@ -255,6 +277,8 @@ export class CompareView {
     this.setMethod(String(m.get("method")));
     const w = Number(m.get("word"));
     this.pinned = Number.isInteger(w) && w >= 0 && w < al.keys.length ? w : -1;
+    this.region = null;
+    this.setRegion(parsePictureRegion(m.get("region"), payloads[0].meta.images.length), false, false);
     this.paintAll();
     this.revealPinned();
     if (this.lost) this.showLost();
@@ -339,6 +363,54 @@ export class CompareView {
     this.revealPinned();
   }
 
+  private onRegion(v: unknown): void {
+    const r = parsePictureRegion(v, this.cols[0]?.meta.images.length ?? 0);
+    const cur = this.region;
+    const same = (r === null && cur === null) || (r && cur && r.every((x, k) => x === cur[k]));
+    if (!same) this.setRegion(r, false);
+  }
+
+  /** A box drawn on column `c`'s panel (display pixels of grid `gi`, frame `f`) as a picture region. */
+  private pictureRegion(c: Column, r: number[]): PictureRegion | null {
+    const g = c.meta.grids[r[0]];
+    const pic = g?.frames[r[1]] ?? g?.frames[0];
+    if (pic === undefined) return null;
+    const s = c.scales[pic] || 1;
+    return parsePictureRegion([pic, r[2] / s, r[3] / s, r[4] / s, r[5] / s], c.meta.images.length);
+  }
+
+  /** Column `c`'s region on its first grid frame laid over the region's picture (stored pixels), or null. */
+  private columnRegion(c: Column, r: PictureRegion | null): Region | null {
+    if (!r) return null;
+    for (let g = 0; g < c.meta.grids.length; g++) {
+      const f = c.meta.grids[g].frames.indexOf(r[0]);
+      if (f >= 0) return [g, f, r[1], r[2], r[3], r[4]];
+    }
+    return null;
+  }
+
+  private setRegion(r: PictureRegion | null, sync: boolean, paint = true): void {
+    this.region = r;
+    if (sync) commit(this.model, "region", r ? [...r] : []);
+    for (const c of this.cols) {
+      const cr = this.columnRegion(c, r);
+      const s = cr ? c.scales[r![0]] || 1 : 1;
+      c.panels.setRegion(cr ? [cr[0], cr[1], cr[2] * s, cr[3] * s, cr[4] * s, cr[5] * s] : null);
+    }
+    this.root.classList.toggle("tam-region-mode", !!r);
+    this.box?.message(r ? "region: each word coloured by the share of its map inside the box (hover a word for its %) \u2014 Esc clears" : "");
+    if (paint) this.paintStrips();
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.key !== "Escape") return;
+    for (const c of this.cols) c.panels.cancelDrag();
+    if (this.region) {
+      this.setRegion(null, true);
+      e.preventDefault();
+    }
+  }
+
   // -------------------------------------------------------------- page events
 
   private hover(w: number, ev: Event, inFrame: boolean, from: number): void {
@@ -388,6 +460,7 @@ export class CompareView {
     if (this.dead || !this.data || method !== this.method) return;
     this.paintHeat();
     this.paintInfo();
+    if (this.region && this.cols.every((c) => c.store.hasAll(method))) this.paintStrips();
   }
 
   // -------------------------------------------------------------- painting
@@ -415,7 +488,10 @@ export class CompareView {
       for (const i of c.marked) c.strip.el(i)?.classList.remove("tam-aligned");
       c.marked = [];
       const r = this.pinned >= 0 ? al.ranges[this.pinned][c.m] : null;
-      c.strip.paintShares(this.tokenOf(c, this.pinned), null, this.cmap);
+      // region mode: every word coloured by the share of its map inside the box (null while rows load)
+      const cr = this.columnRegion(c, this.region);
+      const shares = cr ? c.store.regionShares(this.method, cr, c.meta.grids) : null;
+      c.strip.paintShares(this.tokenOf(c, this.pinned), shares, this.cmap);
       if (r) {
         for (let i = r[0]; i < r[1]; i++) {
           c.strip.el(i)?.classList.add("tam-aligned");

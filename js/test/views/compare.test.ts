@@ -28,7 +28,7 @@ function compareState(state: Record<string, unknown> = {}) {
         { answer: "The cat.", object_words: ["cat"], nouns_known: true, mean_peak: { tam: 0.7, cam: 1.1 } },
       ],
     },
-    word: 2, query: "", method: "tam", colormap: "jet", opacity: 0.55, scale: "own",
+    word: 2, query: "", method: "tam", colormap: "jet", opacity: 0.55, scale: "own", region: [] as number[],
     ...state,
   };
 }
@@ -153,5 +153,23 @@ describe("displayMeta", () => {
     expect(d.images[0]).toEqual({ width: 420, height: 315, mime: "image/png" });
     expect(d.grids[0].boxes[0]).toEqual([0, 0, 420, 315]);
     expect(big.images[0].width).toBe(840);
+  });
+});
+
+describe("CompareView region", () => {
+  it("one box applies to every column: words coloured by their share inside it; Esc clears", () => {
+    const { model, root, col } = mount();
+    model.set("region", [0, 0, 0, 2, 2]);
+    expect(root.classList.contains("tam-region-mode")).toBe(true);
+    for (const m of [0, 1]) {
+      const title = col(m).querySelector('.tam-tok[data-i="4"]')!.getAttribute("title")!;
+      expect(title).toMatch(/% of its map inside the region$/);
+    }
+    expect(root.querySelector(".tam-word-note")!.textContent).toMatch(/^region: /);
+    root.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape" }));
+    expect(root.classList.contains("tam-region-mode")).toBe(false);
+    expect(model.state.region).toEqual([]);
+    model.set("region", [5, 0, 0, 2, 2]); // no such picture: ignored
+    expect(root.classList.contains("tam-region-mode")).toBe(false);
   });
 });
