@@ -128,7 +128,8 @@ def test_one_region_box_colours_every_strip(page):
     pg.mouse.up()
     assert "tam-region-mode" in pg.locator(".tam-view").get_attribute("class")
     # the page's shares (tooltips, in %) are the kernel's for the same box, in every column
-    canvas = pg.evaluate("""() => { const c = document.querySelector('.tam-compare-col[data-model="1"] canvas.tam-heat');
+    canvas = pg.evaluate("""() => {
+        const c = document.querySelector('.tam-compare-col[data-model="1"] canvas.tam-heat');
         const r = c.getBoundingClientRect(); return [c.width / r.width, r.x, r.y]; }""")
     scale, cx, cy = canvas
     region = [0, (box["x"] + 5 - cx) * scale, (box["y"] + 5 - cy) * scale,
