@@ -150,3 +150,37 @@ def test_one_region_for_every_model(exps):
             v.region = bad
     v.region = []
     assert v.region_shares() == []
+
+
+def test_an_executed_notebook_keeps_the_comparisons_picture(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = Path(__file__).resolve().parents[2]
+    cell = ("import tam_widgets as tw\nfrom tam_widgets.testing.comparisons import model_records\n"
+            f"exps = model_records({ANSWERS!r})\n"
+            f"tw.CompareView(exps, labels={LABELS!r}, query='black')")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    [out] = [o for o in nb.cells[0].outputs if o.output_type in ("display_data", "execute_result")]
+    data = out["data"]
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert data["text/plain"].startswith("CompareView of 3 models") and "word: 'black'" in data["text/plain"]
+    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB")).astype(int)
+    sat = [np.mean(t.max(-1) - t.min(-1) > 120) for t in np.array_split(arr, 3, axis=1)]
+    assert sat[0] > 0.05 and sat[1] > 0.05 and sat[2] < 0.02, sat  # LLaVA did not say "black": grey panel
+    path = tmp_path / "cmp.ipynb"
+    nbformat.write(nb, path)
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(path),
+                    "--ClearMetadataPreprocessor.enabled=True",
+                    "--ClearMetadataPreprocessor.clear_notebook_metadata=True"], check=True, capture_output=True)
+    html = (tmp_path / "cmp.html").read_text(encoding="utf-8")
+    assert data["image/png"][:200] in html.replace("\n", "")
