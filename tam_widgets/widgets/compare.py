@@ -175,7 +175,7 @@ class CompareView(RecordsWidget):
         w = self.word
         lines = [
             f"CompareView of {len(cmp.labels)} models: {', '.join(cmp.labels)}",
-            f"prompt: {_cut(' / '.join(cmp.to_json()['prompts'][:1]))}",
+            f"prompt: {_cut(self._compare['prompts'][0])}",
             f"word: {cmp.alignment.texts[w].strip()!r} ({method_label(self.method)} map)" if w >= 0 else "word: none",
         ]
         for s in self.summary():
