@@ -368,12 +368,20 @@ def otsu_share(values: np.ndarray) -> float:
 
 
 def object_words(texts: Sequence[str]) -> list[bool] | None:
-    """Which words are nouns (object words), tagged in context with the metrics' POS tagger; ``None`` without
-    its NLTK data."""
+    """Which words are nouns (object words), tagged in context with the metrics' POS tagger; ``None`` when its
+    NLTK data is not installed (a view never downloads it: ``python -m nltk.downloader averaged_perceptron_tagger_eng
+    wordnet`` or ``NLTK_DATA`` make it available)."""
     try:
-        from .metrics.nlp import NLTKDataMissing, tag_sentence
+        import nltk
+
+        from .metrics.nlp import NLTK_PACKAGES, NLTKDataMissing, tag_sentence
         from .metrics.plausibility import NOUN_TAGS
     except ImportError:
+        return None
+    try:
+        for resource in NLTK_PACKAGES.values():
+            nltk.data.find(resource)
+    except LookupError:
         return None
     try:
         tags = tag_sentence([normalize_word(t) or t.strip() for t in texts])

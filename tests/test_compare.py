@@ -354,3 +354,18 @@ def test_cli_compare_refuses_bad_input_with_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err, err
     assert not (tmp_path / "o.html").exists()
+
+
+def test_without_the_taggers_data_the_summary_says_so_and_nothing_is_downloaded(monkeypatch):
+    import nltk
+
+    from tam_widgets.compare import object_words
+
+    def missing(resource, *a, **k):
+        raise LookupError(resource)
+
+    monkeypatch.setattr(nltk.data, "find", missing)
+    monkeypatch.setattr(nltk, "download", lambda *a, **k: pytest.fail("a comparison must not download"))
+    assert object_words([" a", " cat"]) is None
+    s = comparison(model_records([[" a", " cat"], [" the", " cat"]])).summaries()
+    assert s[0]["nouns_known"] is False and s[0]["mean_peak"]["tam"] is None
