@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import studies as studies  # torch-free: failure-case studies (tw.studies.okvqa, tw.studies.Study, ...)
 from ._version import __version__
 from .compare import compare  # torch-free until called (tw.compare runs several models)
+from .compare_runs import RunComparison, compare_runs  # torch-free: evaluation runs side by side
 from .record import Explanation, RecordError, Token
 from .widgets import (
     CompareView,
@@ -80,11 +81,13 @@ __all__ = [
     "Explainer",
     "Explanation",
     "RecordError",
+    "RunComparison",
     "TAMResult",
     "Token",
     "TokenMapView",
     "__version__",
     "compare",
+    "compare_runs",
     "load",
     "register_adapter",
     "tam_from_hidden",

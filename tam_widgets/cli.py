@@ -105,6 +105,23 @@ def main(argv: list[str] | None = None) -> int:
         help="start over in --out although it holds results of other settings; they are moved to "
         "--out/old-<UTC time>/ (nothing is deleted)",
     )
+    ev.add_argument(
+        "--save-records",
+        action="store_true",
+        help="also store each sample's explanation as --out/records/<id>.tam (tw.compare_runs(...).open(id) shows it)",
+    )
+    cr = sub.add_parser(
+        "compare-runs",
+        help="compare evaluation runs of several models (Table 3/6 numbers and per-word IoU)",
+        description="Read the folders `tam-widgets evaluate --out` wrote (finished runs of one data set and --compat) "
+        "and print the models' numbers side by side and each model's best and worst words.",
+    )
+    cr.add_argument("runs", nargs="+", help="evaluation folders (--out of `tam-widgets evaluate`)")
+    cr.add_argument("--labels", nargs="+", help="a name per run (default: each run's model name)")
+    cr.add_argument("--min-count", type=int, default=5, help="words in at least this many captions (default: 5)")
+    cr.add_argument("--html", help="also write the comparison as one offline HTML file")
+    cr.add_argument("--figure", help="also save the per-word bar chart (.png, .pdf, .svg)")
+    cr.add_argument("--words", help="write the per-word table as CSV")
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -137,6 +154,8 @@ def _run(args) -> int:
         return _html(args)
     if args.command == "compare":
         return _compare(args)
+    if args.command == "compare-runs":
+        return _compare_runs(args)
     if args.command == "demo":
         from .demo import run_demo
 
@@ -333,6 +352,7 @@ def _evaluate(args) -> int:
                 limit=args.limit,
                 wait_for_shards=args.wait,
                 force_new=args.force_new,
+                save_records=args.save_records,
             )
         except EvaluationError as e:
             print(f"error: {e}", file=sys.stderr)
@@ -385,6 +405,25 @@ class _Status:
         start = "\r" if self.tty else ""
         print(f"{start}{self.what} ... {status} {time.perf_counter() - self.t0:.1f}s", file=sys.stderr, flush=True)
         return False
+
+
+def _compare_runs(args) -> int:
+    from .compare_runs import compare_runs
+
+    outputs = {
+        opt: _output_file(getattr(args, opt), f"--{opt}") for opt in ("html", "figure", "words") if getattr(args, opt)
+    }
+    cmp = compare_runs(args.runs, labels=args.labels, min_count=args.min_count)
+    print(repr(cmp))
+    if "html" in outputs:
+        print(f"wrote {cmp.to_html(outputs['html'])}")
+    if "figure" in outputs:
+        cmp.figure().savefig(outputs["figure"])
+        print(f"wrote {outputs['figure']}")
+    if "words" in outputs:
+        cmp.words.to_csv(outputs["words"], index=False)
+        print(f"wrote {outputs['words']}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -26,6 +26,11 @@ Results are never pooled silently:
 - ``summary.json`` is strict JSON: an undefined mean is ``null`` and ``why_null`` says why.
 - ``limit`` (``--limit``) keeps the first ``limit >= 1`` samples of each shard; the others are
   counted as ``n_left_out``.
+
+A row names the word of each Obj-IoU / Func-IoU entry (``obj_words`` / ``func_words``);
+``save_records=True`` (``--save-records``) also stores each sample's record as ``DIR/records/<id>.tam``.
+:func:`tam_widgets.compare_runs` reads finished folders of several models side by side. VQA accuracy is
+the official one (:mod:`tam_widgets.studies.vqa_eval`).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from .io import Journal, flock
+from .studies.vqa_eval import vqa_accuracy  # the official VQA accuracy (its one statement)
 
 DATASETS = ("coco", "grandf", "openpsg", "okvqa", "star")
 SETTINGS_FILE = "run.json"
@@ -191,7 +197,8 @@ _flock = flock  # the OS lock of a shard's file and of run.json (tam_widgets.io)
 def _result_files(out: Path) -> list[Path]:
     names = [SETTINGS_FILE, "summary.json"]
     found = [out / n for n in names if (out / n).exists()]
-    return found + sorted(out.glob("results-*-of-*.jsonl")) + sorted(out.glob("results-*-of-*.done"))
+    records = [out / "records"] if (out / "records").is_dir() else []
+    return found + sorted(out.glob("results-*-of-*.jsonl")) + sorted(out.glob("results-*-of-*.done")) + records
 
 
 def _read_settings(out: Path) -> dict | None:
@@ -414,14 +421,47 @@ def _strict(value: Any) -> Any:
     return value
 
 
-def vqa_accuracy(answer: str, answers: list[str]) -> float:
-    """The VQA metric: min(#humans who gave this answer / 3, 1) on normalised strings."""
-    norm = " ".join(answer.lower().strip(" .").split())
-    return min(sum(" ".join(a.lower().strip(" .").split()) == norm for a in answers) / 3, 1.0)
+def entry_words(rows: list[dict], n_obj: int, n_func: int) -> tuple[list[str], list[str]]:
+    """The word text of each Obj-IoU and Func-IoU entry of a scored caption (aligned with ``obj_iou`` / ``func_iou``).
+
+    ``rows`` are :attr:`~tam_widgets.metrics.CaptionScore.rows`; an Obj-IoU entry made of merged words
+    ("tennis racket") gets their texts joined by a space, a word repeated in it once ("cat cat" is "cat").
+
+    >>> rows = [dict(word="A", kind="function", entry=0), dict(word="tennis", kind="noun", entry=0),
+    ...         dict(word="racket", kind="noun", entry=0), dict(word="on", kind="other"),
+    ...         dict(word="cat", kind="noun", entry=1), dict(word="cat", kind="noun", entry=1)]
+    >>> entry_words(rows, 2, 1)
+    (['tennis racket', 'cat'], ['A'])
+    """
+    obj: list[list[str]] = [[] for _ in range(n_obj)]
+    func: list[str] = [""] * n_func
+    for r in rows:
+        e = r.get("entry")
+        if e is None or (isinstance(e, float) and math.isnan(e)):
+            continue
+        if r.get("kind") == "noun" and 0 <= int(e) < n_obj:
+            obj[int(e)].append(str(r["word"]))
+        elif r.get("kind") == "function" and 0 <= int(e) < n_func:
+            func[int(e)] = str(r["word"])
+    return [" ".join(dict.fromkeys(w)) for w in obj], func
+
+
+def record_name(sample_id: str) -> str:
+    """Where a sample's record is stored in a run folder (``save_records=True``), relative to it.
+
+    >>> record_name("val/42 a")
+    'records/val%2F42%20a.tam'
+    """
+    from urllib.parse import quote
+
+    return f"records/{quote(sample_id, safe='-_.')}.tam"
 
 
 def score_sample(exp, sample, tokenizer, method: str, compat: str, maps: np.ndarray | None = None) -> dict:
-    """One result row: the caption, per-word IoUs, METEOR / ROUGE-L or VQA accuracy.
+    """One result row: the caption, per-word IoUs (and each entry's word), METEOR / ROUGE-L or VQA accuracy.
+
+    VQA accuracy is the official one (:func:`tam_widgets.studies.vqa_eval.vqa_accuracy`: answer normalisation when
+    the humans disagree, mean over the leave-one-out subsets of ``min(1, matches / 3)``).
 
     The maps are the record's ``method`` maps, or ``maps`` (one per generated token, over the
     first image's grid) when given. With ``compat="official"`` a record should come from
@@ -443,9 +483,12 @@ def score_sample(exp, sample, tokenizer, method: str, compat: str, maps: np.ndar
             maps = np.round(np.clip(maps, 0, 1) * 255).astype(np.uint8)
         result = score_caption(maps, generated, tokenizer, sample.label_mask, sample.categories, compat=compat)
         skipped = getattr(result, "skipped", None)
+        obj_words, func_words = entry_words(result.rows, len(result.obj_iou), len(result.func_iou))
         row.update(
             obj_iou=[float(x) for x in result.obj_iou],
             func_iou=[float(x) for x in result.func_iou],
+            obj_words=obj_words,
+            func_words=func_words,
             skipped=bool(skipped),
         )
         if skipped:
@@ -471,6 +514,7 @@ def run(
     wait_for_shards: float = 0,
     generation: dict | None = None,
     force_new: bool = False,
+    save_records: bool = False,
 ) -> dict | None:
     """Evaluate this process's shard; if every shard is complete, merge and return the summary.
 
@@ -478,7 +522,9 @@ def run(
     runs only the first ``limit`` samples of the shard. ``out`` may only hold results of the same
     settings (see :func:`prepare`); ``force_new=True`` moves earlier results aside and starts over.
     Samples are read one at a time; one that cannot be read is recorded as a failed row and the run
-    goes on.
+    goes on. ``save_records=True`` also stores each sample's explanation as ``out/records/<id>.tam``
+    (:func:`record_name`, written before its row, which names it under ``"record"``), so
+    :func:`tam_widgets.compare_runs` can open it later.
     """
     from tqdm.auto import tqdm
 
@@ -515,7 +561,13 @@ def run(
                 flat = compute(method, chat.method_input())
                 g = exp.grids[0]
                 maps = flat[:, g.offset : g.offset + g.size].reshape(len(flat), *g.grid)
-            ev.append(score_sample(exp, sample, tokenizer, method, compat, maps))
+            row = score_sample(exp, sample, tokenizer, method, compat, maps)
+            if save_records:
+                name = record_name(ids[k])
+                (out / name).parent.mkdir(exist_ok=True)
+                exp.save(out / name)
+                row["record"] = name
+            ev.append(row)
             del sample, chat, exp, maps
         ev.mark_complete(left_out=len(ids) - stop)
     deadline = time.monotonic() + wait_for_shards
@@ -544,8 +596,23 @@ def merge(out: str | os.PathLike, n: int) -> dict | None:
     reason under ``failed``) unless the sample succeeded on a later resume. Undefined means are
     ``null``, with the reason under ``why_null``.
     """
-    from .datasets.base import natural_key
     from .io import atomic_write
+
+    pooled = pool(out, n)
+    if pooled is None:
+        return None
+    summary = pooled[0]
+    text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    atomic_write(Path(out) / "summary.json", lambda f: f.write(text.encode()))  # several shards may merge at once
+    return summary
+
+
+def pool(out: str | os.PathLike, n: int) -> tuple[dict, list[dict]] | None:
+    """The summary :func:`merge` writes and the pooled rows (one per sample, in id order), writing nothing.
+
+    ``None`` while one of the ``n`` shards is unfinished; the same refusals as :func:`merge`.
+    """
+    from .datasets.base import natural_key
     from .metrics import summarize
 
     out = Path(out)
@@ -615,10 +682,7 @@ def merge(out: str | os.PathLike, n: int) -> dict | None:
         summary["why_null"] = why
     if record:
         summary["settings"] = record["settings"]
-    summary = _strict(summary)
-    text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    atomic_write(out / "summary.json", lambda f: f.write(text.encode()))  # several shards may merge at once
-    return summary
+    return _strict(summary), ordered
 
 
 def _left_out(marker: Path) -> int:

@@ -232,8 +232,12 @@ def test_helpers():
         parse_shard("1-4")
     with pytest.raises(ValueError, match="0 <= i < n"):
         parse_shard("4/4")
-    assert vqa_accuracy("Red.", ["red", "red", "blue", "red"]) == 1.0
+    # the official VQA accuracy: the humans disagree, so "Red." is normalised to "red"; then the mean over the four
+    # leave-one-out subsets: 2 other "red" (2/3) when one "red" is left out (three times), 3 (1.0) without "blue"
+    assert vqa_accuracy("Red.", ["red", "red", "blue", "red"]) == pytest.approx((3 * 2 / 3 + 1) / 4)
     assert vqa_accuracy("green", ["red"]) == 0.0
+    assert vqa_accuracy("Yes", ["yes"] * 10) == 0.0  # all agree: nothing is normalised (the official rule)
+    assert vqa_accuracy("two", ["2"] * 3 + ["3"] * 7) == pytest.approx(0.9)
     with pytest.raises(ValueError, match="unknown dataset"):
         open_dataset("imagenet", ".")
 
@@ -544,3 +548,52 @@ def test_force_new_moves_aside_once_per_launch(tmp_path):
     with pytest.warns(EvaluationWarning, match="moved to"):
         prepare(out, settings_of(1), force_new=True)
     assert strict_json((out / "run.json").read_text())["settings"] == settings_of(1)
+
+
+def test_rows_name_their_words_and_records_are_stored(coco, explainer, tmp_path):
+    from tam_widgets.evaluate import record_name
+
+    out = tmp_path / "rec"
+    run(explainer, open_dataset("coco", coco), out, progress=False, save_records=True, **caption_kwargs(explainer))
+    rows = {r["id"]: r for r in rows_of(out / "results-0-of-1.jsonl")}
+    assert rows["2"]["obj_words"] == ["cat"] and rows["2"]["func_words"] == ["A", "a"]
+    assert all(len(r["obj_words"]) == len(r["obj_iou"]) for r in rows.values())
+    for sid, r in rows.items():
+        assert r["record"] == record_name(sid) == f"records/{sid}.tam"
+        assert tw.Explanation.load(out / r["record"]).answer == "A cat on a table."
+    # starting over moves the stored records aside with the results
+    with pytest.warns(EvaluationWarning, match="the earlier results were moved"):
+        run(
+            explainer,
+            open_dataset("coco", coco),
+            out,
+            progress=False,
+            force_new=True,
+            limit=1,
+            **caption_kwargs(explainer),
+        )
+    [old] = out.glob("old-*")
+    assert (old / "records" / "1.tam").exists() and not (out / "records").exists()
+    assert "record" not in rows_of(out / "results-0-of-1.jsonl")[0]
+
+
+def test_cli_save_records(coco, tmp_path, capsys):
+    from tam_widgets.cli import main
+
+    out = tmp_path / "cli"
+    assert main(cli_args(coco, out, "--limit", "1", "--save-records")) == 0
+    assert [p.name for p in (out / "records").iterdir()] == ["1.tam"]
+
+
+def test_vqa_accuracy_is_the_official_one(explainer, tmp_path):
+    from tests.test_readme import _write_okvqa
+
+    _write_okvqa(tmp_path)  # question 10: ten "cat"; question 20: seven "coffee", three "espresso"
+    ds = open_dataset("okvqa", tmp_path)
+    summary = run(explainer, ds, tmp_path / "out", progress=False, **caption_kwargs(explainer, "Espresso."))
+    rows = {r["id"]: r for r in rows_of(tmp_path / "out" / "results-0-of-1.jsonl")}
+    # leave-one-out: 3 matches when a "coffee" is left out (7 times), 2 when an "espresso" is (3 times); the
+    # simpler min(#matches / 3, 1) gave 1.0
+    assert rows["20"]["vqa_accuracy"] == pytest.approx((7 * 1 + 3 * 2 / 3) / 10)
+    assert rows["10"]["vqa_accuracy"] == 0.0
+    assert summary["vqa_accuracy"] == pytest.approx(0.45)
