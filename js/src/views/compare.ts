@@ -403,6 +403,16 @@ export class CompareView {
   }
 
   private onKey(e: KeyboardEvent): void {
+    const n = this.data?.alignment.keys.length ?? 0;
+    const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+    if (step && n && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      // ← → move the pinned word along the aligned words
+      e.preventDefault();
+      const w = this.pinned < 0 ? (step > 0 ? 0 : n - 1) : Math.max(0, Math.min(n - 1, this.pinned + step));
+      if (w !== this.pinned) commit(this.model, "word", w);
+      this.setWord(w, e);
+      return;
+    }
     if (e.key !== "Escape") return;
     for (const c of this.cols) c.panels.cancelDrag();
     if (this.region) {

@@ -173,3 +173,17 @@ describe("CompareView region", () => {
     expect(root.classList.contains("tam-region-mode")).toBe(false);
   });
 });
+
+describe("CompareView keys", () => {
+  it("arrow keys move the pinned word along the aligned words", () => {
+    const { model, root, col } = mount();
+    root.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight" }));
+    expect(model.state.word).toBe(3);
+    expect(col(1).querySelector(".tam-tok.tam-selected")!.getAttribute("data-i")).toBe("5");
+    root.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight" })); // last word: stays
+    expect(model.state.word).toBe(3);
+    for (let k = 0; k < 3; k++) root.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowLeft" }));
+    expect(model.state.word).toBe(0);
+    expect(wordOf(col(1))).toBe("\u201cA\u201d absent");
+  });
+});
