@@ -17,9 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import studies as studies  # torch-free: failure-case studies (tw.studies.okvqa, tw.studies.Study, ...)
 from ._version import __version__
+from .compare import compare  # torch-free until called (tw.compare runs several models)
 from .compare_runs import RunComparison, compare_runs  # torch-free: evaluation runs side by side
 from .record import Explanation, RecordError, Token
-from .widgets import ChatTimeline, TokenMapView  # also registers the explorer as the records' viewer
+from .widgets import (  # also registers the explorer as the records' viewer
+    ChatTimeline,
+    CompareView,
+    TokenMapView,
+)
 
 if TYPE_CHECKING:
     from .core import TAMResult, tam_from_hidden, tam_from_logits
@@ -76,6 +81,7 @@ __all__ = [
     "Chat",
     "ChatEvent",
     "ChatTimeline",
+    "CompareView",
     "Explainer",
     "Explanation",
     "RecordError",
@@ -84,6 +90,7 @@ __all__ = [
     "Token",
     "TokenMapView",
     "__version__",
+    "compare",
     "compare_runs",
     "load",
     "register_adapter",

@@ -57,6 +57,20 @@ def main(argv: list[str] | None = None) -> int:
     tl.add_argument("--out", help="the HTML file (default: the record's name with .timeline.html)")
     tl.add_argument("--method", help="map kind shown first (default: tam)")
     tl.add_argument("--colormap", default="jet", choices=["jet", "viridis", "inferno"])
+    cmp = sub.add_parser(
+        "compare",
+        help="put several models' explanations (.tam) of the same pictures side by side in one offline HTML file",
+    )
+    cmp.add_argument("records", nargs="+", help="2 to 8 files written by `tam-widgets explain --out`")
+    cmp.add_argument("--labels", nargs="+", help="one name per record (default: the model ids)")
+    cmp.add_argument("--html", required=True, help="the HTML file to write")
+    cmp.add_argument("--word", help="the word shown first (default: the first word every model said)")
+    cmp.add_argument("--method", help="map kind shown first (default: tam)")
+    cmp.add_argument("--colormap", default="jet", choices=["jet", "viridis", "inferno"])
+    cmp.add_argument("--scale", default="own", choices=["own", "shared"],
+                     help="own: each map over its own range; shared: one range for all models")
+    cmp.add_argument("--allow-different-prompts", action="store_true",
+                     help="compare answers to different questions about the same pictures")
     from .evaluate import DATASETS, dataset_layouts
 
     ev = sub.add_parser(
@@ -143,6 +157,8 @@ def _run(args) -> int:
         return _explain(args)
     if args.command == "html":
         return _html(args)
+    if args.command == "compare":
+        return _compare(args)
     if args.command == "compare-runs":
         return _compare_runs(args)
     if args.command == "timeline":
@@ -239,6 +255,20 @@ def _timeline(args) -> int:
     exp = Explanation.load(args.record)
     out = _output_file(args.out or Path(args.record).with_suffix(".timeline.html"), "--out")
     print(f"wrote {to_html(exp, out, method=args.method, colormap=args.colormap)}")
+def _compare(args) -> int:
+    from .record import Explanation
+    from .widgets.compare import CompareView
+
+    if args.labels is not None and len(args.labels) != len(args.records):
+        raise ValueError(f"--labels takes one name per record: {len(args.records)} records, {len(args.labels)} labels")
+    out = _output_file(args.html, "--html")
+    exps = [Explanation.load(r) for r in args.records]
+    view = CompareView(exps, labels=args.labels, allow_different_prompts=args.allow_different_prompts,
+                       query=args.word, method=args.method, colormap=args.colormap, scale=args.scale, snapshot=False)
+    if args.word and view.alignment.find(args.word) < 0:
+        raise ValueError(f"--word {args.word!r}: no model said it; the answers' words are "
+                         f"{sorted(set(view.alignment.keys))[:40]}")
+    print(f"wrote {view.to_html(out)}")
     return 0
 
 

@@ -86,6 +86,23 @@ def normalize_word(text: str) -> str:
     return core or s
 
 
+def _lcs_table(na: Sequence[str], nb: Sequence[str]) -> np.ndarray:
+    """``lcs[i, j]``: the length of a longest common subsequence of ``na[i:]`` and ``nb[j:]`` (empty words never
+    match). Row by row with numpy: a row of the prefix table is the running maximum of
+    ``max(row above, row above shifted + match)``, so three 512-word answers align in a few milliseconds."""
+    n, m = len(na), len(nb)
+    ids: dict[str, int] = {}
+    ia = np.array([ids.setdefault(w, len(ids)) if w else -1 - k for k, w in enumerate(na[::-1])], np.int64)
+    ib = np.array([ids.get(w, -2 - n - k) if w else -2 - n - k for k, w in enumerate(nb[::-1])], np.int64)
+    # pre[i][j]: LCS of the last i words of na and the last j words of nb
+    pre = np.zeros((n + 1, m + 1), np.int16 if max(n, m) < 2**15 else np.int32)
+    for i in range(1, n + 1):
+        above = pre[i - 1]
+        row = np.maximum(above[1:], above[:-1] + (ib == ia[i - 1]), dtype=pre.dtype)
+        np.maximum.accumulate(row, out=pre[i, 1:])
+    return pre[::-1, ::-1]
+
+
 def align_words(a: Sequence[str], b: Sequence[str]) -> list[tuple[int | None, int | None]]:
     """Align two texts' words: a longest common subsequence of their :func:`normalize_word` texts.
 
@@ -97,27 +114,27 @@ def align_words(a: Sequence[str], b: Sequence[str]) -> list[tuple[int | None, in
     >>> align_words(["A", " black", " cat", "."], ["▁a", "▁cat", "▁sat", "."])
     [(0, 0), (1, None), (2, 1), (None, 2), (3, 3)]
     """
-    na, nb = [normalize_word(w) for w in a], [normalize_word(w) for w in b]
+    return align_keys([normalize_word(w) for w in a], [normalize_word(w) for w in b])
+
+
+def align_keys(na: Sequence[str], nb: Sequence[str]) -> list[tuple[int | None, int | None]]:
+    """:func:`align_words` of texts already normalised by :func:`normalize_word` (empty ones never match).
+
+    >>> align_keys(["a", "cat"], ["the", "cat"])
+    [(0, None), (None, 0), (1, 1)]
+    """
     n, m = len(na), len(nb)
-    # lcs[i][j]: length of the LCS of na[i:] and nb[j:]
-    lcs = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        row, below = lcs[i], lcs[i + 1]
-        for j in range(m - 1, -1, -1):
-            if na[i] and na[i] == nb[j]:
-                row[j] = below[j + 1] + 1
-            else:
-                row[j] = max(below[j], row[j + 1])
+    lcs = _lcs_table(na, nb)
     out: list[tuple[int | None, int | None]] = []
     i = j = 0
     skipped_b: list[int] = []
     while i < n and j < m:
-        if na[i] and na[i] == nb[j] and lcs[i][j] == lcs[i + 1][j + 1] + 1:
+        if na[i] and na[i] == nb[j] and lcs[i, j] == lcs[i + 1, j + 1] + 1:
             out.extend((None, k) for k in skipped_b)
             skipped_b.clear()
             out.append((i, j))
             i, j = i + 1, j + 1
-        elif lcs[i + 1][j] >= lcs[i][j + 1]:
+        elif lcs[i + 1, j] >= lcs[i, j + 1]:
             out.append((i, None))
             i += 1
         else:

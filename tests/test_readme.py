@@ -17,7 +17,11 @@ import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 #: Hub ids the README uses -> the tiny family that stands in for them here.
-MODELS = {"Qwen/Qwen2-VL-2B-Instruct": "qwen2_vl"}
+MODELS = {
+    "Qwen/Qwen2-VL-2B-Instruct": "qwen2_vl",
+    "OpenGVLab/InternVL3-1B-hf": "internvl",
+    "llava-hf/llava-1.5-7b-hf": "llava",
+}
 
 
 def python_blocks(text: str) -> list[str]:

@@ -13,6 +13,7 @@ offline page. Each view's display output also carries a PNG of what it shows and
 
 from ..record.display import register_viewer
 from .base import RecordsWidget
+from .compare import CompareView
 from .html import page_document, to_html, write_page
 from .payload import Payload, build_payload
 from .timeline import ChatTimeline
@@ -22,5 +23,6 @@ register_viewer(TokenMapView, to_html)  # the record shows itself through this h
 
 __all__ = [
     "ChatTimeline",
+    "CompareView",
     "Payload", "RecordsWidget", "TokenMapView", "build_payload", "bundle", "page_document", "to_html", "write_page",
 ]

@@ -129,7 +129,7 @@ class Attr:
     name: str
     trait: type[traitlets.TraitType]
     default: Any
-    check: Callable[[Any, Explanation | None], Any]
+    check: Callable[[Any, Any], Any]  # (value, what the view shows or None) -> normalised value
     doc: str
 
 
@@ -180,25 +180,121 @@ def _spec(name: str) -> Attr:
     return ATTRS[name] if name in ATTRS else TIMELINE_ATTRS[name]
 
 
-def defaults() -> dict[str, Any]:
-    """Every synced attribute's default (fresh lists)."""
-    return {k: (list(a.default) if isinstance(a.default, list) else a.default) for k, a in ATTRS.items()}
+# -- the comparison view (CompareView): its checks take the compared records (a list, None before they are known)
 
 
-def trait(name: str) -> traitlets.TraitType:
+def check_word(value: Any, shown: Any) -> int:
+    """An index into the aligned words (``shown.alignment``), or -1 (none)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"word is an index into the aligned words (an int, -1 for none), got {value!r}")
+    value = int(value)
+    n = len(shown.alignment) if shown is not None else None
+    if value < -1 or (n is not None and value >= n):
+        raise ValueError(f"word={value} is out of range for {n} aligned words (-1 means none; view.find('dog') "
+                         "selects a word by its text)")
+    return value
+
+
+#: Longest word the comparison's word box takes.
+MAX_QUERY = 200
+
+
+def check_query(value: Any, shown: Any) -> str:
+    """The text typed in the word box (a string of at most :data:`MAX_QUERY` characters)."""
+    if not isinstance(value, str):
+        raise ValueError(f"query is the typed word, a string; got {type(value).__name__}")
+    if len(value) > MAX_QUERY:
+        raise ValueError(f"query is one word; got {len(value)} characters (at most {MAX_QUERY})")
+    return value
+
+
+def check_compared_method(value: Any, shown: Any) -> str:
+    """A map kind every compared record has."""
+    if shown is not None and value not in shown.methods:
+        raise ValueError(f"method {value!r} is not in every compared explanation; they share {shown.methods}")
+    return value
+
+
+#: Colour scales of a comparison: each model's map in its own range, or all panels on one shared range.
+SCALES = ("own", "shared")
+
+
+def check_scale(value: Any, shown: Any) -> str:
+    """One of :data:`SCALES`."""
+    if value not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES} (own: each map in its own range; shared: one range for "
+                         f"all panels), got {value!r}")
+    return value
+
+
+def check_picture_region(value: Any, shown: Any) -> list:
+    """``[]`` or ``[picture, x0, y0, x1, y1]``: a box on one of the compared pictures (they are the same for every
+    record), in its stored pixels; the box counts on every grid laid over that picture, in every model."""
+    if isinstance(value, (list, tuple)) and not value:
+        return []
+    fmt = "region is [] or [picture, x0, y0, x1, y1]: a picture index and a box in its stored pixels"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 5:
+        raise ValueError(f"{fmt}; got {value!r}")
+    nums = []
+    for v in value:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{fmt}; got {value!r} ({type(v).__name__} is not a number)")
+        if not np.isfinite(float(v)):
+            raise ValueError(f"{fmt}; got {value!r} (NaN and infinities are not positions)")
+        nums.append(float(v))
+    if not nums[0].is_integer():
+        raise ValueError(f"{fmt}; got {value!r} (the picture is an index, not a fraction)")
+    pic = int(nums[0])
+    x0, x1 = sorted(nums[1::2])
+    y0, y1 = sorted(nums[2::2])
+    if x1 - x0 <= 0 or y1 - y0 <= 0:
+        raise ValueError(f"region {value!r} is an empty box; {fmt}")
+    if shown is not None:
+        images = shown.explanations[0].images
+        if not 0 <= pic < len(images):
+            raise ValueError(f"region {value!r} names picture {pic}; the records have {len(images)} picture(s)")
+        h, w = images[pic].shape[:2]
+        if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+            raise ValueError(f"region {value!r} lies outside its picture of {w}x{h} pixels; {fmt}")
+    return [pic, *nums[1:]]
+
+
+#: The synced attributes of the comparison view (``CompareView``), in the same spec as :data:`ATTRS`.
+COMPARE_ATTRS: dict[str, Attr] = {
+    a.name: a
+    for a in (
+        Attr("word", traitlets.Int, -1, check_word,
+             "index of the pinned aligned word (-1: none; the view starts on the first word every model said)"),
+        Attr("query", traitlets.Unicode, "", check_query, "the word typed in the word box"),
+        Attr("method", traitlets.Unicode, "tam", check_compared_method, "map kind shown in every panel"),
+        Attr("colormap", traitlets.Unicode, "jet", check_colormap, "jet, viridis or inferno"),
+        Attr("opacity", traitlets.Float, 0.55, check_opacity, "heat layer opacity in [0, 1]"),
+        Attr("scale", traitlets.Unicode, "own", check_scale, "own: each map in its own range; shared: one range"),
+        Attr("region", traitlets.List, [], check_picture_region,
+             "[] or [picture, x0, y0, x1, y1]: one box on a picture, applied to every model"),
+    )
+}
+
+
+def defaults(attrs: dict[str, Attr] | None = None) -> dict[str, Any]:
+    """Every synced attribute's default (fresh lists); ``attrs`` defaults to :data:`ATTRS`."""
+    attrs = ATTRS if attrs is None else attrs
+    return {k: (list(a.default) if isinstance(a.default, list) else a.default) for k, a in attrs.items()}
+
+
+def trait(name: str, attrs: dict[str, Attr] | None = None) -> traitlets.TraitType:
     """The synced traitlet of attribute ``name`` with its default (checks: :func:`validator`)."""
-    a = _spec(name)
-    default = list(a.default) if isinstance(a.default, list) else a.default
-    return a.trait(default).tag(sync=True)
+    a = _spec(name) if attrs is None else attrs[name]
+    return a.trait(list(a.default) if isinstance(a.default, list) else a.default).tag(sync=True)
 
 
-def validator(name: str, record: Callable[[Any], Explanation | None]) -> Any:
+def validator(name: str, record: Callable[[Any], Any], attrs: dict[str, Attr] | None = None) -> Any:
     """A ``@traitlets.validate(name)`` method running the attribute's check on ``record(self)``."""
 
     @traitlets.validate(name)
     def _validate(self: Any, proposal: dict) -> Any:
         try:
-            return _spec(name).check(proposal["value"], record(self))
+            return (_spec(name) if attrs is None else attrs[name]).check(proposal["value"], record(self))
         except ValueError as e:
             raise traitlets.TraitError(str(e)) from None
 
@@ -256,3 +352,24 @@ def timeline_state(exp: Explanation | None, **state: Any) -> dict[str, Any]:
         out.update(selected=first, method=method)
     out.update({k: v for k, v in state.items() if v is not None})
     return {k: _spec(k).check(v, exp) for k, v in out.items()}
+
+
+def compare_page_state(shown: Any, **state: Any) -> dict[str, Any]:
+    """The checked ``state`` of a comparison (a :class:`tam_widgets.compare.Comparison`): defaults, then ``state``.
+
+    ``word`` starts on ``shown.start_word()``, ``method`` on ``"tam"`` when every record has it (else their
+    first shared method); a typed ``query`` that names an aligned word selects it.
+    """
+    unknown = sorted(set(state) - set(COMPARE_ATTRS))
+    if unknown:
+        raise TypeError(f"unknown comparison attribute(s) {unknown}; synced attributes are {list(COMPARE_ATTRS)}")
+    out = defaults(COMPARE_ATTRS)
+    default_method = COMPARE_ATTRS["method"].default
+    out["method"] = default_method if default_method in shown.methods else shown.methods[0]
+    out["word"] = shown.start_word()
+    out.update({k: v for k, v in state.items() if v is not None})
+    out = {k: COMPARE_ATTRS[k].check(v, shown) for k, v in out.items()}
+    if out["query"] and state.get("word") is None:
+        found = shown.alignment.find(out["query"])
+        out["word"] = found if found >= 0 else out["word"]
+    return out

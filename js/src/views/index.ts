@@ -2,6 +2,7 @@
 
 import type { AnyModel } from "../model";
 import { h } from "../dom";
+import { CompareView } from "./compare";
 import { TokenMapView } from "./token_map";
 import { ChatTimelineView } from "./chat_timeline";
 
@@ -12,6 +13,7 @@ interface View {
 export const VIEWS: Record<string, (model: AnyModel<any>, el: HTMLElement) => View> = {
   token_map: (model, el) => new TokenMapView(model, el),
   chat_timeline: (model, el) => new ChatTimelineView(model, el),
+  compare: (model, el) => new CompareView(model, el),
 };
 
 /** Render the view the model names (`_view`) into `el`; returns the cleanup function. */
