@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import studies as studies  # torch-free: failure-case studies (tw.studies.okvqa, tw.studies.Study, ...)
 from ._version import __version__
 from .record import Explanation, RecordError, Token
-from .widgets import TokenMapView  # also registers the explorer as the records' viewer
+from .widgets import FailureCaseBoard, TokenMapView  # also registers the explorer as the records' viewer
 
 if TYPE_CHECKING:
     from .core import TAMResult, tam_from_hidden, tam_from_logits
@@ -74,6 +74,7 @@ __all__ = [
     "Chat",
     "Explainer",
     "Explanation",
+    "FailureCaseBoard",
     "RecordError",
     "TAMResult",
     "Token",

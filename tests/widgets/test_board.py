@@ -1,0 +1,251 @@
+"""FailureCaseBoard: state, the page's messages (open / picture / annotate / maps), hostile messages,
+lazy records with an explainer, durable annotations (a new process restores them), snapshot and page."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import traitlets
+from PIL import Image
+
+import tam_widgets as tw
+from tam_widgets.studies import Study
+from tam_widgets.widgets import state
+from tam_widgets.widgets.board import FailureCaseBoard
+
+from .board_study import FakeExplainer, make_cases, make_study
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wire(board: FailureCaseBoard, monkeypatch) -> list:
+    sent: list = []
+    monkeypatch.setattr(board, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    return sent
+
+
+def ask(board: FailureCaseBoard, sent: list, content) -> tuple[dict, list | None]:
+    board._on_message(board, content, [])  # never raises
+    return sent[-1]
+
+
+@pytest.fixture
+def study(tmp_path) -> Study:
+    return make_study(tmp_path, n=8)
+
+
+# -- state ----------------------------------------------------------------------------------------
+def test_board_attributes_have_one_spec():
+    assert state.board_defaults() == {"case": "", "filters": state.FILTER_DEFAULTS, "sort": "order", "reasons": [],
+                                      "read_only": False}
+    assert state.check_filters({"correct": "failed"}, None) == {**state.FILTER_DEFAULTS, "correct": "failed"}
+    for bad, msg in [({"colour": "x"}, "unknown filter"), ({"correct": "wrong"}, "one of"), ({"flag": 1}, "str"),
+                     ([], "dict"), ({"text": "x" * 501}, "at most 500")]:
+        with pytest.raises(ValueError, match=msg):
+            state.check_filters(bad, None)
+    assert state.check_reasons(["a", "b", "a"], None) == ["a", "b"]
+    for bad in ("abc", [""], [3], [state.NO_REASON], ["x" * 201]):
+        with pytest.raises(ValueError):
+            state.check_reasons(bad, None)
+    with pytest.raises(ValueError, match="sort must be"):
+        state.check_sort("random", None)
+
+
+def test_synced_attributes_are_checked(study):
+    board = FailureCaseBoard(study)
+    board.filters = {"correct": "failed", "text": "cat"}
+    assert board.filters["flag"] == "all" and board.filters["correct"] == "failed"
+    with pytest.raises(traitlets.TraitError, match="no case 'nope'"):
+        board.case = "nope"
+    with pytest.raises(traitlets.TraitError, match="unknown filter"):
+        board.filters = {"nope": "x"}
+    board.reasons = [*board.reasons, "bad lighting"]
+    assert study.reasons[-1] == "bad lighting"  # the taxonomy edited in the page is the study's
+    board.annotate("q4", reason="bad lighting")
+    assert board.annotations.reason.tolist() == ["bad lighting"]
+
+
+def test_made_from_cases_or_a_study(tmp_path, study):
+    cases = make_cases(tmp_path / "p", 3, broken=False)
+    board = tw.FailureCaseBoard(cases, store=tmp_path / "s" / "annotations.jsonl", taxonomy=["blur", "other"])
+    assert board.reasons == ["blur", "other"] and len(board._cases) == 3 and not board.read_only
+    assert FailureCaseBoard(cases).read_only  # no store: nothing could be saved
+    with pytest.raises(ValueError, match="own store"):
+        FailureCaseBoard(study, store=tmp_path / "x.jsonl")
+    for bad in ("cases.json", {"id": 1}, 3):
+        with pytest.raises(TypeError, match="Study or a list of cases"):
+            FailureCaseBoard(bad)
+    with pytest.raises(ValueError, match="keep_open"):
+        FailureCaseBoard(study, keep_open=0)
+
+
+def test_rows_say_what_the_list_shows(study):
+    board = FailureCaseBoard(study)
+    rows = {r["id"]: r for r in board._cases}
+    assert rows["q0"]["correct"] is True and rows["q0"]["prediction"] == "cat" and rows["q0"]["cached"]
+    assert rows["q1"]["correct"] is False and rows["q1"]["answers"] == "umbrella ×7, other ×3"
+    assert rows["q4"]["correct"] is None and rows["q4"]["prediction"] is None and not rows["q4"]["cached"]
+    assert [r["i"] for r in board._cases] == list(range(8))
+    assert len(json.dumps(board._cases)) < 8 * 600  # small: no pictures in the initial state
+    assert board._records == []
+
+
+# -- messages -------------------------------------------------------------------------------------
+def test_open_a_cached_case_and_fetch_its_rows(study, monkeypatch):
+    board = FailureCaseBoard(study, keep_open=2)
+    sent = wire(board, monkeypatch)
+    reply, buffers = ask(board, sent, {"type": "open", "request": 1, "case": "q1"})
+    assert reply["record"] == "c1" and reply["row"]["id"] == "q1" and "error" not in reply and buffers is None
+    assert [r["id"] for r in board._records] == ["c1"]
+    reply, buffers = ask(board, sent, {"type": "maps", "request": 2, "record": "c1", "method": "tam", "start": 0,
+                                       "stop": 1})
+    assert "error" not in reply and len(buffers[0]) == board.payloads["c1"].meta["n_visual"]
+    board.selected = int(board.explanations["c1"].explained[1])  # checked against the opened record
+    with pytest.raises(traitlets.TraitError):
+        board.selected = 1
+    for k, cid in enumerate(["q0", "q2"]):
+        ask(board, sent, {"type": "open", "request": 3 + k, "case": cid})
+    assert [r["id"] for r in board._records] == ["c0", "c2"]  # keep_open=2
+
+
+def test_without_an_explainer_a_case_opens_with_its_picture(study, monkeypatch):
+    board = FailureCaseBoard(study)
+    sent = wire(board, monkeypatch)
+    reply, _ = ask(board, sent, {"type": "open", "request": 1, "case": "q5"})
+    assert reply["record"] is None and "error" not in reply
+    reply, buffers = ask(board, sent, {"type": "picture", "request": 2, "case": "q5", "size": "thumb"})
+    assert reply["mime"] == "image/jpeg"
+    assert max(Image.open(io.BytesIO(buffers[0])).size) <= 96
+    reply, buffers = ask(board, sent, {"type": "picture", "request": 3, "case": "q5", "size": "full"})
+    assert Image.open(io.BytesIO(buffers[0])).size == (128, 96)
+    reply, buffers = ask(board, sent, {"type": "picture", "request": 4, "case": "q3"})  # unreadable picture
+    assert "cannot read its picture" in reply["error"] and buffers is None
+
+
+def test_an_explainer_computes_once_and_errors_stay_on_their_case(tmp_path, monkeypatch):
+    explainer = FakeExplainer()
+    cases = make_cases(tmp_path / "p", 5)
+    cases[4]["question"] = "Why does this fail?"
+    board = FailureCaseBoard(cases, store=tmp_path / "s" / "annotations.jsonl", explainer=explainer)
+    sent = wire(board, monkeypatch)
+    reply, _ = ask(board, sent, {"type": "open", "request": 1, "case": "q2"})
+    assert reply["record"] == "c2" and reply["row"]["prediction"] == "red" and reply["row"]["cached"]
+    assert (tmp_path / "s" / "records" / "q2.tam").is_file() and len(explainer.calls) == 1
+    ask(board, sent, {"type": "open", "request": 2, "case": "q2"})
+    assert len(explainer.calls) == 1  # cached: the model runs once per case
+    reply, _ = ask(board, sent, {"type": "open", "request": 3, "case": "q3"})  # unreadable picture
+    assert reply["record"] is None and "cannot read its picture" in reply["error"]
+    assert reply["row"]["error"]
+    reply, _ = ask(board, sent, {"type": "open", "request": 4, "case": "q4"})  # the model fails
+    assert "out of memory" in reply["error"] and "out of memory" in board._cases[4]["error"]
+    reply, _ = ask(board, sent, {"type": "open", "request": 5, "case": "q0"})  # the board still works
+    assert reply["record"] == "c0"
+
+
+def test_annotations_from_the_page_are_durable(study, monkeypatch):
+    board = FailureCaseBoard(study)
+    sent = wire(board, monkeypatch)
+    reply, _ = ask(board, sent, {"type": "annotate", "request": 1, "case": "q1", "reason": "missed object",
+                                 "note": "only <b>the</b> sofa", "flag": True})
+    assert reply["annotation"]["reason"] == "missed object" and reply["annotation"]["flag"] is True
+    lines = study.store.path.read_text().splitlines()
+    assert json.loads(lines[-1])["note"] == "only <b>the</b> sofa"  # on disk before the reply
+    assert board._notes["q1"]["reason"] == "missed object"
+    reply, _ = ask(board, sent, {"type": "annotate", "request": 2, "case": "q1", "token": 13})
+    assert reply["annotation"]["token"] == 13 and reply["annotation"]["note"] == "only <b>the</b> sofa"
+    reply, _ = ask(board, sent, {"type": "annotate", "request": 3, "case": "q1", "reason": None})
+    assert reply["annotation"]["reason"] is None and board.annotations.flag.tolist() == [True]
+
+
+@pytest.mark.parametrize("message, error", [
+    ("hello", "must be an object"),
+    ({"type": "launch"}, "unknown message type 'launch'"),
+    ({"type": "open", "case": "q1"}, "request must be an integer"),
+    ({"type": "open", "request": True, "case": "q1"}, "request must be an integer"),
+    ({"type": "open", "request": 1, "case": 7}, "no case 7"),
+    ({"type": "open", "request": 1, "case": "nope"}, "no case 'nope'"),
+    ({"type": "picture", "request": 1, "case": "q1", "size": "huge"}, "size must be"),
+    ({"type": "annotate", "request": 1, "case": "q1", "reason": "made up"}, "not saved: unknown reason"),
+    ({"type": "annotate", "request": 1, "case": "q1", "flag": "yes"}, "not saved: flag must be"),
+    ({"type": "annotate", "request": 1, "case": "q1", "note": ["x"]}, "not saved: note must be"),
+    ({"type": "annotate", "request": 1, "case": "q1", "token": 10**9}, "not saved"),
+    ({"type": "annotate", "request": 1, "case": "q1"}, "not saved: nothing to annotate"),
+    ({"type": "maps", "request": 1, "record": "c9", "method": "tam", "start": 0, "stop": 1}, "unknown record"),
+])
+def test_hostile_messages_are_answered_with_errors(study, monkeypatch, message, error):
+    board = FailureCaseBoard(study)
+    board.annotate("q2", note="keep me")
+    sent = wire(board, monkeypatch)
+    reply, buffers = ask(board, sent, message)
+    assert error in reply["error"] and buffers is None
+    assert board.annotations.note.tolist() == ["keep me"]  # nothing saved is lost
+
+
+def test_a_read_only_board_refuses_annotations(tmp_path, monkeypatch):
+    board = FailureCaseBoard(make_cases(tmp_path, 3))
+    sent = wire(board, monkeypatch)
+    reply, _ = ask(board, sent, {"type": "annotate", "request": 1, "case": "q1", "flag": True})
+    assert "read-only" in reply["error"]
+
+
+def test_a_new_process_restores_the_annotations(study, tmp_path):
+    board = FailureCaseBoard(study)
+    board.annotate("q1", reason="answer shifted by context", note="pink case", flag=True, token=13)
+    board.annotate("q2", note="later")
+    script = textwrap.dedent(f"""
+        import json, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from tests.widgets.board_study import make_study
+        from tam_widgets.widgets.board import FailureCaseBoard
+        board = FailureCaseBoard(make_study(__import__("pathlib").Path({str(tmp_path)!r}), n=8, cached=()))
+        print(json.dumps({{k: [v["reason"], v["note"], v["flag"], v["token"]] for k, v in board._notes.items()}}))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "q1": ["answer shifted by context", "pink case", True, 13], "q2": [None, "later", False, None]}
+
+
+def test_reasons_in_the_store_join_the_taxonomy(study):
+    FailureCaseBoard(study, taxonomy=["blur", "other"]).annotate("q1", reason="blur")
+    again = FailureCaseBoard(Study(study.case_list, store=study.store.path))
+    assert "blur" in again.reasons  # a reason added in another session stays choosable
+
+
+# -- display output and page --------------------------------------------------------------------------
+def test_display_output_has_a_picture_and_a_summary(study):
+    board = FailureCaseBoard(study)
+    data, _ = board._repr_mimebundle_()
+    assert data["text/plain"].startswith("FailureCaseBoard: 8 cases (2 failed, 1 correct, 5 not answered yet)")
+    png = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+    assert png.size[0] > 400 and len(np.unique(np.asarray(png.convert("L")))) > 2
+    board.open_case("q1")
+    data, _ = board._repr_mimebundle_()
+    assert "open: case q1: What is the man holding?" in data["text/plain"]
+    shown = Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB")
+    assert shown.size != png.size  # the opened case's token map, not the list
+    assert "image/png" not in FailureCaseBoard(study, snapshot=False)._repr_mimebundle_()[0]
+
+
+def test_the_offline_page_holds_the_study_read_only(study, tmp_path):
+    study.case_list[5].question = "</script><script>alert(1)</script>"
+    board = FailureCaseBoard(study)
+    board.annotate("q1", reason="missed object", note="<img src=x onerror=alert(1)>")
+    path = board.to_html(tmp_path / "board.html")
+    text = Path(path).read_text()
+    assert "Content-Security-Policy" in text and "default-src 'none'" in text
+    assert "<script>alert(1)" not in text and "<img src=x" not in text  # text travels escaped
+    doc = json.loads(re.search(r'<script type="application/json" id="tam-doc-[0-9a-f]+">(.*?)</script>', text,
+                               re.S).group(1))
+    assert doc["view"] == "case_board" and doc["state"]["read_only"] is True
+    assert [r["id"] for r in doc["records"]] == ["c0", "c1", "c2"]  # the cached records, none computed
+    assert len(doc["state"]["_cases"]) == 8 and doc["state"]["_notes"]["q1"]["reason"] == "missed object"
+    assert set(doc["state"]["_thumbs"]) == {f"q{k}" for k in range(8)} - {"q3"}  # q3's picture is unreadable
