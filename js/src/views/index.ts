@@ -3,6 +3,7 @@
 import type { AnyModel } from "../model";
 import { h } from "../dom";
 import { TokenMapView } from "./token_map";
+import { CaseBoardView } from "./case_board";
 
 interface View {
   destroy(): void;
@@ -10,6 +11,7 @@ interface View {
 
 export const VIEWS: Record<string, (model: AnyModel<any>, el: HTMLElement) => View> = {
   token_map: (model, el) => new TokenMapView(model, el),
+  case_board: (model, el) => new CaseBoardView(model, el),
 };
 
 /** Render the view the model names (`_view`) into `el`; returns the cleanup function. */
