@@ -38,6 +38,7 @@ export class CaseFilters {
   readonly sort = select("tam-f-sort", "sort by");
   private count = h("span", "tam-f-count");
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private last = "";
 
   constructor(private cb: CaseFiltersCallbacks) {
     this.root = h("div", "tam-case-filters");
@@ -75,6 +76,7 @@ export class CaseFilters {
     this.qtype.value = f.question_type;
     if (this.text.value !== f.text) this.text.value = f.text;
     this.sort.value = sort;
+    this.last = JSON.stringify(this.value());
   }
 
   setCount(shown: number, total: number): void {
@@ -93,6 +95,10 @@ export class CaseFilters {
   private emit(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.cb.onFilters(this.value());
+    const v = this.value();
+    const key = JSON.stringify(v);
+    if (key === this.last) return; // e.g. the search field's "change" on blur after its "input" was handled
+    this.last = key;
+    this.cb.onFilters(v);
   }
 }

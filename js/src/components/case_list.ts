@@ -44,10 +44,22 @@ export class CaseList {
 
   /** The cases (all of them) and the positions shown, in order. */
   setRows(rows: readonly CaseRow[], order: number[]): void {
+    const same = rows === this.rows && order.length === this.order.length && order.every((k, j) => k === this.order[j]);
     this.rows = rows;
     this.order = order;
     this.spacer.style.height = `${order.length * ROW_HEIGHT}px`;
-    this.redraw();
+    if (same) this.render(); // the rows under the pointer stay (a click across a re-filter still lands)
+    else this.redraw();
+  }
+
+  /** Row `id` changed (e.g. its record was computed): draw it again. */
+  updateRow(id: string): void {
+    for (const [pos, el] of this.shown) {
+      if (el.dataset.case !== id) continue;
+      const fresh = this.makeRow(this.rows[this.order[pos]], pos);
+      el.replaceWith(fresh);
+      this.shown.set(pos, fresh);
+    }
   }
 
   setNotes(notes: Record<string, Note>): void {

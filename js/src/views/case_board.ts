@@ -327,7 +327,7 @@ export class CaseBoardView {
     clearTimeout(q.timer);
     if (r.row && typeof r.row === "object" && this.byId.has(String(r.row.id))) {
       this.rows[this.byId.get(String(r.row.id))!] = r.row as CaseRow;
-      this.list.setRows(this.rows, this.currentOrder());
+      this.list.updateRow(String(r.row.id));
     }
     if (q.type === "picture") {
       const bytes = bytesOf(buffers?.[0]);
@@ -371,10 +371,6 @@ export class CaseBoardView {
       this.info.message("note", "no record yet (the board has no explainer): the picture, question and ground truth; annotate on the right");
       this.showPicture(q.case);
     }
-  }
-
-  private currentOrder(): number[] {
-    return filterCases(this.rows, this.notes, this.filters.value(), this.filters.sort.value);
   }
 
   // -------------------------------------------------------------- opening a case
