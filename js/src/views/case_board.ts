@@ -158,6 +158,8 @@ export class CaseBoardView {
     this.offline = m.get("_thumbs") !== undefined;
     this.root = h("div", "tam-view tam-board");
     this.root.tabIndex = 0;
+    // JupyterLab: keys pressed in the board are the board's (j, k, digits, f), not notebook shortcuts
+    this.root.setAttribute("data-lm-suppress-shortcuts", "true");
     this.list = new CaseList({ onOpen: (id) => this.open(id, true), onNeedThumb: (id) => this.needThumb(id) });
     this.filters = new CaseFilters({
       onFilters: (f) => (commit(m, "filters", f), this.refilter()),
