@@ -28,6 +28,8 @@ export class CaseList {
   private current = "";
   private shown = new Map<number, HTMLElement>(); // position in `order` -> row element
   private frame = 0;
+  /** the list's visible height (from its ResizeObserver: reading it would force a layout) */
+  private viewH = 0;
 
   constructor(private cb: CaseListCallbacks) {
     this.root = h("div", "tam-case-list");
@@ -39,7 +41,11 @@ export class CaseList {
       const el = (e.target as HTMLElement).closest<HTMLElement>(".tam-case");
       if (el?.dataset.case !== undefined) cb.onOpen(el.dataset.case);
     });
-    if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => this.schedule()).observe(this.root);
+    if (typeof ResizeObserver !== "undefined")
+      new ResizeObserver((entries) => {
+        this.viewH = entries[0]?.contentRect.height ?? 0;
+        this.schedule();
+      }).observe(this.root);
   }
 
   /** The cases (all of them) and the positions shown, in order. */
@@ -93,7 +99,7 @@ export class CaseList {
     const pos = this.order.findIndex((k) => this.rows[k].id === id);
     if (pos >= 0) {
       const top = pos * ROW_HEIGHT;
-      const view = this.root.clientHeight || ROW_HEIGHT * 8;
+      const view = this.viewH || this.root.clientHeight || ROW_HEIGHT * 8;
       if (top < this.root.scrollTop) this.root.scrollTop = top;
       else if (top + ROW_HEIGHT > this.root.scrollTop + view) this.root.scrollTop = top + ROW_HEIGHT - view;
     }
@@ -127,7 +133,7 @@ export class CaseList {
 
   /** Create the rows in view (plus a few), drop the others. */
   render(): void {
-    const view = this.root.clientHeight || ROW_HEIGHT * 10;
+    const view = this.viewH || this.root.clientHeight || ROW_HEIGHT * 10;
     const first = Math.max(0, Math.floor(this.root.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(this.order.length, Math.ceil((this.root.scrollTop + view) / ROW_HEIGHT) + OVERSCAN);
     for (const [pos, el] of this.shown) {

@@ -162,8 +162,9 @@ export class CaseBoardView {
     this.root.setAttribute("data-lm-suppress-shortcuts", "true");
     this.list = new CaseList({ onOpen: (id) => this.open(id, true), onNeedThumb: (id) => this.needThumb(id) });
     this.filters = new CaseFilters({
-      onFilters: (f) => (commit(m, "filters", f), this.refilter()),
-      onSort: (s) => (commit(m, "sort", s), this.refilter()),
+      // the model's change event refilters (anywidget's model, like the page model, fires it on set)
+      onFilters: (f) => commit(m, "filters", f),
+      onSort: (s) => commit(m, "sort", s),
     });
     this.ann = new AnnotationPanel({ onChange: (c) => this.annotate(c), onAddReason: (r) => this.addReason(r) });
     const detail = h("div", "tam-board-detail");
