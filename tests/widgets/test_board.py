@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import traitlets
@@ -249,3 +250,46 @@ def test_the_offline_page_holds_the_study_read_only(study, tmp_path):
     assert [r["id"] for r in doc["records"]] == ["c0", "c1", "c2"]  # the cached records, none computed
     assert len(doc["state"]["_cases"]) == 8 and doc["state"]["_notes"]["q1"]["reason"] == "missed object"
     assert set(doc["state"]["_thumbs"]) == {f"q{k}" for k in range(8)} - {"q3"}  # q3's picture is unreadable
+
+
+def test_an_executed_notebook_keeps_the_boards_picture(tmp_path, monkeypatch):
+    import os
+
+    from nbclient import NotebookClient
+
+    from tam_widgets.widgets.snapshot import snapshot_png
+
+    make_study(tmp_path / "s", n=6)
+    cells = [
+        f"import pathlib, sys\nsys.path.insert(0, {str(ROOT)!r})\nimport tam_widgets as tw\n"
+        f"from tests.widgets.board_study import make_cases\nfrom tam_widgets.studies import Study\n"
+        f"study = Study(make_cases(pathlib.Path({str(tmp_path / 's' / 'pictures')!r}), 6), "
+        f"store=pathlib.Path({str(tmp_path / 's' / 'study' / 'annotations.jsonl')!r}))",
+        "board = tw.FailureCaseBoard(study)\nboard",
+        "opened = tw.FailureCaseBoard(study)\nopened.open_case('q1')\nopened",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    data = [[o for o in c.outputs if o.output_type in ("display_data", "execute_result")][0]["data"]
+            for c in nb.cells[1:]]
+    assert data[0]["text/plain"].startswith("FailureCaseBoard: 6 cases (2 failed, 1 correct, 3 not answered yet)")
+    assert "open: case q1" in data[1]["text/plain"]
+    pngs = [base64.b64decode(d["image/png"]) for d in data]
+    listing = np.asarray(Image.open(io.BytesIO(pngs[0])).convert("L"))
+    assert listing.std() > 10  # the list as a table, not a blank picture
+    exp = Study(make_cases(tmp_path / "s" / "pictures", 6), store=tmp_path / "s" / "study" / "annotations.jsonl")
+    exp = exp.explanation("q1")
+    want = np.asarray(Image.open(io.BytesIO(snapshot_png(exp, int(exp.explained[0]), "tam"))).convert("RGB"), float)
+    got = np.asarray(Image.open(io.BytesIO(pngs[1])).convert("RGB"), float)
+    assert got.shape == want.shape and np.abs(got - want).max() <= 8  # the opened case's map, as the explorer draws
+    nb.metadata.pop("widgets", None)  # as JupyterLab saves by default: nbconvert then shows the pictures
+    nbformat.write(nb, tmp_path / "board.ipynb")
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(tmp_path / "board.ipynb")],
+                   check=True, capture_output=True, timeout=120,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    html = (tmp_path / "board.html").read_text()
+    shown = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', html)
+    assert sorted(base64.b64decode(s) for s in shown) == sorted(pngs)
