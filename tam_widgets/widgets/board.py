@@ -203,6 +203,19 @@ class FailureCaseBoard(RecordsWidget):
         self.refresh()
         return counts
 
+    def figure(self, case_ids: list[str] | None = None, **kwargs: Any):
+        """A paper-style figure of cases (:meth:`Study.figure`); default: the opened case."""
+        ids = case_ids if case_ids is not None else ([self.case] if self.case else [])
+        return self.study.figure(ids, **kwargs)
+
+    def export_figure(self, case_ids: list[str], path: str | os.PathLike, **kwargs: Any):
+        """Save :meth:`figure` of ``case_ids`` as PNG or PDF (:meth:`Study.export_figure`)."""
+        return self.study.export_figure(case_ids, path, **kwargs)
+
+    def export_annotations(self, path: str | os.PathLike):
+        """Write the annotations as CSV or JSONL (:meth:`Study.export_annotations`)."""
+        return self.study.export_annotations(path)
+
     def refresh(self) -> None:
         """Re-read the annotations (another notebook's too) and every case's row."""
         self._cases = [self._row(c.id) for c in self.study.case_list]
@@ -398,29 +411,37 @@ class FailureCaseBoard(RecordsWidget):
         return self._list_png()
 
     def _list_png(self, rows: int = 12) -> bytes:
+        """The first ``rows`` cases (study order) as a table: verdict, id, question, answer, truth, reason, flag."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
+        def cut(text: str, n: int) -> str:
+            return text if len(text) <= n else text[: n - 1] + "…"
+
         n = self._counts()
         shown = self._cases[:rows]
-        fig = Figure(figsize=(8, 0.5 + 0.28 * (len(shown) + 2)), dpi=100)
+        h = 0.5 + 0.28 * (len(shown) + 2)
+        fig = Figure(figsize=(9, h), dpi=100)
         FigureCanvasAgg(fig)
         kw = dict(usetex=False, parse_math=False, fontsize=8.5, va="top", family="DejaVu Sans")
-        h = 0.5 + 0.28 * (len(shown) + 2)
         y = 1 - 0.15 / h
+        more = f"; the first {len(shown)} shown" if len(self._cases) > len(shown) else ""
         fig.text(0.01, y, f"Failure cases: {n['cases']} ({n['failed']} failed, {n['correct']} correct, "
-                 f"{n['unknown']} not answered), {n['annotated']} annotated", fontweight="bold", **kw)
+                 f"{n['unknown']} not answered), {n['annotated']} annotated{more}", fontweight="bold", **kw)
         y -= 0.4 / h
-        for col, x in (("id", 0.01), ("question", 0.12), ("answer", 0.55), ("truth", 0.72), ("reason", 0.86)):
-            fig.text(x, y, col, color="0.35", **kw)
+        cols = (("id", 0.01, 10), ("question", 0.10, 50), ("answer", 0.50, 18), ("ground truth", 0.64, 20),
+                ("reason", 0.80, 24))
+        for name, x, _ in cols:
+            fig.text(x, y, name, color="0.35", **kw)
         for r in shown:
             y -= 0.28 / h
             verdict = {True: "✓", False: "✗", None: "·"}[r["correct"]]
-            reason = (self._notes.get(r["id"]) or {}).get("reason") or ""
-            cells = (f"{verdict} {r['id']}"[:12], r["question"][:60], (r["prediction"] or "—")[:22],
-                     r["answers"][:18], reason[:20])
-            for text, x in zip(cells, (0.01, 0.12, 0.55, 0.72, 0.86)):
-                fig.text(x, y, text, **kw)
+            note = self._notes.get(r["id"]) or {}
+            reason = ("⚑ " if note.get("flag") else "") + (note.get("reason") or "")
+            cells = (f"{verdict} {r['id']}", r["question"], r["prediction"] or "—", r["answers"], reason)
+            for text, (_, x, width) in zip(cells, cols):
+                fig.text(x, y, cut(text, width), color={"✗": "#b42318", "✓": "#1a7f37"}.get(verdict, "0.1")
+                         if x < 0.05 else "0.1", **kw)
         out = io.BytesIO()
         fig.savefig(out, format="png", dpi=100)
         return out.getvalue()

@@ -293,3 +293,12 @@ def test_an_executed_notebook_keeps_the_boards_picture(tmp_path, monkeypatch):
     html = (tmp_path / "board.html").read_text()
     shown = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', html)
     assert sorted(base64.b64decode(s) for s in shown) == sorted(pngs)
+
+
+def test_exports_delegate_to_the_study(study, tmp_path):
+    board = FailureCaseBoard(study)
+    board.annotate("q1", reason="missed object", note="sofa")
+    board.open_case("q1")
+    assert len(board.figure().axes) == 2  # the opened case: its picture and its text
+    assert board.export_figure(["q1", "q2"], tmp_path / "fig.png").stat().st_size > 1000
+    assert "missed object" in board.export_annotations(tmp_path / "a.csv").read_text()
