@@ -40,6 +40,8 @@ __all__ = ["FailureCaseBoard"]
 
 #: longest side of a case's thumbnail in the list / of the picture shown for a case without a record
 THUMB_SIZE, PICTURE_SIZE = 96, 448
+#: longest note the page may save (characters)
+MAX_NOTE = 20_000
 #: the messages the page sends (beside the row protocol's ``maps``)
 BOARD_MESSAGES = (
     '{type: "picture", request, case, size: "thumb" | "full"}, {type: "open", request, case}, '
@@ -101,7 +103,8 @@ class FailureCaseBoard(RecordsWidget):
     region = state.trait("region")
     #: one row per case (what the list shows), read-only for the page
     _cases = traitlets.List([]).tag(sync=True)
-    #: ``{case id: annotation}`` as the journal holds it, read-only for the page (it sends ``annotate``)
+    #: ``{case id: annotation}`` as the journal holds it, read-only for the page (it sends ``annotate``); changed
+    #: in place, each change pushed as a ``{type: "note", annotation}`` message
     _notes = traitlets.Dict({}).tag(sync=True)
 
     def _study(self) -> Study | None:
@@ -194,7 +197,10 @@ class FailureCaseBoard(RecordsWidget):
         The page shows the change at once. Returns the case's annotation (see :meth:`Study.annotate`).
         """
         row = self.study.annotate(case_id, **changes)
-        self._notes = {**self._notes, row["case_id"]: row}
+        # in place + one message, not the whole dict again (5,000 annotations would travel on every change);
+        # a page opened later gets the current dict with the widget's state
+        self._notes[row["case_id"]] = row
+        self.send({"type": "note", "annotation": row})
         return row
 
     def precompute(self, **kwargs: Any) -> dict[str, int]:
@@ -364,6 +370,9 @@ class FailureCaseBoard(RecordsWidget):
         if self.read_only:
             return {**reply, "error": "this board is read-only (no store): nothing can be saved"}, None
         changes = {k: content[k] for k in ("reason", "note", "flag", "token") if k in content}
+        if isinstance(changes.get("note"), str) and len(changes["note"]) > MAX_NOTE:
+            return {**reply, "error": f"not saved: the note is {len(changes['note'])} characters long; "
+                    f"keep it under {MAX_NOTE}"}, None
         try:
             row = self.annotate(cid, **changes)
         except (ValueError, TypeError, KeyError, IndexError) as e:

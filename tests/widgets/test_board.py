@@ -165,6 +165,10 @@ def test_annotations_from_the_page_are_durable(study, monkeypatch):
     assert reply["annotation"]["token"] == 13 and reply["annotation"]["note"] == "only <b>the</b> sofa"
     reply, _ = ask(board, sent, {"type": "annotate", "request": 3, "case": "q1", "reason": None})
     assert reply["annotation"]["reason"] is None and board.annotations.flag.tolist() == [True]
+    pushed = [c for c, _ in sent if c.get("type") == "note"]  # each change pushed, not the whole dict
+    assert len(pushed) == 3 and pushed[-1]["annotation"] == reply["annotation"]
+    board.annotate("q2", note="from Python")
+    assert sent[-1][0] == {"type": "note", "annotation": board._notes["q2"]}
 
 
 @pytest.mark.parametrize("message, error", [
@@ -180,6 +184,7 @@ def test_annotations_from_the_page_are_durable(study, monkeypatch):
     ({"type": "annotate", "request": 1, "case": "q1", "note": ["x"]}, "not saved: note must be"),
     ({"type": "annotate", "request": 1, "case": "q1", "token": 10**9}, "not saved"),
     ({"type": "annotate", "request": 1, "case": "q1"}, "not saved: nothing to annotate"),
+    ({"type": "annotate", "request": 1, "case": "q1", "note": "x" * 20_001}, "not saved: the note is 20001"),
     ({"type": "maps", "request": 1, "record": "c9", "method": "tam", "start": 0, "stop": 1}, "unknown record"),
 ])
 def test_hostile_messages_are_answered_with_errors(study, monkeypatch, message, error):

@@ -37,6 +37,7 @@ def study_page(browser, tmp_path):
     exp.metadata["study_case"] = {"id": "v1", "prompt": video.prompt, "generation": {}}
     exp.save(study.record_path("v1"))
     study.case_list[7].question = "</script><script>alert('q7')</script>"
+    study.case_list[2].answers = ["dog"] * 10  # " dog" is a candidate of its answer: a suggested reason
     board = FailureCaseBoard(study)
     board.annotate("q1", reason="missed object", note="<b>only the sofa</b>", flag=True)
     board.annotate("q2", reason="other")
@@ -121,6 +122,11 @@ def test_the_offline_study_page(study_page, tmp_path):
     page.keyboard.press("j")
     assert page.locator(".tam-case-current").get_attribute("data-case") == "q2"
     assert_shows(page, study.explanation("q2"), 0)
+    # its suggested reason, with the evidence, beside (not as) its annotation "other"
+    suggestion = page.locator(".tam-suggestion").first  # one per answer token with the candidate
+    assert "suggested: answer shifted by context" in suggestion.inner_text()
+    assert "dog" in suggestion.locator(".tam-suggestion-evidence").inner_text()
+    assert page.locator(".tam-ann-chosen").inner_text().endswith("other")
     page.keyboard.press("j")  # q3: no record, and its picture is unreadable
     assert page.locator(".tam-ci-note").inner_text().startswith("no record of this case in this page")
     assert page.locator(".tam-ci-img").count() == 0 and page.locator(".tam-board-map .tam-tok").count() == 0

@@ -127,6 +127,8 @@ function objectUrl(bytes: Uint8Array, mime: string): string {
 }
 
 let nextRequest = 1;
+/** The annotations each model's views know (newer than its `_notes`, which the kernel changes in place). */
+const liveNotes = new WeakMap<object, Record<string, Note>>();
 
 export class CaseBoardView {
   readonly root: HTMLElement;
@@ -178,7 +180,7 @@ export class CaseBoardView {
 
     this.rows = m.get("_cases") ?? [];
     this.indexRows();
-    this.notes = m.get("_notes") ?? {};
+    this.notes = liveNotes.get(m) ?? m.get("_notes") ?? {};
     this.list.setNotes(this.notes);
     this.setReasons();
     this.filters.set(m.get("filters"), m.get("sort"));
@@ -187,7 +189,13 @@ export class CaseBoardView {
     this.updateDisabled();
     this.unbind.push(
       bind(m, "_cases", (v) => ((this.rows = v ?? []), this.indexRows(), this.refilter(), this.showCurrent()), false),
-      bind(m, "_notes", (v) => ((this.notes = v ?? {}), this.list.setNotes(this.notes), this.refilter(), this.showNote()), false),
+      bind(m, "_notes", (v) => {
+        this.notes = v ?? {}; // board.refresh(): the whole dict again
+        liveNotes.set(m, this.notes);
+        this.list.setNotes(this.notes);
+        this.refilter();
+        this.showNote();
+      }, false),
       bind(m, "reasons", () => (this.setReasons(), this.showNote()), false),
       bind(m, "filters", (v) => (this.filters.set(v, m.get("sort")), this.refilter()), false),
       bind(m, "sort", (v) => (this.filters.set(m.get("filters"), v), this.refilter()), false),
@@ -321,6 +329,16 @@ export class CaseBoardView {
   private onReply(msg: unknown, buffers: unknown[] | undefined): void {
     const r = msg as { type?: string; request?: unknown; case?: string; error?: string; [k: string]: any } | null;
     if (!r || r.type === "maps") return;
+    if (r.type === "note" && r.annotation && typeof r.annotation.case_id === "string") {
+      // an annotation made from Python (or acknowledged): the kernel pushes it, not the whole `_notes`
+      const note = r.annotation as Note;
+      this.notes = { ...this.notes, [note.case_id]: note };
+      liveNotes.set(this.model, this.notes);
+      this.list.setNotes(this.notes);
+      this.refilter();
+      if (note.case_id === this.current) this.showNote();
+      return;
+    }
     const q = this.pending.get(Number(r.request));
     if (!q) {
       if (r.error && r.request == null) this.info.message("error", `\u26a0 the kernel refused a message: ${r.error}`);
@@ -355,6 +373,7 @@ export class CaseBoardView {
       else {
         const note = r.annotation as Note;
         this.notes = { ...this.notes, [note.case_id]: note };
+        liveNotes.set(this.model, this.notes);
         this.list.setNotes(this.notes);
         this.showNote();
         this.ann.setStatus("saved", `saved ${new Date().toLocaleTimeString()}`);

@@ -110,6 +110,17 @@ describe("CaseBoardView", () => {
     expect(root.querySelector(".tam-ann-error")!.textContent).toBe("not saved: disk full");
   });
 
+  it("an annotation pushed by the kernel reaches every view of the model", () => {
+    const { model, root } = mount({ case: "q4" });
+    model.emit("msg:custom", { type: "note", annotation: note("q4", { reason: "lack of knowledge", flag: true }) });
+    expect(root.querySelector('.tam-case[data-case="q4"] .tam-tag-reason')!.textContent).toBe("lack of knowledge");
+    expect(root.querySelector(".tam-ann-chosen")!.textContent).toContain("lack of knowledge");
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    renderView(model, el); // displayed again: its `_notes` is older than what the kernel pushed
+    expect(el.querySelector('.tam-case[data-case="q4"] .tam-tag-flag')).not.toBeNull();
+  });
+
   it("j / k and the arrows move through the shown cases; typing in a field is left alone", () => {
     const { model, root } = mount({ case: "q4" });
     key(root, "j");
