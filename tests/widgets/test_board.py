@@ -307,3 +307,36 @@ def test_exports_delegate_to_the_study(study, tmp_path):
     assert len(board.figure().axes) == 2  # the opened case: its picture and its text
     assert board.export_figure(["q1", "q2"], tmp_path / "fig.png").stat().st_size > 1000
     assert "missed object" in board.export_annotations(tmp_path / "a.csv").read_text()
+
+
+def test_precompute_fills_the_list(tmp_path):
+    explainer = FakeExplainer()
+    board = FailureCaseBoard(make_cases(tmp_path / "p", 5), store=tmp_path / "s" / "annotations.jsonl",
+                             explainer=explainer)
+    with pytest.warns(UserWarning, match="1 case"):
+        counts = board.precompute(workers=1, progress=False, shard=(0, 1))
+    assert counts == {"computed": 4, "cached": 0, "failed": 1}  # q3's picture is unreadable
+    rows = {r["id"]: r for r in board._cases}
+    assert rows["q0"]["prediction"] == "red" and rows["q0"]["cached"] and rows["q3"]["error"]
+
+
+def test_two_boards_on_one_store_keep_each_others_cases(study):
+    a, b = FailureCaseBoard(study), FailureCaseBoard(Study(study.case_list, store=study.store.path))
+    a.annotate("q1", reason="other")
+    b.annotate("q2", note="mine")
+    a.annotate("q1", flag=True)
+    b.refresh()
+    assert sorted(b._notes) == ["q1", "q2"] and b._notes["q1"]["flag"] is True
+    assert a.annotations.set_index("case_id").note.to_dict() == {"q1": "", "q2": "mine"}
+
+
+def test_a_corrupt_store_line_is_reported_and_the_rest_loads(study):
+    from tam_widgets.studies import AnnotationWarning
+
+    FailureCaseBoard(study).annotate("q1", reason="other")
+    with open(study.store.path, "a") as f:
+        f.write('{"case_id": "q2", "flag": "yes"\n')
+    before = study.store.path.read_bytes()
+    with pytest.warns(AnnotationWarning, match=r"annotations.jsonl:2"):
+        board = FailureCaseBoard(Study(study.case_list, store=study.store.path))
+    assert list(board._notes) == ["q1"] and study.store.path.read_bytes() == before  # not rewritten
