@@ -111,7 +111,14 @@ class FailureCaseBoard(RecordsWidget):
         return getattr(self, "study", None)
 
     def _shown(self) -> Explanation | None:
-        return getattr(self, "_current", None)
+        """The opened case's record when the page holds it (the token map's attributes are checked against it).
+
+        The page sets ``case`` before it shows that case's map, so its ``selected`` / ``region`` arrive after.
+        """
+        study, cid = getattr(self, "study", None), getattr(self, "case", "")
+        if study is None or not cid or cid not in self._index:
+            return None
+        return getattr(self, "explanations", {}).get(f"c{self._index[cid]}")
 
     _check_case = state.board_validator("case", _study)
     _check_filters = state.board_validator("filters", _study)
@@ -161,7 +168,6 @@ class FailureCaseBoard(RecordsWidget):
         if isinstance(keep_open, bool) or not isinstance(keep_open, int) or keep_open < 1:
             raise ValueError(f"keep_open must be a whole number >= 1, got {keep_open!r}")
         self.study = study
-        self._current: Explanation | None = None
         self._keep_open = keep_open
         self._index = {c.id: k for k, c in enumerate(study.case_list)}
         self._thumbs: collections.OrderedDict[tuple[str, str], tuple[bytes, str]] = collections.OrderedDict()
@@ -298,7 +304,6 @@ class FailureCaseBoard(RecordsWidget):
         """The case's record (cached or computed), put in ``_records`` as ``c<index>``; CaseError when it fails."""
         exp = self.study.explanation(case_id)
         if exp is None:
-            self._current = None
             return None
         rid = f"c{self._index[case_id]}"
         if rid not in self.payloads:
@@ -309,7 +314,6 @@ class FailureCaseBoard(RecordsWidget):
                 self.payloads.pop(old)
                 self.explanations.pop(old, None)
             self._records = [record_entry(k, p) for k, p in self.payloads.items()]
-        self._current = exp
         return exp
 
     # -- messages ------------------------------------------------------------------------------------
@@ -412,7 +416,7 @@ class FailureCaseBoard(RecordsWidget):
 
     def _picture(self) -> bytes:
         """The opened case's token map (when it has a record), else the first cases of the list as a table."""
-        exp = self._current if self.case else None
+        exp = self._shown()
         if exp is not None:
             sel = self.selected if self.selected in set(exp.explained.tolist()) else None
             token, method = state.starting_point(exp, sel, self.method if self.method in exp.methods else None)

@@ -110,12 +110,17 @@ def test_open_a_cached_case_and_fetch_its_rows(study, monkeypatch):
     reply, buffers = ask(board, sent, {"type": "maps", "request": 2, "record": "c1", "method": "tam", "start": 0,
                                        "stop": 1})
     assert "error" not in reply and len(buffers[0]) == board.payloads["c1"].meta["n_visual"]
-    board.selected = int(board.explanations["c1"].explained[1])  # checked against the opened record
+    board.case = "q1"  # the page sets the case, then its map's attributes: checked against that record
+    board.selected = int(board.explanations["c1"].explained[1])
     with pytest.raises(traitlets.TraitError):
         board.selected = 1
     for k, cid in enumerate(["q0", "q2"]):
         ask(board, sent, {"type": "open", "request": 3 + k, "case": cid})
     assert [r["id"] for r in board._records] == ["c0", "c2"]  # keep_open=2
+    board.case = "q0"  # back to a case the page still holds (no open request): its own record checks
+    board.selected = int(board.explanations["c0"].explained[0])
+    board.case = "q5"  # a case without a record in the page: nothing to check against
+    board.selected = 1
 
 
 def test_without_an_explainer_a_case_opens_with_its_picture(study, monkeypatch):

@@ -404,9 +404,9 @@ export class CaseBoardView {
   private open(id: string, fromPage: boolean): void {
     const row = this.row(id);
     if (!row) return;
-    if (fromPage && this.model.get("case") !== id) commit(this.model, "case", id);
     const same = id === this.current && this.map;
-    this.current = id;
+    this.current = id; // before the commit: its change event must not open the case a second time
+    if (fromPage && this.model.get("case") !== id) commit(this.model, "case", id);
     this.list.setCurrent(id);
     this.ann.setStatus("");
     this.showCurrent();

@@ -70,6 +70,7 @@ describe("CaseBoardView", () => {
     const { model, root } = mount();
     root.querySelector<HTMLElement>('.tam-case[data-case="q1"]')!.click();
     expect(model.state.case).toBe("q1");
+    expect(sentOf(model, "open")).toHaveLength(1);
     const [open] = sentOf(model, "open");
     expect(open).toMatchObject({ type: "open", case: "q1" });
     expect(root.classList.contains("tam-case-loading")).toBe(true);
