@@ -12,6 +12,11 @@ import nbformat
 from tam_widgets.testing.browser import artifacts_dir
 from tam_widgets.testing.jupyter import JupyterLab
 
+from .test_browser_jupyter import set_theme
+
+BOARD_BG = """() => getComputedStyle(document.querySelector('.tam-board')).backgroundColor
+  .match(/[\\d.]+/g).slice(0, 3).map(Number)"""
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -69,6 +74,11 @@ def test_annotate_in_the_page_and_find_it_after_a_restart(browser, tmp_path):
             assert "cannot read its picture" in board.locator(".tam-ci-error").inner_text()
             assert board.locator(".tam-board-map .tam-tok").count() == 0
             page.screenshot(path=str(shots / "board_jupyter.png"))
+            set_theme(page, "JupyterLab Dark", light=False)  # the board follows JupyterLab's theme
+            assert sum(page.evaluate(BOARD_BG)) < 200
+            page.screenshot(path=str(shots / "board_jupyter_dark.png"))
+            set_theme(page, "JupyterLab Light", light=True)
+            assert sum(page.evaluate(BOARD_BG)) > 700
 
             # The kernel restarts under the live board: it says so, and annotation is off.
             page.evaluate("window.jupyterapp.commands.execute('notebook:restart-kernel')")
