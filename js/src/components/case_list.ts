@@ -184,6 +184,7 @@ export class CaseList {
       e.title = row.error;
       tags.appendChild(e);
     }
+    for (const t of tags.children) (t as HTMLElement).title ||= t.textContent ?? ""; // tags may be cut short
     text.append(q, ans, tags);
     const id = h("div", "tam-case-id", row.id);
     id.title = `case ${row.id}`;
