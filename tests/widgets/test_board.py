@@ -345,3 +345,23 @@ def test_a_corrupt_store_line_is_reported_and_the_rest_loads(study):
     with pytest.warns(AnnotationWarning, match=r"annotations.jsonl:2"):
         board = FailureCaseBoard(Study(study.case_list, store=study.store.path))
     assert list(board._notes) == ["q1"] and study.store.path.read_bytes() == before  # not rewritten
+
+
+def test_a_video_case_shows_its_first_sampled_frame(tmp_path, monkeypatch):
+    import cv2
+
+    video = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))
+    for i in range(30):
+        writer.write(np.full((48, 64, 3), 5 * i, np.uint8))
+    writer.release()
+    case = {"id": "v", "video": str(video), "start": 1.0, "end": 2.5, "question": "What was opened?",
+            "choices": ["The box.", "The laptop."], "answer": "The laptop.", "question_type": "Interaction"}
+    board = FailureCaseBoard([case, {**case, "id": "gone", "video": str(tmp_path / "missing.mp4")}])
+    assert board._cases[0]["video"] and board._cases[0]["answers"] == "The laptop."
+    sent = wire(board, monkeypatch)
+    reply, buffers = ask(board, sent, {"type": "picture", "request": 1, "case": "v", "size": "thumb"})
+    frame = np.asarray(Image.open(io.BytesIO(buffers[0])).convert("L"), float)
+    assert frame.shape == (48, 64) and 45 <= frame.mean() <= 60  # frame 10 of the clip (grey 50), start 1.0 s
+    reply, buffers = ask(board, sent, {"type": "picture", "request": 2, "case": "gone", "size": "thumb"})
+    assert "cannot read its video" in reply["error"]
