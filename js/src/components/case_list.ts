@@ -206,6 +206,7 @@ export class CaseList {
     box.classList.remove("tam-thumb-loading");
     if ("url" in t) {
       const img = h("img");
+      img.decoding = "async"; // a new page of rows must not wait for its pictures to decode
       img.alt = "";
       img.src = t.url;
       box.appendChild(img);
