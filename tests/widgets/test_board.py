@@ -365,3 +365,30 @@ def test_a_video_case_shows_its_first_sampled_frame(tmp_path, monkeypatch):
     assert frame.shape == (48, 64) and 45 <= frame.mean() <= 60  # frame 10 of the clip (grey 50), start 1.0 s
     reply, buffers = ask(board, sent, {"type": "picture", "request": 2, "case": "gone", "size": "thumb"})
     assert "cannot read its video" in reply["error"]
+
+
+def test_the_cli_writes_a_study_page(tmp_path, capsys):
+    from tam_widgets.cli import main
+
+    images = tmp_path / "val2014"
+    images.mkdir()
+    Image.fromarray(np.full((40, 60, 3), 120, np.uint8)).save(images / "COCO_val2014_000000000042.jpg")
+    questions = {"questions": [{"image_id": 42, "question": "What animal is this?", "question_id": 420}]}
+    answers = [{"answer_id": k + 1, "answer": "cat", "raw_answer": "Cat", "answer_confidence": "yes"}
+               for k in range(10)]
+    annotations = {"annotations": [{"question_id": 420, "image_id": 42, "question_type": "what animal",
+                                    "answer_type": "other", "answers": answers}]}
+    (tmp_path / "q.json").write_text(json.dumps(questions))
+    (tmp_path / "a.json").write_text(json.dumps(annotations))
+    store = tmp_path / "study" / "annotations.jsonl"
+    args = ["board", "--dataset", "okvqa", "--questions", str(tmp_path / "q.json"), "--annotations",
+            str(tmp_path / "a.json"), "--images", str(images), "--store", str(store), "--out", str(tmp_path / "s.html")]
+    assert main(args) == 2 and "is not a file" in capsys.readouterr().err  # a typo'd store is not a new study
+    tw.studies.okvqa(None, tmp_path / "q.json", tmp_path / "a.json", images, store=store).annotate(
+        "420", reason="other", note="<script>x</script>")
+    assert main(args) == 0
+    assert "(1 cases, 0 failed, 1 annotated)" in capsys.readouterr().out
+    text = (tmp_path / "s.html").read_text()
+    assert '"view":"case_board"' in text and "<script>x</script>" not in text
+    assert main(["board", "--dataset", "star", "--store", str(store), "--out", str(tmp_path / "t.html")]) == 2
+    assert "--star-json, --videos" in capsys.readouterr().err
