@@ -116,7 +116,7 @@ export class CaseList {
 
   dispose(): void {
     if (this.frame && typeof cancelAnimationFrame !== "undefined") cancelAnimationFrame(this.frame);
-    for (const t of this.thumbs.values()) if ("url" in t) URL.revokeObjectURL?.(t.url);
+    for (const t of this.thumbs.values()) if ("url" in t && t.url.startsWith("blob:")) URL.revokeObjectURL?.(t.url);
   }
 
   private schedule(): void {
