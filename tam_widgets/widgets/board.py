@@ -179,8 +179,7 @@ class FailureCaseBoard(RecordsWidget):
         self.reasons = state.check_reasons(list(study.reasons) + used, study)
         study.reasons = list(self.reasons)
         self.read_only = study.store is None
-        self._cases = [self._row(c.id) for c in study.case_list]
-        self._notes = notes
+        self._set_rows([self._row(c.id) for c in study.case_list], notes)
         self.observe(self._on_reasons, "reasons")
 
     def __repr__(self) -> str:
@@ -230,8 +229,7 @@ class FailureCaseBoard(RecordsWidget):
 
     def refresh(self) -> None:
         """Re-read the annotations (another notebook's too) and every case's row."""
-        self._cases = [self._row(c.id) for c in self.study.case_list]
-        self._notes = self._read_notes()
+        self._set_rows([self._row(c.id) for c in self.study.case_list], self._read_notes())
 
     def open_case(self, case_id: str | int) -> Explanation | None:
         """Open a case in the page (``case``); returns its record (loaded, or computed with the explainer)."""
@@ -241,6 +239,23 @@ class FailureCaseBoard(RecordsWidget):
         return exp
 
     # -- rows, pictures, records -------------------------------------------------------------------
+    def _set_rows(self, rows: list[dict], notes: dict[str, dict]) -> None:
+        self._writing = True
+        try:
+            self._cases, self._notes = rows, notes
+        finally:
+            self._writing = False
+
+    @traitlets.validate("_cases", "_notes")
+    def _kernel_only(self, proposal: dict) -> Any:
+        """The rows and annotations are the kernel's: the page changes annotations through ``annotate`` messages."""
+        if not getattr(self, "_writing", False):
+            raise traitlets.TraitError(
+                f"{proposal['trait'].name} is read-only (the study's rows / journal); annotate with "
+                "board.annotate(...) or the page's annotate message, reload with board.refresh()"
+            )
+        return proposal["value"]
+
     def _read_notes(self) -> dict[str, dict]:
         return self.study.store.read() if self.study.store is not None else {}
 

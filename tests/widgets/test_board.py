@@ -201,6 +201,17 @@ def test_hostile_messages_are_answered_with_errors(study, monkeypatch, message, 
     assert board.annotations.note.tolist() == ["keep me"]  # nothing saved is lost
 
 
+def test_rows_and_annotations_cannot_be_overwritten_by_the_page(study):
+    board = FailureCaseBoard(study)
+    board.annotate("q1", note="kept")
+    for name, value in (("_notes", {}), ("_cases", [])):
+        with pytest.raises(traitlets.TraitError, match="read-only"):
+            board.set_state({name: value})  # what a page's state update does
+    assert board._notes["q1"]["note"] == "kept" and len(board._cases) == 8
+    board.refresh()
+    assert board._notes["q1"]["note"] == "kept"
+
+
 def test_a_read_only_board_refuses_annotations(tmp_path, monkeypatch):
     board = FailureCaseBoard(make_cases(tmp_path, 3))
     sent = wire(board, monkeypatch)
