@@ -40,6 +40,9 @@ __all__ = ["FailureCaseBoard"]
 
 #: longest side of a case's thumbnail in the list / of the picture shown for a case without a record
 THUMB_SIZE, PICTURE_SIZE = 96, 448
+#: up to this many annotations ``_notes`` is synced whole on each change (so a notebook saved with widget state
+#: keeps them); beyond, each change travels as one ``{type: "note"}`` message
+NOTES_SYNC_MAX = 2000
 #: longest note the page may save (characters)
 MAX_NOTE = 20_000
 #: the messages the page sends (beside the row protocol's ``maps``)
@@ -103,8 +106,8 @@ class FailureCaseBoard(RecordsWidget):
     region = state.trait("region")
     #: one row per case (what the list shows), read-only for the page
     _cases = traitlets.List([]).tag(sync=True)
-    #: ``{case id: annotation}`` as the journal holds it, read-only for the page (it sends ``annotate``); changed
-    #: in place, each change pushed as a ``{type: "note", annotation}`` message
+    #: ``{case id: annotation}`` as the journal holds it, read-only for the page (it sends ``annotate``); past
+    #: NOTES_SYNC_MAX annotations changed in place, each change pushed as a ``{type: "note", annotation}`` message
     _notes = traitlets.Dict({}).tag(sync=True)
 
     def _study(self) -> Study | None:
@@ -202,10 +205,11 @@ class FailureCaseBoard(RecordsWidget):
         The page shows the change at once. Returns the case's annotation (see :meth:`Study.annotate`).
         """
         row = self.study.annotate(case_id, **changes)
-        # in place + one message, not the whole dict again (5,000 annotations would travel on every change);
-        # a page opened later gets the current dict with the widget's state
-        self._notes[row["case_id"]] = row
-        self.send({"type": "note", "annotation": row})
+        if len(self._notes) < NOTES_SYNC_MAX:  # the whole dict: saved widget state keeps every annotation
+            self._set_rows(self._cases, {**self._notes, row["case_id"]: row})
+        else:  # in place + one message, not every annotation again on each change
+            self._notes[row["case_id"]] = row
+            self.send({"type": "note", "annotation": row})
         return row
 
     def precompute(self, **kwargs: Any) -> dict[str, int]:

@@ -20,6 +20,7 @@ from PIL import Image
 
 import tam_widgets as tw
 from tam_widgets.studies import Study
+from tam_widgets.widgets import board as board_module
 from tam_widgets.widgets import state
 from tam_widgets.widgets.board import FailureCaseBoard
 
@@ -170,10 +171,11 @@ def test_annotations_from_the_page_are_durable(study, monkeypatch):
     assert reply["annotation"]["token"] == 13 and reply["annotation"]["note"] == "only <b>the</b> sofa"
     reply, _ = ask(board, sent, {"type": "annotate", "request": 3, "case": "q1", "reason": None})
     assert reply["annotation"]["reason"] is None and board.annotations.flag.tolist() == [True]
-    pushed = [c for c, _ in sent if c.get("type") == "note"]  # each change pushed, not the whole dict
-    assert len(pushed) == 3 and pushed[-1]["annotation"] == reply["annotation"]
+    assert not [c for c, _ in sent if c.get("type") == "note"]  # few annotations: the whole _notes is synced
+    monkeypatch.setattr(board_module, "NOTES_SYNC_MAX", 1)  # many: each change pushed, not the whole dict
+    notes = board._notes
     board.annotate("q2", note="from Python")
-    assert sent[-1][0] == {"type": "note", "annotation": board._notes["q2"]}
+    assert sent[-1][0] == {"type": "note", "annotation": board._notes["q2"]} and board._notes is notes
 
 
 @pytest.mark.parametrize("message, error", [
