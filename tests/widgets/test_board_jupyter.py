@@ -101,3 +101,39 @@ def test_annotate_in_the_page_and_find_it_after_a_restart(browser, tmp_path):
         except Exception as e:
             page.screenshot(path=str(shots / "board_jupyter_failure.png"))
             raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
+
+
+def test_a_notebook_saved_with_its_outputs_reopens_without_running(browser, tmp_path, monkeypatch):
+    import os
+
+    from nbclient import NotebookClient
+
+    root = tmp_path / "lab"
+    root.mkdir()
+    cell = board_cell(tmp_path / "study") + "\nboard.annotate('q2', reason='other', flag=True)\nboard.open_case('q1')"
+    cell += "\nboard"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
+    assert nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    nbformat.write(nb, root / "saved.ipynb")
+    shots = artifacts_dir(tmp_path)
+    with JupyterLab(root) as lab:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(90_000)
+        try:
+            lab.open_notebook(page, "saved.ipynb")  # not run: what was saved shows
+            # without the widget model (JupyterLab restores saved widget state only with its saveState
+            # setting on) the output's picture shows: the opened case's map, as the explorer draws it
+            picture = page.locator(".jp-OutputArea-output img").first
+            picture.wait_for()
+            assert picture.evaluate("im => im.naturalWidth") > 300
+            assert picture.get_attribute("src").startswith("data:image/png;base64,")
+            page.wait_for_timeout(2000)  # a widget manager that failed would have said so by now
+            assert page.get_by_text("model not found").count() == 0
+            assert page.get_by_text("Error displaying widget").count() == 0
+            page.screenshot(path=str(shots / "board_saved_state.png"))
+        except Exception as e:
+            page.screenshot(path=str(shots / "board_saved_state_failure.png"))
+            raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
