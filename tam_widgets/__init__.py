@@ -23,6 +23,7 @@ from .record import Explanation, RecordError, Token
 from .widgets import (  # also registers the explorer as the records' viewer
     ChatTimeline,
     CompareView,
+    FailureCaseBoard,
     TokenMapView,
 )
 
@@ -84,6 +85,7 @@ __all__ = [
     "CompareView",
     "Explainer",
     "Explanation",
+    "FailureCaseBoard",
     "RecordError",
     "RunComparison",
     "TAMResult",

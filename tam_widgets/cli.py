@@ -71,6 +71,23 @@ def main(argv: list[str] | None = None) -> int:
                      help="own: each map over its own range; shared: one range for all models")
     cmp.add_argument("--allow-different-prompts", action="store_true",
                      help="compare answers to different questions about the same pictures")
+    bd = sub.add_parser(
+        "board",
+        help="write a failure-case study (OK-VQA or STAR) as one offline, read-only board page",
+        description="The study's cases, their annotations (--store) and the records cached beside the store "
+        "(by a board or study.precompute in a notebook) as one HTML file; nothing is computed.",
+    )
+    bd.add_argument("--dataset", required=True, choices=["okvqa", "star"])
+    bd.add_argument("--questions", help="okvqa: OpenEnded_mscoco_val2014_questions.json")
+    bd.add_argument("--annotations", help="okvqa: mscoco_val2014_annotations.json")
+    bd.add_argument("--images", help="okvqa: the val2014 picture folder")
+    bd.add_argument("--star-json", help="star: STAR_val.json")
+    bd.add_argument("--videos", help="star: the Charades video folder")
+    bd.add_argument("--prompt", default="open", choices=["open", "choices"], help="star: how the model was asked")
+    bd.add_argument("--store", required=True, help="the study's annotations file (records are cached beside it)")
+    bd.add_argument("--limit", type=int, help="the first N questions only")
+    bd.add_argument("--threshold", type=float, default=0.5, help="scores below this count as failed")
+    bd.add_argument("--out", required=True, help="the HTML file")
     from .evaluate import DATASETS, dataset_layouts
 
     ev = sub.add_parser(
@@ -163,6 +180,8 @@ def _run(args) -> int:
         return _compare_runs(args)
     if args.command == "timeline":
         return _timeline(args)
+    if args.command == "board":
+        return _board(args)
     if args.command == "demo":
         from .demo import run_demo
 
@@ -269,6 +288,25 @@ def _compare(args) -> int:
         raise ValueError(f"--word {args.word!r}: no model said it; the answers' words are "
                          f"{sorted(set(view.alignment.keys))[:40]}")
     print(f"wrote {view.to_html(out)}")
+def _board(args) -> int:
+    from . import studies
+    from .widgets.board import FailureCaseBoard
+
+    need = ("questions", "annotations", "images") if args.dataset == "okvqa" else ("star_json", "videos")
+    missing = [f"--{k.replace('_', '-')}" for k in need if not getattr(args, k)]
+    if missing:
+        raise ValueError(f"--dataset {args.dataset} needs {', '.join(missing)}")
+    if not Path(args.store).is_file():
+        raise FileNotFoundError(f"--store {args.store} is not a file: give the study's annotations.jsonl")
+    out = _output_file(args.out, "--out")
+    kw = dict(store=args.store, threshold=args.threshold)
+    if args.dataset == "okvqa":
+        study = studies.okvqa(None, args.questions, args.annotations, args.images, args.limit, **kw)
+    else:
+        study = studies.star(None, args.star_json, args.videos, args.limit, args.prompt, **kw)
+    board = FailureCaseBoard(study, snapshot=False)
+    n = board._counts()
+    print(f"wrote {board.to_html(out)} ({n['cases']} cases, {n['failed']} failed, {n['annotated']} annotated)")
     return 0
 
 

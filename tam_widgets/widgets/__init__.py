@@ -13,6 +13,7 @@ offline page. Each view's display output also carries a PNG of what it shows and
 
 from ..record.display import register_viewer
 from .base import RecordsWidget
+from .board import FailureCaseBoard  # the failure-case board of a study (issue #13)
 from .compare import CompareView
 from .html import page_document, to_html, write_page
 from .payload import Payload, build_payload
@@ -24,5 +25,6 @@ register_viewer(TokenMapView, to_html)  # the record shows itself through this h
 __all__ = [
     "ChatTimeline",
     "CompareView",
+    "FailureCaseBoard",
     "Payload", "RecordsWidget", "TokenMapView", "build_payload", "bundle", "page_document", "to_html", "write_page",
 ]

@@ -279,13 +279,18 @@ COMPARE_ATTRS: dict[str, Attr] = {
 def defaults(attrs: dict[str, Attr] | None = None) -> dict[str, Any]:
     """Every synced attribute's default (fresh lists); ``attrs`` defaults to :data:`ATTRS`."""
     attrs = ATTRS if attrs is None else attrs
-    return {k: (list(a.default) if isinstance(a.default, list) else a.default) for k, a in attrs.items()}
+    return {k: _fresh(a.default) for k, a in attrs.items()}
+
+
+def _fresh(default: Any) -> Any:
+    """A default as a new object when it is a container (a list or dict trait must not share it)."""
+    return type(default)(default) if isinstance(default, (list, dict)) else default
 
 
 def trait(name: str, attrs: dict[str, Attr] | None = None) -> traitlets.TraitType:
     """The synced traitlet of attribute ``name`` with its default (checks: :func:`validator`)."""
     a = _spec(name) if attrs is None else attrs[name]
-    return a.trait(list(a.default) if isinstance(a.default, list) else a.default).tag(sync=True)
+    return a.trait(_fresh(a.default)).tag(sync=True)
 
 
 def validator(name: str, record: Callable[[Any], Any], attrs: dict[str, Attr] | None = None) -> Any:
@@ -373,3 +378,88 @@ def compare_page_state(shown: Any, **state: Any) -> dict[str, Any]:
         found = shown.alignment.find(out["query"])
         out["word"] = found if found >= 0 else out["word"]
     return out
+# -- the failure-case board (FailureCaseBoard, js/src/views/case_board.ts) ------------------------------
+# Its checks take the value and the board's study (``None`` before the board has one).
+
+#: correctness filter values: every case, right answers, wrong answers, no answer known yet
+CORRECT_FILTERS = ("all", "correct", "failed", "unknown")
+#: flag filter values
+FLAG_FILTERS = ("all", "flagged", "unflagged")
+#: the reason filter's value for cases without a reason ("" = any reason)
+NO_REASON = "(no reason)"
+#: sort orders of the case list: study order, score (worst first), question type, reason, flagged first
+SORTS = ("order", "score", "question_type", "reason", "flag")
+#: the filter keys and their defaults
+FILTER_DEFAULTS = {"correct": "all", "reason": "", "flag": "all", "question_type": "", "text": ""}
+
+
+def check_case(value: Any, study: Any) -> str:
+    """The id of the opened case ("" = none): one of the study's case ids."""
+    if not isinstance(value, str):
+        raise ValueError(f"case must be a case id (str) or '' for none, got {type(value).__name__}")
+    if value and study is not None and value not in study._by_id:
+        ids = ", ".join(repr(c.id) for c in study.case_list[:5])
+        raise ValueError(f"no case {value!r} in this study (ids: {ids}, ...)")
+    return value
+
+
+def check_filters(value: Any, study: Any) -> dict:
+    """The case list's filters: a dict with some of :data:`FILTER_DEFAULTS`' keys; the others keep their default.
+
+    >>> check_filters({"correct": "failed", "text": "cat"}, None)["correct"]
+    'failed'
+    """
+    if not isinstance(value, dict):
+        raise ValueError(f"filters must be a dict with keys {list(FILTER_DEFAULTS)}, got {type(value).__name__}")
+    unknown = sorted(set(value) - set(FILTER_DEFAULTS), key=str)
+    if unknown:
+        raise ValueError(f"unknown filter(s) {unknown}; filters are {list(FILTER_DEFAULTS)}")
+    out = {**FILTER_DEFAULTS, **value}
+    for k, v in out.items():
+        if not isinstance(v, str):
+            raise ValueError(f"filter {k!r} must be a str, got {type(v).__name__}")
+    if out["correct"] not in CORRECT_FILTERS:
+        raise ValueError(f"filter 'correct' must be one of {CORRECT_FILTERS}, got {out['correct']!r}")
+    if out["flag"] not in FLAG_FILTERS:
+        raise ValueError(f"filter 'flag' must be one of {FLAG_FILTERS}, got {out['flag']!r}")
+    if len(out["text"]) > 500:
+        raise ValueError(f"filter 'text' is {len(out['text'])} characters long; search for at most 500")
+    return out
+
+
+def check_sort(value: Any, study: Any) -> str:
+    """One of :data:`SORTS`."""
+    if value not in SORTS:
+        raise ValueError(f"sort must be one of {SORTS}, got {value!r}")
+    return value
+
+
+def check_reasons(value: Any, study: Any) -> list:
+    """The reason taxonomy: distinct, non-empty strings (at most 200 characters each, at most 99 of them)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"reasons must be a list of str, got {type(value).__name__}")
+    out: list[str] = []
+    for r in value:
+        if not isinstance(r, str) or not r.strip() or len(r) > 200:
+            raise ValueError(f"each reason is a non-empty str of at most 200 characters, got {r!r}")
+        if r == NO_REASON:
+            raise ValueError(f"{NO_REASON!r} is the filter for cases without a reason, not a reason")
+        if r not in out:
+            out.append(r)
+    if len(out) > 99:
+        raise ValueError(f"at most 99 reasons, got {len(out)}")
+    return out
+
+
+BOARD_ATTRS: dict[str, Attr] = {
+    a.name: a
+    for a in (
+        Attr("case", traitlets.Unicode, "", check_case, "id of the opened case ('' = none)"),
+        Attr("filters", traitlets.Dict, dict(FILTER_DEFAULTS), check_filters,
+             "the list's filters: correct (all/correct/failed/unknown), reason ('' any, '(no reason)'), "
+             "flag (all/flagged/unflagged), question_type ('' any), text (searched in id, question, answers)"),
+        Attr("sort", traitlets.Unicode, "order", check_sort, "order, score (worst first), question_type, reason, flag"),
+        Attr("reasons", traitlets.List, [], check_reasons, "the reason taxonomy (editable in the page)"),
+        Attr("read_only", traitlets.Bool, False, lambda v, s: bool(v), "annotation disabled (the offline page)"),
+    )
+}

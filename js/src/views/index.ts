@@ -5,6 +5,7 @@ import { h } from "../dom";
 import { CompareView } from "./compare";
 import { TokenMapView } from "./token_map";
 import { ChatTimelineView } from "./chat_timeline";
+import { CaseBoardView } from "./case_board";
 
 interface View {
   destroy(): void;
@@ -14,6 +15,7 @@ export const VIEWS: Record<string, (model: AnyModel<any>, el: HTMLElement) => Vi
   token_map: (model, el) => new TokenMapView(model, el),
   chat_timeline: (model, el) => new ChatTimelineView(model, el),
   compare: (model, el) => new CompareView(model, el),
+  case_board: (model, el) => new CaseBoardView(model, el),
 };
 
 /** Render the view the model names (`_view`) into `el`; returns the cleanup function. */
