@@ -47,8 +47,9 @@ def study(tmp_path) -> Study:
 
 # -- state ----------------------------------------------------------------------------------------
 def test_board_attributes_have_one_spec():
-    assert state.defaults(state.BOARD_ATTRS) == {"case": "", "filters": state.FILTER_DEFAULTS, "sort": "order", "reasons": [],
-                                      "read_only": False}
+    assert state.defaults(state.BOARD_ATTRS) == {
+        "case": "", "filters": state.FILTER_DEFAULTS, "sort": "order", "reasons": [], "read_only": False,
+    }
     assert state.check_filters({"correct": "failed"}, None) == {**state.FILTER_DEFAULTS, "correct": "failed"}
     for bad, msg in [({"colour": "x"}, "unknown filter"), ({"correct": "wrong"}, "one of"), ({"flag": 1}, "str"),
                      ([], "dict"), ({"text": "x" * 501}, "at most 500")]:
