@@ -265,3 +265,43 @@ def test_saved_widget_state_reopens_without_the_kernel(browser, tmp_path):
         except Exception as e:
             page.screenshot(path=str(shots / "jupyter_failure.png"))
             raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
+
+
+def test_a_notebook_shared_without_widget_state_shows_the_picture(browser, tmp_path):
+    """Saved without widget state (JupyterLab's default) and opened in another JupyterLab, where the notebook
+    is not trusted: JupyterLab shows the output's PNG of the view, not "model not found"."""
+    root = tmp_path / "lab"
+    root.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SAVED)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, root / "shared.ipynb")
+    shots = artifacts_dir(tmp_path)
+    with JupyterLab(root) as lab:
+        page = browser.new_context(viewport={"width": 1200, "height": 1000}).new_page()
+        page.set_default_timeout(90_000)
+        try:
+            lab.open_notebook(page, "shared.ipynb")
+            lab.run_all(page)
+            page.locator(".tam-view .tam-ro-stats").wait_for()
+            lab.save(page)
+        except Exception as e:
+            raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
+    assert lab.widget_state("shared.ipynb") == {}
+    [out] = nbformat.read(root / "shared.ipynb", as_version=4).cells[0].outputs
+    png = out.data["image/png"]
+    with JupyterLab(root) as lab:  # another JupyterLab: another notary, so the notebook is not trusted here
+        page = browser.new_context(viewport={"width": 1200, "height": 1000}).new_page()
+        page.set_default_timeout(90_000)
+        try:
+            lab.open_notebook(page, "shared.ipynb")
+            img = page.locator(".jp-OutputArea-output.jp-RenderedImage img")
+            img.wait_for()
+            page.wait_for_function("() => document.querySelector('.jp-RenderedImage img').naturalWidth > 0")
+            src = img.get_attribute("src").replace("\n", "")
+            assert src == "data:image/png;base64," + png.replace("\n", "")  # the view's saved picture
+            assert page.locator(".tam-view").count() == 0
+            assert "model not found" not in page.locator("body").inner_text()
+            page.screenshot(path=str(shots / "jupyter_shared_png.png"))
+        except Exception as e:
+            page.screenshot(path=str(shots / "jupyter_failure.png"))
+            raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
