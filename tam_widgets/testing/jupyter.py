@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from jupyter_client import BlockingKernelClient
     from playwright.sync_api import Page
 
-__all__ = ["JupyterLab", "Kernel", "KernelError"]
+__all__ = ["SAVE_WIDGET_STATE", "WIDGET_STATE_MIME", "JupyterLab", "Kernel", "KernelError"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -52,6 +52,13 @@ _USER_SETTINGS = {
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "autoStartDefaultKernel": True},
 }
+
+#: User settings that make JupyterLab save the live widgets' state into the notebook on every save
+#: (*Settings → Save Widget State Automatically*): ``JupyterLab(root, settings=SAVE_WIDGET_STATE)``.
+SAVE_WIDGET_STATE = {"@jupyter-widgets/jupyterlab-manager/plugin": {"saveState": True}}
+
+#: Where a notebook file keeps the saved widget state (``metadata.widgets[WIDGET_STATE_MIME]``).
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
 _SERVER_CONFIG = {
     "ServerApp": {
@@ -114,6 +121,26 @@ _RUN_ALL = (
       }
     }
     return { ok: ok !== false, errors };
+  } finally {
+    clearTimeout(timer);
+  }
+}"""
+)
+
+
+_SAVE = (
+    "async ([path, ms]) => {"
+    + _FIND_PANEL
+    + """
+  const panel = findPanel(path);
+  if (!panel) throw new Error('no notebook panel open for ' + path);
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('saving did not finish in ' + ms + ' ms')), ms);
+  });
+  try {
+    await Promise.race([panel.context.save(), timeout]);
+    return panel.context.model.dirty;
   } finally {
     clearTimeout(timer);
   }
@@ -188,12 +215,20 @@ class JupyterLab:
 
     Config, data, runtime, settings, workspaces and IPython dirs live in a temp dir that is removed
     on exit (nothing else is deleted; autosave is off so notebooks in ``root_dir`` are left as they
-    are). The server log goes to a file there: :meth:`log`.
+    are). The server log goes to a file there: :meth:`log`. ``settings`` adds user settings by
+    plugin id (``"@jupyterlab/docmanager-extension/plugin"``), merged over the defaults above;
+    :data:`SAVE_WIDGET_STATE` turns on saving widget state with the notebook.
     """
 
-    def __init__(self, root_dir: str | os.PathLike[str], *, startup_timeout: float = 90.0) -> None:
+    def __init__(self, root_dir: str | os.PathLike[str], *, startup_timeout: float = 90.0,
+                 settings: dict[str, dict[str, Any]] | None = None) -> None:
         self.root_dir = Path(root_dir).resolve()
         self.startup_timeout = startup_timeout
+        self.settings = {k: dict(v) for k, v in _USER_SETTINGS.items()}
+        for plugin, values in (settings or {}).items():
+            if not isinstance(values, dict):
+                raise TypeError(f"settings[{plugin!r}] must be a dict of setting values, got {type(values).__name__}")
+            self.settings[plugin] = {**self.settings.get(plugin, {}), **values}
         self.token = secrets.token_hex(24)
         self.tmp: Path | None = None
         self.base_url = ""
@@ -229,7 +264,7 @@ class JupyterLab:
         # An absolute checkpoint_dir keeps the .ipynb_checkpoints JupyterLab makes on open out of root_dir.
         config = {**_SERVER_CONFIG, "FileCheckpoints": {"checkpoint_dir": str(dirs["checkpoints"])}}
         (dirs["config"] / "jupyter_server_config.json").write_text(json.dumps(config, indent=1))
-        for name, value in _USER_SETTINGS.items():
+        for name, value in self.settings.items():
             path = dirs["settings"] / f"{name}.jupyterlab-settings"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(value))
@@ -366,7 +401,26 @@ class JupyterLab:
             errors = _ANSI.sub("", "\n\n".join(result["errors"]))
             raise RuntimeError(f"running all cells of {name or 'the notebook'} failed:\n{errors}")
 
+    def save(self, page: Page, name: str | None = None, timeout: float = 60.0) -> None:
+        """Save notebook ``name`` (default: the current one) as JupyterLab's save does, widget state
+        included when :data:`SAVE_WIDGET_STATE` is set, and wait until it is written."""
+        dirty = page.evaluate(_SAVE, [name, int(timeout * 1000)])
+        if dirty:
+            raise RuntimeError(f"{name or 'the notebook'} is still unsaved after saving")
+
+    def widget_state(self, name: str) -> dict[str, dict]:
+        """The widget models saved in notebook file ``name`` (``{model_id: {model_name, state, buffers...}}``),
+        ``{}`` when it holds no widget state."""
+        meta = json.loads((self.root_dir / name).read_text(encoding="utf-8")).get("metadata", {})
+        return (meta.get("widgets") or {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+
     # --- kernel ----------------------------------------------------------------------------------
+    def shutdown(self, name: str | None = None) -> None:
+        """End the sessions (and so the kernels) of notebook ``name``, or of every notebook; the pages stay."""
+        for s in self.api("GET", "api/sessions"):
+            if name is None or name in (s.get("path"), (s.get("notebook") or {}).get("path")):
+                self.api("DELETE", f"api/sessions/{s['id']}")
+
     def kernel_client(self, name: str, timeout: float = 30.0) -> Kernel:
         """A started client on the running kernel of notebook ``name`` (closed on server stop)."""
         from jupyter_client import BlockingKernelClient

@@ -134,7 +134,9 @@ def write_page(doc: dict, path: str | os.PathLike | None = None, *, title: str |
     page = "\n".join(
         [
             "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
+            # .tam-page: the whole page (not only the view) follows the light/dark palette of theme.css
+            '<html lang="en" class="tam-page"><head><meta charset="utf-8">',
+            '<meta name="color-scheme" content="light dark">',
             f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{html.escape(title)}</title>",

@@ -468,3 +468,85 @@ def test_light_and_dark_themes(browser, tmp_path):
     # the heat colours (map and words) are the same on both
     np.testing.assert_array_equal(seen["light"][0], seen["dark"][0])
     assert seen["light"][1] == seen["dark"][1]
+
+
+PAGE_COLOURS = """() => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const b = getComputedStyle(document.body);
+  return {bg: rgb(b.backgroundColor), fg: rgb(b.color), scheme: getComputedStyle(document.documentElement).colorScheme};
+}"""
+
+
+def test_offline_page_is_dark_when_the_system_prefers_dark(browser, tmp_path):
+    exp = synthetic_record([" A", " cat"], image_size=(60, 80))
+    html = exp.to_html(tmp_path / "page.html")
+    for scheme in ("light", "dark"):
+        page = browser.new_page(viewport={"width": 900, "height": 700}, color_scheme=scheme)
+        page.goto(html.as_uri())
+        page.wait_for_function("window.__tamPerf && window.__tamPerf.firstRender > 0", timeout=20_000)
+        c = page.evaluate(PAGE_COLOURS)
+        assert c["scheme"] == "light dark", c
+        if scheme == "light":
+            assert c["bg"] == [255, 255, 255], c  # as before: a white page
+        else:
+            assert sum(c["bg"]) < 150, c  # the body, not only the view, is dark
+        assert contrast(c["fg"], c["bg"]) >= 7, c  # text on the page stays readable
+        # what is painted around the view (the page's margin and below it) is that background
+        shot = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"), np.int16)
+        for y, x in ((4, 4), (690, 450), (350, 895)):
+            assert np.abs(shot[y, x] - c["bg"]).max() <= 2, (scheme, (y, x), shot[y, x], c["bg"])
+        page.close()
+
+
+BAR_BOXES = """() => {
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const bar = document.querySelector('.tam-bar');
+  return {bar: box(bar), view: box(document.querySelector('.tam-view')),
+          items: Array.from(bar.children).map(e => [e.className, box(e)]),
+          save: box(document.querySelector('button.tam-save'))};
+}"""
+
+
+def bar_rows(boxes) -> int:
+    """How many lines the controls bar takes (items whose vertical spans do not overlap start a new one)."""
+    rows: list[tuple[float, float]] = []
+    for _, (_, top, _, bottom) in boxes["items"]:
+        if not any(top < b and bottom > t for t, b in rows):
+            rows.append((top, bottom))
+    return len(rows)
+
+
+def test_controls_bar_one_line_from_700px_and_wraps_without_overlap(browser, tmp_path):
+    exp = synthetic_record([" A", " cat", " on", " the", " mat"], image_size=(120, 160))
+    html = exp.to_html(tmp_path / "bar.html")
+    page = browser.new_page(viewport={"width": 800, "height": 700})
+    page.goto(html.as_uri())
+    page.wait_for_function("window.__tamPerf && window.__tamPerf.firstRender > 0", timeout=20_000)
+    shots = artifacts_dir(tmp_path)
+    # the longest method label is cut in the picker; its tooltip is the whole label
+    page.select_option("select.tam-method", "filter_only")
+    assert page.locator("select.tam-method").get_attribute("title") == "filter only (no ECI)"
+    page.select_option("select.tam-method", "tam")
+    for width, view_width in ((800, None), (760, None), (1000, 700)):
+        page.set_viewport_size({"width": width, "height": 700})
+        if view_width:  # a view exactly 700 px wide (a notebook's output area)
+            page.evaluate(f"document.querySelector('.tam-view').style.width = '{view_width}px'")
+        b = page.evaluate(BAR_BOXES)
+        assert bar_rows(b) == 1, (width, view_width, b)
+        assert b["save"][2] <= b["bar"][2] + 0.5 and b["save"][1] >= b["bar"][1] - 0.5, b  # save PNG inside, on it
+        assert b["bar"][3] - b["bar"][1] <= 26, b
+        clip = {"x": 0, "y": 0, "width": width, "height": 90}
+        page.screenshot(path=str(shots / f"bar_{width}_{view_width}.png"), clip=clip)
+    page.evaluate("document.querySelector('.tam-view').style.width = ''")
+    for width in (680, 560, 420, 320):  # narrower: whole controls wrap, nothing overlaps or spills out
+        page.set_viewport_size({"width": width, "height": 700})
+        b = page.evaluate(BAR_BOXES)
+        assert bar_rows(b) >= 2, (width, b)
+        items = [box for _, box in b["items"]]
+        for k, (l1, t1, r1, b1) in enumerate(items):
+            assert l1 >= b["view"][0] and r1 <= b["view"][2], (width, b["items"][k], b["view"])
+            for l2, t2, r2, b2 in items[k + 1:]:
+                assert r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1, (width, b["items"])
+        assert abs(b["save"][2] - b["bar"][2]) <= 0.5, b  # save PNG stays at the right end
+        page.screenshot(path=str(shots / f"bar_{width}.png"), clip={"x": 0, "y": 0, "width": width, "height": 140})
+    page.close()

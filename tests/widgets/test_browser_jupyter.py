@@ -1,4 +1,5 @@
-"""The widget in a real JupyterLab: the shipped notebook runs, a click reaches the kernel and back."""
+"""The widget in a real JupyterLab: the shipped notebook runs, a click reaches the kernel and back; themes,
+kernel loss, and a notebook saved with its widget state reopened without its kernel."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import numpy as np
 
 from tam_widgets.record import legend_text
 from tam_widgets.testing.browser import artifacts_dir
-from tam_widgets.testing.jupyter import JupyterLab
+from tam_widgets.testing.jupyter import SAVE_WIDGET_STATE, JupyterLab
+from tam_widgets.testing.records import synthetic_record
+from tam_widgets.widgets.base import bundle
+
+from .test_browser_html import expected_heat
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_token_map_explorer.ipynb"
 # Appended to the shipped notebook: a second view that must fetch its maps from the kernel.
@@ -158,6 +163,145 @@ def test_themes_and_kernel_restart_under_a_live_view(browser, tmp_path):
             lab.api("DELETE", f"api/kernels/{kernel_id}")
             view.locator(".tam-disconnected-banner").wait_for(timeout=30_000)
             assert view.locator("canvas.tam-heat").count() >= 1
+        except Exception as e:
+            page.screenshot(path=str(shots / "jupyter_failure.png"))
+            raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
+
+
+SAVED = """import tam_widgets as tw
+from tam_widgets.testing.records import synthetic_record
+exp = synthetic_record(12)
+view = tw.TokenMapView(exp)  # every map inline: the saved state holds them all
+view"""
+ON_DEMAND_SAVED = "big = tw.TokenMapView(exp, max_inline_bytes=0)  # rows come from the kernel: not in the state\nbig"
+FIRST_HEAT = """() => { const c = document.querySelector('.tam-view canvas.tam-heat');
+  const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  return {w: c.width, h: c.height, data: Array.from(data)}; }"""
+
+
+def shown_heat(page) -> np.ndarray:
+    got = page.evaluate(FIRST_HEAT)
+    return np.array(got["data"], np.int16).reshape(got["h"], got["w"], 4)[..., :3]
+
+
+def assert_first_view_shows(page, exp, row: int, cmap: str) -> None:
+    diff = np.abs(shown_heat(page) - expected_heat(exp, row, cmap=cmap)).mean()
+    assert diff < 3.0, f"the reopened view's heat differs from row {row} ({cmap}) by {diff:.2f} on average"
+
+
+def test_saved_widget_state_reopens_without_the_kernel(browser, tmp_path):
+    root = tmp_path / "lab"
+    root.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SAVED), nbformat.v4.new_code_cell(ON_DEMAND_SAVED)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, root / "saved.ipynb")
+    exp = synthetic_record(12)  # the notebook's record (deterministic)
+    shots = artifacts_dir(tmp_path)
+    with JupyterLab(root, settings=SAVE_WIDGET_STATE) as lab:
+        context = browser.new_context(viewport={"width": 1200, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        try:
+            lab.open_notebook(page, "saved.ipynb")
+            lab.run_all(page)
+            view = page.locator(".tam-view").first
+            view.locator(".tam-ro-stats").wait_for()
+            page.locator(".tam-view").nth(1).locator(".tam-ro-stats").wait_for()  # its pinned row came
+            # what the page changes is part of the saved state
+            view.locator('.tam-tok[data-i="15"]').click()
+            view.locator("select.tam-cmap").select_option("viridis")
+            kernel = lab.kernel_client("saved.ipynb")
+            kernel.wait_for("(view.selected, view.colormap)", (15, "viridis"))
+            lab.save(page)
+            state = lab.widget_state("saved.ipynb")
+            views = [m["state"] for m in state.values() if m["model_module"] == "anywidget"]
+            assert len(views) == 2, state.keys()
+            # the state holds anywidget's module source, our bundle, the records and their buffers
+            esm = bundle("widget.js").read_text(encoding="utf-8")
+            assert all(v["_esm"] == esm and v["_view"] == "token_map" for v in views)
+            # (model order in the state is not display order) the first view's page changes are saved
+            assert (15, "viridis") in [(v["selected"], v["colormap"]) for v in views], views
+            paths = [b["path"] for m in state.values() for b in m.get("buffers", [])]
+            assert ["_records", 0, "maps", "tam"] in paths, paths
+            page.close()
+
+            lab.shutdown("saved.ipynb")  # the kernel is gone; open the notebook again, as a reader would
+            page = context.new_page()
+            page.set_default_timeout(90_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            lab.open_notebook(page, "saved.ipynb")
+            view = page.locator(".tam-view").first
+            view.wait_for(state="visible")
+            page.wait_for_function("document.querySelectorAll('.tam-view').length === 2")
+            assert "model not found" not in page.locator("body").inner_text()
+            for k in range(2):
+                banner = page.locator(".tam-view").nth(k).locator(".tam-disconnected-banner")
+                assert "no kernel: showing the saved state" in banner.inner_text()
+            # the saved state as it was: token 15 pinned, viridis, its map drawn
+            assert view.locator(".tam-tok.tam-selected").get_attribute("data-i") == "15"
+            assert view.locator("select.tam-cmap").input_value() == "viridis"
+            assert_first_view_shows(page, exp, 3, "viridis")
+            page.screenshot(path=str(shots / "jupyter_reopened.png"))
+            # interactive from the state: hover previews, a click pins, the colour switch repaints
+            view.locator('.tam-tok[data-i="17"]').hover()
+            assert_first_view_shows(page, exp, 5, "viridis")
+            view.locator('.tam-tok[data-i="18"]').click()
+            page.mouse.move(5, 990)
+            assert view.locator(".tam-tok.tam-selected").get_attribute("data-i") == "18"
+            assert_first_view_shows(page, exp, 6, "viridis")
+            view.locator("select.tam-cmap").select_option("jet")
+            assert_first_view_shows(page, exp, 6, "jet")
+            assert view.locator(".tam-readout .tam-ro-tok").inner_text() == '" w6"'  # token 18
+            # the on-demand view held no rows in its state: it says so instead of waiting
+            big = page.locator(".tam-view").nth(1)
+            big.scroll_into_view_if_needed()
+            assert "not loaded before the kernel went away" in big.locator(".tam-readout").inner_text()
+            disabled = big.locator("select.tam-method").evaluate(
+                "s => Array.from(s.options).filter(o => o.disabled).map(o => o.value)")
+            assert disabled == ["tam", "cam", "eci_only", "filter_only"], disabled
+            page.screenshot(path=str(shots / "jupyter_reopened_on_demand.png"))
+            assert not errors, errors
+        except Exception as e:
+            page.screenshot(path=str(shots / "jupyter_failure.png"))
+            raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
+
+
+def test_a_notebook_shared_without_widget_state_shows_the_picture(browser, tmp_path):
+    """Saved without widget state (JupyterLab's default) and opened in another JupyterLab, where the notebook
+    is not trusted: JupyterLab shows the output's PNG of the view, not "model not found"."""
+    root = tmp_path / "lab"
+    root.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SAVED)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, root / "shared.ipynb")
+    shots = artifacts_dir(tmp_path)
+    with JupyterLab(root) as lab:
+        page = browser.new_context(viewport={"width": 1200, "height": 1000}).new_page()
+        page.set_default_timeout(90_000)
+        try:
+            lab.open_notebook(page, "shared.ipynb")
+            lab.run_all(page)
+            page.locator(".tam-view .tam-ro-stats").wait_for()
+            lab.save(page)
+        except Exception as e:
+            raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e
+    assert lab.widget_state("shared.ipynb") == {}
+    [out] = nbformat.read(root / "shared.ipynb", as_version=4).cells[0].outputs
+    png = out.data["image/png"]
+    with JupyterLab(root) as lab:  # another JupyterLab: another notary, so the notebook is not trusted here
+        page = browser.new_context(viewport={"width": 1200, "height": 1000}).new_page()
+        page.set_default_timeout(90_000)
+        try:
+            lab.open_notebook(page, "shared.ipynb")
+            img = page.locator(".jp-OutputArea-output.jp-RenderedImage img")
+            img.wait_for()
+            page.wait_for_function("() => document.querySelector('.jp-RenderedImage img').naturalWidth > 0")
+            src = img.get_attribute("src").replace("\n", "")
+            assert src == "data:image/png;base64," + png.replace("\n", "")  # the view's saved picture
+            assert page.locator(".tam-view").count() == 0
+            assert "model not found" not in page.locator("body").inner_text()
+            page.screenshot(path=str(shots / "jupyter_shared_png.png"))
         except Exception as e:
             page.screenshot(path=str(shots / "jupyter_failure.png"))
             raise AssertionError(f"{e}\n--- server log ---\n{lab.log()}") from e

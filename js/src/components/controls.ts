@@ -76,23 +76,33 @@ export class Controls {
     sp.addEventListener("change", () => o.onSpecials(sp.checked));
     sLabel.append(sp, h("span", undefined, "show specials"));
 
-    bar.append(mLabel, cLabel, oLabel, sLabel, h("span", "tam-spacer"));
+    // play and save stay together at the right end, also on a line of their own when the bar wraps
+    const actions = h("span", "tam-actions");
+    bar.append(mLabel, cLabel, oLabel, sLabel, actions);
     if (o.playable) {
       const play = (this.play = h("button", "tam-play", "\u25b6 play"));
       play.type = "button";
       play.title = "play the frames";
       play.addEventListener("click", () => o.onPlay());
-      bar.appendChild(play);
+      actions.appendChild(play);
     }
     this.save = h("button", "tam-save", "save PNG");
     this.save.type = "button";
     this.save.title = "picture and heat of the shown token, with the colour legend, as a PNG file";
     this.save.addEventListener("click", () => o.onSave());
-    bar.appendChild(this.save);
+    actions.appendChild(this.save);
+    this.showMethodLabel();
+  }
+
+  /** The method picker may be narrower than a long label: its tooltip is the whole shown label. */
+  private showMethodLabel(): void {
+    const o = this.method.selectedOptions[0];
+    this.method.title = o ? o.text : "";
   }
 
   setMethod(name: string): void {
     if (this.method.value !== name) this.method.value = name;
+    this.showMethodLabel();
   }
   setColormap(name: string): void {
     if (this.colormap.value !== name) this.colormap.value = name;

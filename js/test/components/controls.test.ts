@@ -56,4 +56,14 @@ describe("Controls", () => {
     expect(c.play!.textContent).toBe("\u25b6 play");
     expect(o.onMethod).not.toHaveBeenCalled(); // setting a value is not a user change
   });
+
+  it("keeps play and save together at the end; the method picker's tooltip is the shown label", () => {
+    const { c } = controls(true);
+    const actions = c.root.lastElementChild!;
+    expect(actions.className).toBe("tam-actions");
+    expect([...actions.children].map((e) => e.className)).toEqual(["tam-play", "tam-save"]);
+    expect(c.method.title).toBe("TAM");
+    c.setMethod("cam");
+    expect(c.method.title).toBe("cam");
+  });
 });

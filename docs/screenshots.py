@@ -1,0 +1,91 @@
+"""Screenshots of the token map explorer in JupyterLab's light and dark themes, for the README.
+
+Starts a throwaway JupyterLab (:class:`tam_widgets.testing.jupyter.JupyterLab`), runs the first cell of
+``notebooks/03_token_map_explorer.ipynb`` (a tiny random Qwen2-VL on a shipped photo: its untrained-model
+warning shows), pins an answer token and photographs that cell in headless chromium, once per theme.
+Each PNG must stay under 200 KB (:func:`small_png`).
+
+    python docs/screenshots.py            # writes docs/explorer_light.png and docs/explorer_dark.png
+    python docs/screenshots.py --out /tmp/shots
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's tam_widgets (the kernel gets it through the harness too)
+
+from tam_widgets.testing.browser import launch  # noqa: E402
+from tam_widgets.testing.jupyter import JupyterLab  # noqa: E402
+
+NOTEBOOK = ROOT / "notebooks" / "03_token_map_explorer.ipynb"
+THEMES = {"light": ("JupyterLab Light", "true"), "dark": ("JupyterLab Dark", "false")}
+MAX_BYTES = 200_000
+
+
+def small_png(png: bytes) -> bytes:
+    """``png`` re-encoded to stay under :data:`MAX_BYTES`: full colour when it fits, else 64 levels per
+    channel (rounded: black and white stay exact, gradients stay smooth), else 32 levels."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    out = io.BytesIO()
+    for levels in (256, 64, 32):
+        lut = [round(round(v * (levels - 1) / 255) * 255 / (levels - 1)) for v in range(256)]
+        out = io.BytesIO()
+        image.point(lut * 3).save(out, format="png", optimize=True)
+        if out.tell() <= MAX_BYTES:
+            break
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> list[Path]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="folder for the PNGs")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    first = next(c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
+    written = []
+    with tempfile.TemporaryDirectory(prefix="tam-shots-") as tmp, launch() as browser:
+        quiet = "from transformers.utils import logging\nlogging.disable_progress_bar()  # no loading bar in the shot"
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(quiet), nbformat.v4.new_code_cell(first.source)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+        nbformat.write(nb, Path(tmp) / "explorer.ipynb")
+        with JupyterLab(tmp) as lab:
+            page = browser.new_context(viewport={"width": 1000, "height": 1100}, device_scale_factor=1).new_page()
+            page.set_default_timeout(120_000)
+            lab.open_notebook(page, "explorer.ipynb")
+            page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
+            lab.run_all(page, timeout=300)
+            view = page.locator(".tam-view").first
+            view.locator(".tam-ro-stats").wait_for()
+            with lab.kernel_client("explorer.ipynb") as kernel:
+                # the answer token whose map stands out most from its median (the model is untrained)
+                kernel.execute("import numpy as np\nm = np.asarray(exp.maps['tam'], np.float32)\n"
+                               "view.selected = int(exp.explained[int(np.argmax(m.max(1) - np.median(m, 1)))])")
+            view.locator(".tam-tok.tam-selected").wait_for()
+            cell = page.locator(".jp-Cell").nth(1)
+            for name, (theme, light) in THEMES.items():
+                page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
+                page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
+                page.wait_for_timeout(800)  # the theme's stylesheet settles
+                page.mouse.move(2, 2)
+                png = small_png(cell.screenshot())
+                if len(png) > MAX_BYTES:
+                    raise RuntimeError(f"the {name} screenshot is {len(png)} bytes, over {MAX_BYTES}: shrink the view")
+                path = args.out / f"explorer_{name}.png"
+                path.write_bytes(png)
+                written.append(path)
+                print(f"{path}: {len(png) / 1000:.0f} KB")
+    return written
+
+
+if __name__ == "__main__":
+    main()
