@@ -267,6 +267,17 @@ class Chat:
             if self._busy:
                 self._stop.set()
 
+    def timeline(self, **view):
+        """The conversation as a live :class:`tam_widgets.ChatTimeline` (a question box asks this chat).
+
+            chat = explainer.chat(image="street.jpg")
+            chat.ask("Describe the image.")
+            chat.timeline()   # later asks, from the page or from Python, appear token by token
+        """
+        from .widgets.timeline import ChatTimeline  # the view is only needed when shown
+
+        return ChatTimeline(self, **view)
+
     def subscribe(self, fn: Callable[[ChatEvent], object]) -> Callable[[], None]:
         """Call ``fn(event)`` with every :class:`ChatEvent` of every later ask; returns the unsubscribe function.
 

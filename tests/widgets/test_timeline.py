@@ -321,3 +321,25 @@ def test_the_chats_thread_never_waits_for_a_push_in_progress(monkeypatch):
     assert 2 <= len(seen) < 30 and len(tl._records[0]["meta"]["explained"]) == 30
     time.sleep(0.5)  # a push that was on its way never lands after the end
     assert len(tl._records[0]["meta"]["explained"]) == 30
+
+
+def test_a_real_chat_streams_into_its_timeline_and_page_asks_run_in_the_background():
+    """The real ``Chat`` (tiny Qwen2-VL) drives the view as the fake does: pushes while it writes, a page ask."""
+    from skimage import data as skimage_data
+
+    import tam_widgets as tw
+    from tam_widgets.testing import tiny_model
+
+    chat = tw.load(tiny_model("qwen2_vl"), max_new_tokens=6, min_new_tokens=6).chat(image=skimage_data.chelsea())
+    chat.ask("Describe the image.")
+    tl = chat.timeline()
+    assert isinstance(tl, ChatTimeline) and tl.live is True and tl.chat is chat
+    seen = pushes(tl)
+    exp = chat.ask("What colour is the cat?", images=[skimage_data.coffee()], stream=True)
+    assert tl.explanation is exp and len(seen) >= 2  # the growing turn went to the page before the end
+    assert [g["turn"] for g in tl._records[0]["meta"]["grids"]] == [0, 1]
+    tl.send = lambda content, buffers=None: None
+    tl._on_message(tl, {"type": "ask", "text": "And the cup?"}, [])
+    tl._worker.join(60)
+    assert not tl._worker.is_alive() and tl.error == "" and tl.busy is False
+    assert max(t.turn for t in tl.explanation.tokens) == 2 and tl.explanation is chat.explanation
