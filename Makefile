@@ -83,6 +83,10 @@ bench: setup browser
 	$(PY) benchmarks/bench_reference_filter.py
 	$(PY) benchmarks/bench_explain.py
 	$(PY) benchmarks/bench_widget.py
+	$(PY) benchmarks/bench_compare.py
+	$(PY) benchmarks/bench_stream.py
+	$(PY) benchmarks/bench_timeline.py
+	$(PY) benchmarks/bench_board.py
 
 clean:
 	rm -rf $(VENV) $(LATEST) build dist *.egg-info tam_demo.png tam_widgets/static js/node_modules artifacts
