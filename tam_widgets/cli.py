@@ -274,6 +274,9 @@ def _timeline(args) -> int:
     exp = Explanation.load(args.record)
     out = _output_file(args.out or Path(args.record).with_suffix(".timeline.html"), "--out")
     print(f"wrote {to_html(exp, out, method=args.method, colormap=args.colormap)}")
+    return 0
+
+
 def _compare(args) -> int:
     from .record import Explanation
     from .widgets.compare import CompareView
@@ -288,6 +291,9 @@ def _compare(args) -> int:
         raise ValueError(f"--word {args.word!r}: no model said it; the answers' words are "
                          f"{sorted(set(view.alignment.keys))[:40]}")
     print(f"wrote {view.to_html(out)}")
+    return 0
+
+
 def _board(args) -> int:
     from . import studies
     from .widgets.board import FailureCaseBoard
