@@ -43,11 +43,6 @@ MAX_QUESTION = 20_000
 TURN_TEXT = 120
 
 
-def grid_turn(grid: Any) -> int:
-    """The turn that added a picture (0 for records from before grids knew it)."""
-    return int(getattr(grid, "turn", 0) or 0)
-
-
 def visible_grids(exp: Explanation, token: int) -> list[int]:
     """Indices of the grids token ``token`` could see: those added in its turn or before.
 
@@ -57,7 +52,7 @@ def visible_grids(exp: Explanation, token: int) -> list[int]:
     ([0], [0, 1])
     """
     turn = exp.tokens[token].turn
-    return [k for k, g in enumerate(exp.grids) if grid_turn(g) <= turn]
+    return [k for k, g in enumerate(exp.grids) if g.turn <= turn]
 
 
 def n_turns(exp: Explanation) -> int:
@@ -65,18 +60,9 @@ def n_turns(exp: Explanation) -> int:
     return max((t.turn for t in exp.tokens), default=-1) + 1
 
 
-def with_turns(meta: dict, exp: Explanation) -> dict:
-    """``meta`` with each grid's ``turn`` (payloads that already carry it keep theirs); returns ``meta``."""
-    for entry, g in zip(meta["grids"], exp.grids):
-        entry.setdefault("turn", grid_turn(g))
-    return meta
-
-
 def timeline_payload(exp: Explanation, **options: Any) -> Payload:
     """What the page gets for ``exp``: :func:`~tam_widgets.widgets.payload.build_payload` with grid turns."""
-    payload = build_payload(exp, **options)
-    with_turns(payload.meta, exp)
-    return payload
+    return build_payload(exp, **options)
 
 
 def is_chat(obj: Any) -> bool:
@@ -119,7 +105,6 @@ def page(exp: Explanation, *, image_format: str = "auto", **view: Any) -> dict:
     """The page document of a timeline of ``exp`` (``view``: its starting attributes, checked; never live)."""
     check_showable(exp, "ChatTimeline")
     record = record_document(record_id(0), exp, image_format=image_format)
-    with_turns(record["meta"], exp)
     return {
         "format": PAGE_FORMAT,
         "version": PAGE_VERSION,
@@ -217,8 +202,6 @@ class ChatTimeline(RecordsWidget):
         super().__init__([exp] if exp is not None else [], snapshot=snapshot, **self._options, **start, **kwargs)
         self.explanation: Explanation | None = exp
         self.chat = chat
-        for rid, e in self.explanations.items():  # _records holds these same meta dicts
-            with_turns(self.payloads[rid].meta, e)
         self._push_lock = threading.RLock()  # held while a record is prepared and sent
         self._queue_lock = threading.Lock()  # held only for a moment: the chat's thread never waits on a push
         self._seq = 0  # records in the order the chat made them; an older one is never sent after a newer

@@ -56,7 +56,7 @@ def test_grid_turns_decide_what_a_token_could_see():
     assert not exp.maps["tam"][row, exp.grids[1].offset :].any()
     # records from before grids knew their turn (and .tam files of that time) count every grid as turn 0
     old = small_record()
-    assert all(not hasattr(g, "turn") for g in old.grids)
+    assert all(g.turn == 0 for g in old.grids)
     assert visible_grids(old, int(old.explained[0])) == [0]
     assert ChatTimeline(old)._records[0]["meta"]["grids"][0]["turn"] == 0
 
