@@ -195,6 +195,23 @@ export function mapRow(maps: Uint8Array, row: number, nVisual: number): Uint8Arr
   return maps.subarray(start, start + nVisual);
 }
 
+/**
+ * The frame of a video grid of `meta` that shows picture `pic` (the latest frame starting at or before it, so a
+ * step covering two pictures shows for both), or null when no video grid holds that picture.
+ */
+export function frameOfPicture(meta: Pick<Meta, "grids">, pic: number): number | null {
+  for (const g of meta.grids) {
+    const fr = g.frames;
+    if ((g.shape[0] || 1) < 2 || !fr.length || pic < fr[0]) continue;
+    let f = 0;
+    while (f + 1 < fr.length && fr[f + 1] <= pic) f++;
+    // past the last step only when the next grid does not start there (the last step may cover more pictures)
+    if (f === fr.length - 1 && pic > fr[f] && meta.grids.some((o) => o !== g && o.frames[0] !== undefined && o.frames[0] > fr[f] && o.frames[0] <= pic)) continue;
+    return f;
+  }
+  return null;
+}
+
 /** The h*w values of grid `g`, frame `f` inside one map row (a view, no copy). */
 export function gridFrame(row: Uint8Array, g: GridMeta, frame: number): Uint8Array {
   const [, h, w] = g.shape;

@@ -4,6 +4,7 @@ import {
   base64ToDataView,
   decodeFloat16,
   decodeFloat32,
+  frameOfPicture,
   gridFrame,
   halfToFloat,
   mapRow,
@@ -133,5 +134,21 @@ describe("uint8 maps", () => {
     expect(p.meta.grids[0].shape).toEqual([1, 2, 2]);
     expect(p.meta.chunk).toBe(1);
     expect(() => parsePayload(null)).toThrow(/no payload/);
+  });
+});
+
+describe("frameOfPicture", () => {
+  const grid = (kind: string, t: number, frames: number[]) =>
+    ({ kind, label: kind, offset: 0, shape: [t, 2, 2], frames, boxes: [] }) as never;
+  it("finds the video step holding a picture, whether steps cover one picture or two", () => {
+    const perFrame = { grids: [grid("video", 4, [0, 1, 2, 3])] };
+    const twoFrames = { grids: [grid("video", 2, [0, 2])] };
+    expect([0, 1, 2, 3].map((p) => frameOfPicture(perFrame, p))).toEqual([0, 1, 2, 3]);
+    expect([0, 1, 2, 3].map((p) => frameOfPicture(twoFrames, p))).toEqual([0, 0, 1, 1]);
+  });
+  it("says null for pictures no video holds (an image before or after the video, or no video at all)", () => {
+    const mixed = { grids: [grid("image", 1, [0]), grid("video", 2, [1, 3]), grid("image", 1, [5])] };
+    expect([0, 1, 2, 3, 4, 5].map((p) => frameOfPicture(mixed, p))).toEqual([null, 0, 0, 1, 1, null]);
+    expect(frameOfPicture({ grids: [grid("image", 1, [0])] }, 0)).toBeNull();
   });
 });

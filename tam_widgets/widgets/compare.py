@@ -60,10 +60,13 @@ class CompareView(RecordsWidget):
         scale: ``"own"`` (each map stretched over its own range) or ``"shared"`` (one range for all panels).
         region: ``[picture, x0, y0, x1, y1]``, one box on a picture (stored pixels) applied to every model: each
             strip colours its words by the share of their map inside it (:meth:`region_shares`).
+        frame: the video frame to show first, as a picture index (every column shows its own video step that
+            holds it; a frame picked or played in one column follows in all).
         image_format, max_inline_bytes, snapshot: as in :class:`~tam_widgets.TokenMapView`.
 
     Synced attributes (:data:`tam_widgets.widgets.state.COMPARE_ATTRS`): ``word``, ``query``, ``method``,
-    ``colormap``, ``opacity``, ``scale``, ``region``. ``comparison`` holds the records, labels and
+    ``colormap``, ``opacity``, ``scale``, ``region``, ``frame`` (the video frame every column shows, as a
+    picture index: a frame picked or played in one column shows in all). ``comparison`` holds the records, labels and
     :class:`~tam_widgets.compare.Alignment`.
     """
 
@@ -76,6 +79,7 @@ class CompareView(RecordsWidget):
     opacity = state.trait("opacity", state.COMPARE_ATTRS)
     scale = state.trait("scale", state.COMPARE_ATTRS)
     region = state.trait("region", state.COMPARE_ATTRS)
+    frame = state.trait("frame", state.COMPARE_ATTRS)
     _compare = traitlets.Dict({}).tag(sync=True)
 
     def _shown(self) -> Comparison | None:
@@ -88,6 +92,7 @@ class CompareView(RecordsWidget):
     _check_opacity = state.validator("opacity", _shown, state.COMPARE_ATTRS)
     _check_scale = state.validator("scale", _shown, state.COMPARE_ATTRS)
     _check_region = state.validator("region", _shown, state.COMPARE_ATTRS)
+    _check_frame = state.validator("frame", _shown, state.COMPARE_ATTRS)
 
     def __init__(
         self,
@@ -102,6 +107,7 @@ class CompareView(RecordsWidget):
         opacity: float = state.COMPARE_ATTRS["opacity"].default,
         scale: str = state.COMPARE_ATTRS["scale"].default,
         region: list | None = None,
+        frame: int | None = None,
         image_format: str = "auto",
         max_inline_bytes: int = MAX_INLINE_BYTES,
         snapshot: bool | None = None,
@@ -111,7 +117,7 @@ class CompareView(RecordsWidget):
         for exp in cmp.explanations:
             check_showable(exp, "CompareView")
         start = state.compare_page_state(cmp, word=word, query=query, method=method, colormap=colormap,
-                                         opacity=opacity, scale=scale, region=region)
+                                         opacity=opacity, scale=scale, region=region, frame=frame)
         super().__init__(cmp.explanations, image_format=image_format, max_inline_bytes=max_inline_bytes,
                          snapshot=snapshot, **kwargs)
         self.comparison = cmp

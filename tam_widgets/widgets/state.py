@@ -260,6 +260,18 @@ def check_picture_region(value: Any, shown: Any) -> list:
 
 
 #: The synced attributes of the comparison view (``CompareView``), in the same spec as :data:`ATTRS`.
+def check_shown_picture(value: Any, shown: Any) -> int:
+    """The video frame every column shows, as an index into the compared pictures (the same for every record)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"frame is a picture index (an int), got {value!r}")
+    value = int(value)
+    n = len(shown.explanations[0].images) if shown is not None else None
+    if value < 0 or (n is not None and value >= n):
+        raise ValueError(f"frame={value} is not a picture of these records (0..{(n or 1) - 1}); it is an index into "
+                         "the compared pictures, e.g. a video's sampled frames")
+    return value
+
+
 COMPARE_ATTRS: dict[str, Attr] = {
     a.name: a
     for a in (
@@ -272,6 +284,9 @@ COMPARE_ATTRS: dict[str, Attr] = {
         Attr("scale", traitlets.Unicode, "own", check_scale, "own: each map in its own range; shared: one range"),
         Attr("region", traitlets.List, [], check_picture_region,
              "[] or [picture, x0, y0, x1, y1]: one box on a picture, applied to every model"),
+        Attr("frame", traitlets.Int, 0, check_shown_picture,
+             "the video frame shown in every column, as a picture index (each column shows its video step "
+             "holding that picture)"),
     )
 }
 
@@ -372,6 +387,8 @@ def compare_page_state(shown: Any, **state: Any) -> dict[str, Any]:
     default_method = COMPARE_ATTRS["method"].default
     out["method"] = default_method if default_method in shown.methods else shown.methods[0]
     out["word"] = shown.start_word()
+    videos = [g.frames[0] for g in shown.explanations[0].grids if len(g.frames) > 1]
+    out["frame"] = videos[0] if videos else 0  # the first video's first frame
     out.update({k: v for k, v in state.items() if v is not None})
     out = {k: COMPARE_ATTRS[k].check(v, shown) for k, v in out.items()}
     if out["query"] and state.get("word") is None:

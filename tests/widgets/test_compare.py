@@ -57,6 +57,22 @@ def test_attributes_are_checked(exps):
         state.compare_page_state(v.comparison, selected=3)
 
 
+def test_the_shown_video_frame_is_a_picture_index_shared_by_every_column():
+    from tests.widgets.test_compare_browser import video_records
+
+    v = tw.CompareView(video_records())
+    assert v.frame == 0  # the video's first frame
+    v.frame = 3
+    assert v.get_state()["frame"] == 3
+    with pytest.raises(traitlets.TraitError, match=r"not a picture of these records \(0..3\)"):
+        v.frame = 4
+    with pytest.raises(traitlets.TraitError, match="expected an int"):
+        v.frame = 1.5
+    assert tw.CompareView(video_records(), frame=2).frame == 2
+    with pytest.raises(ValueError, match="not a picture"):
+        tw.CompareView(video_records(), frame=-1)
+
+
 def test_a_typed_word_selects_it_in_every_panel(exps):
     v = tw.CompareView(exps, labels=LABELS, query="Table")
     assert v.alignment.keys[v.word] == "table"

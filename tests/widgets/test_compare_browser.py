@@ -142,3 +142,69 @@ def test_one_region_box_colours_every_strip(page):
             assert abs(float(title.split("%")[0]) - share * 100) < 1.0, (m, tok, title, share)
     pg.keyboard.press("Escape")
     assert "tam-region-mode" not in pg.locator(".tam-view").get_attribute("class")
+
+
+def video_records():
+    """The same 4-frame video explained by a per-frame model (4 steps) and a Qwen-style one (2 steps of 2 frames)."""
+    import dataclasses
+
+    from tam_widgets.record import VisualGrid
+    from tam_widgets.testing.records import synthetic_record
+
+    words = [" a", " dog", " runs", "."]
+    a = synthetic_record(words, frames=4, seed=0)
+    a = dataclasses.replace(a, metadata={"model_id": "demo/per-frame", "untrained": True})
+    g = a.grids[0]
+    h, w = g.grid[-2:]
+    b_src = synthetic_record(words, frames=2, seed=5)
+    qwen = VisualGrid("video", "video 1", 0, (2, h, w), [0, 2], np.asarray(g.boxes)[[0, 2]])
+    b = dataclasses.replace(b_src, images=a.images, grids=[qwen], metadata={"model_id": "demo/two-frame-steps"})
+    return [a, b]
+
+
+def frame_heat_matches(pg, m: int, exp, row: int, frame: int) -> bool:
+    rgba = heat(pg, m)
+    return bool(np.abs(rgba[..., :3] - expected_heat(exp, row, "tam", frame=frame)).mean() < 3)
+
+
+def test_video_frames_follow_across_columns(browser, tmp_path):
+    """A frame picked in one column shows the same moment in every column, though their video steps differ; play
+    steps every column together; the starting frame comes from the view's ``frame``."""
+    exps = video_records()
+    view = tw.CompareView(exps, labels=["per-frame", "two-frame steps"], frame=2)
+    assert view.frame == 2
+    pg = browser.new_page(viewport={"width": 1300, "height": 950})
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m_: errors.append(m_.text) if m_.type == "error" else None)
+    pg.goto(view.to_html(tmp_path / "video.html").as_uri())
+    pg.wait_for_function("window.__tamPerf && window.__tamPerf.firstRender > 0", timeout=20_000)
+    shown = "(m) => document.querySelector(`.tam-compare-col[data-model=\"${m}\"] canvas.tam-heat`).dataset.frame"
+    label = '.tam-compare-col[data-model="{}"] .tam-panel-label'
+    row = int(np.flatnonzero(exps[0].explained == view.alignment.tokens[view.word][0])[0])
+
+    # picture 2 is frame 3 of 4 for the first model and step 2 of 2 (pictures 2-3) for the second
+    assert (pg.evaluate(shown, 0), pg.evaluate(shown, 1)) == ("2", "1")
+    assert pg.locator(label.format(1)).inner_text().endswith("frame 2/2")
+    assert frame_heat_matches(pg, 0, exps[0], row, 2) and frame_heat_matches(pg, 1, exps[1], row, 1)
+
+    # a thumbnail clicked in the second column moves the first too
+    pg.click('.tam-compare-col[data-model="1"] .tam-thumb[data-frame="0"]')
+    assert (pg.evaluate(shown, 0), pg.evaluate(shown, 1)) == ("0", "0")
+    assert frame_heat_matches(pg, 0, exps[0], row, 0) and frame_heat_matches(pg, 1, exps[1], row, 0)
+    # picture 1 lies inside the second model's first step: it stays there while the first column moves
+    pg.click('.tam-compare-col[data-model="0"] .tam-thumb[data-frame="1"]')
+    assert (pg.evaluate(shown, 0), pg.evaluate(shown, 1)) == ("1", "0")
+    assert "tam-current" in pg.locator('.tam-compare-col[data-model="1"] .tam-thumb[data-frame="0"]').get_attribute(
+        "class")
+
+    # play steps through every picture that starts a step somewhere, all columns together
+    pg.click("button.tam-play")
+    first_at_end = "() => document.querySelector('.tam-compare-col canvas.tam-heat').dataset.frame === '3'"
+    pg.wait_for_function(first_at_end, timeout=5_000)
+    assert pg.evaluate(shown, 1) == "1"
+    pg.click("button.tam-play")
+    artifacts = artifacts_dir(tmp_path)
+    pg.screenshot(path=str(artifacts / "compare_video.png"))
+    assert not errors, errors
+    pg.close()

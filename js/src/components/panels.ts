@@ -22,8 +22,8 @@ export interface PanelEvents {
   onRegion(region: Region): void;
   /** a drag started on a picture */
   onDragStart(): void;
-  /** a frame thumbnail was clicked */
-  onFrame(f: number, ev: Event): void;
+  /** frame `f` of grid `grid`'s thumbnails was clicked */
+  onFrame(f: number, ev: Event, grid: number): void;
 }
 
 export interface Panel {
@@ -86,7 +86,7 @@ export class HeatPanels {
         ctx: null, img: null, px: null, painters: [], last: null, photoOf: -1, frame: -1,
       };
       if (video) {
-        panel.frames = new FrameStrip(meta, g, images, ev.onFrame);
+        panel.frames = new FrameStrip(meta, g, images, (f, e) => ev.onFrame(f, e, gi));
         el.appendChild(panel.frames.root);
       }
       this.root.appendChild(el);

@@ -3,7 +3,7 @@
 // alignment comes from Python: `_compare.alignment`). The only place that talks to the model.
 
 import { isColormap, signedLut } from "../colormaps";
-import { parsePayload, rowScale } from "../decode";
+import { frameOfPicture, parsePayload, rowScale } from "../decode";
 import type { Meta, Payload } from "../decode";
 import { fileSafe, h } from "../dom";
 import { ImageCache } from "../images";
@@ -20,6 +20,7 @@ import { Controls } from "../components/controls";
 import { Legend } from "../components/legend";
 import { MapStore } from "../components/map_store";
 import { HeatPanels } from "../components/panels";
+import { Player } from "../components/player";
 import { composite, downloadPng } from "../components/png_export";
 import { TokenStrip } from "../components/strip";
 import { WordBox } from "../components/word_box";
@@ -53,6 +54,8 @@ export interface CompareState {
   scale: string;
   /** [] or [picture, x0, y0, x1, y1] in stored pixels */
   region: number[];
+  /** the video frame every column shows, as a picture index */
+  frame: number;
 }
 
 /** A box on one of the compared pictures (stored pixels): [picture, x0, y0, x1, y1], corners sorted. */
@@ -136,6 +139,14 @@ export class CompareView {
   private painted = false;
   private dead = false;
   private lost: string | null = null;
+  /** the video frame every column shows, as a picture index */
+  private picture = 0;
+  /** the pictures that start a video step in some column, sorted: what play steps through */
+  private videoPictures: number[] = [];
+  private player = new Player(
+    () => this.stepPicture(1),
+    (on) => this.controls?.setPlaying(on),
+  );
   private unbind: (() => void)[] = [];
 
   constructor(
@@ -156,6 +167,7 @@ export class CompareView {
       bind(m, "opacity", (v) => this.data && this.setOpacity(v), false),
       bind(m, "scale", (v) => this.data && this.setScale(String(v)), false),
       bind(m, "region", (v) => this.data && this.onRegion(v), false),
+      bind(m, "frame", (v) => this.data && this.setPicture(Number(v), false), false),
       onMessage(m, (msg, buffers) => this.onCustom(msg, buffers)),
     );
     this.root.addEventListener("keydown", (e) => this.onKey(e));
@@ -172,6 +184,7 @@ export class CompareView {
   }
 
   private dispose(): void {
+    this.player.stop();
     for (const c of this.cols) {
       c.strip.dispose();
       c.panels.dispose();
@@ -201,16 +214,20 @@ export class CompareView {
     }
     this.painted = false;
     const al = data.alignment;
+    const videoPictures = [
+      ...new Set(payloads.flatMap((p) => p.meta.grids.filter((g) => (g.shape[0] || 1) > 1).flatMap((g) => g.frames))),
+    ].sort((a, b) => a - b);
+    this.videoPictures = videoPictures;
     const common = payloads[0].meta.methods.filter((x) => payloads.every((p) => p.meta.methods.some((y) => y.name === x.name)));
     this.controls = new Controls({
       title: `Comparison: ${data.labels.join(" \u00b7 ")}`,
       methods: common,
-      playable: false,
+      playable: videoPictures.length > 1,
       onMethod: (v) => (this.setMethod(v), commit(m, "method", this.method)),
       onColormap: (v) => (this.setColormap(v), commit(m, "colormap", this.cmap)),
       onOpacity: (v) => (this.setOpacity(v), commit(m, "opacity", this.opacity)),
       onSpecials: (v) => this.setSpecials(v),
-      onPlay: () => undefined,
+      onPlay: () => (this.videoPictures.length > 1 ? this.player.toggle() : undefined),
       onSave: () => this.savePng(),
     });
     this.box = new WordBox({
@@ -255,7 +272,11 @@ export class CompareView {
         panels: new HeatPanels(shown, new ImageCache(p.images, meta), {
           onRegion: (r) => this.setRegion(this.pictureRegion(col, r), true),
           onDragStart: () => this.root.focus({ preventScroll: true }),
-          onFrame: (f, ev) => ((col.panels.frame = f), (col.heatKey = ""), this.paintHeat(), measureRepaint(ev)),
+          onFrame: (f, ev, gi) => {
+            this.player.stop();
+            this.setPicture(col.meta.grids[gi]?.frames[f] ?? 0, true);
+            measureRepaint(ev);
+          },
         }),
         legend: new Legend(),
         summary: new CompareSummary(),
@@ -279,6 +300,7 @@ export class CompareView {
     this.pinned = Number.isInteger(w) && w >= 0 && w < al.keys.length ? w : -1;
     this.region = null;
     this.setRegion(parsePictureRegion(m.get("region"), payloads[0].meta.images.length), false, false);
+    this.showPicture(Number(m.get("frame") ?? 0));
     this.paintAll();
     this.revealPinned();
     if (this.lost) this.showLost();
@@ -400,6 +422,38 @@ export class CompareView {
     this.root.classList.toggle("tam-region-mode", !!r);
     this.box?.message(r ? "region: each word coloured by the share of its map inside the box (hover a word for its %) \u2014 Esc clears" : "");
     if (paint) this.paintStrips();
+  }
+
+  /** Every column shows the video step holding picture `p` (columns without it keep theirs); true if one moved. */
+  private showPicture(p: number): boolean {
+    if (!Number.isInteger(p) || p < 0) return false;
+    this.picture = p;
+    let moved = false;
+    for (const c of this.cols) {
+      const f = frameOfPicture(c.meta, p);
+      if (f === null || f === c.panels.frame) continue;
+      c.panels.frame = f;
+      c.heatKey = "";
+      moved = true;
+    }
+    return moved;
+  }
+
+  /** A frame picked (or played) in one column, or `frame` set from Python: show it in every column. */
+  private setPicture(p: number, sync: boolean): void {
+    if (p === this.picture && !sync) return;
+    const moved = this.showPicture(p);
+    if (sync) commit(this.model, "frame", this.picture);
+    if (moved) this.paintHeat();
+  }
+
+  /** Play: the next picture that starts a video step in some column (wrapping). */
+  private stepPicture(d: number): void {
+    const v = this.videoPictures;
+    if (!v.length) return;
+    let i = v.length - 1;
+    while (i > 0 && v[i] > this.picture) i--;
+    this.setPicture(v[(i + d + v.length) % v.length], true);
   }
 
   private onKey(e: KeyboardEvent): void {

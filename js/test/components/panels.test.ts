@@ -30,7 +30,7 @@ describe("HeatPanels", () => {
     const thumbs = hp.root.querySelectorAll<HTMLElement>(".tam-frames .tam-thumb[data-frame]");
     expect(thumbs.length).toBe(3);
     thumbs[2].click();
-    expect(ev.onFrame).toHaveBeenCalledWith(2, expect.anything());
+    expect(ev.onFrame).toHaveBeenCalledWith(2, expect.anything(), 0);
     hp.frame = 2;
     hp.paint(p.maps.tam!.subarray(0, 12), new Int32Array(256));
     expect(hp.root.querySelector<HTMLElement>("canvas.tam-heat")!.dataset.frame).toBe("2");
