@@ -37,13 +37,32 @@ if TYPE_CHECKING:  # pragma: no cover
     from .widgets.compare import CompareView
 
 __all__ = [
-    "Alignment", "Comparison", "align_answers", "answer_words", "check_comparable", "compare", "comparison",
+    "Alignment", "CompareError", "Comparison", "align_answers", "answer_words", "check_comparable", "compare",
+    "comparison",
     "default_labels", "model_summary",
     "otsu_share",
 ]
 
 #: Most models one comparison shows side by side.
 MAX_MODELS = 8
+
+
+class CompareError(RuntimeError):
+    """A model of :func:`compare` failed; the explanations of the models before it are kept, not lost.
+
+    Attributes: ``explanations`` (those computed before the failure, in order), ``labels`` (their labels),
+    ``failed`` (the model that failed: its id, path or ``Explainer``); the cause is chained (``__cause__``).
+
+    >>> err = CompareError("model 2 failed", [], [], "llava-hf/llava-1.5-7b-hf")
+    >>> err.failed, err.explanations
+    ('llava-hf/llava-1.5-7b-hf', [])
+    """
+
+    def __init__(self, message: str, explanations: list, labels: list, failed: Any) -> None:
+        super().__init__(message)
+        self.explanations = explanations
+        self.labels = labels
+        self.failed = failed
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -455,6 +474,9 @@ def compare(
 ) -> CompareView:
     """Explain one picture and prompt with several models, one after another, and open the comparison.
 
+    A model that fails to load or explain raises :class:`CompareError`, which keeps the explanations of the
+    models before it (``err.explanations``), so a long run is not lost to its last model.
+
     ``models``: Hub ids or local paths (loaded with :func:`tam_widgets.explain.load`), or loaded
     :class:`~tam_widgets.explain.Explainer` objects. A model loaded here is freed (``del``, garbage
     collection, ``torch.cuda.empty_cache()``) before the next one loads, so only one is resident at a
@@ -489,12 +511,28 @@ def compare(
     explanations: list[Explanation] = []
     kept: list[Any] = []
     try:
-        for m in models:
+        for k, m in enumerate(models):
             name = m.model_id if isinstance(m, Explainer) else str(m)
             if bar is not None:
                 bar.set_postfix_str(name[-40:])
-            explainer = m if isinstance(m, Explainer) else load(m)
-            explanations.append(explainer.explain(image, prompt, images=images, video=video, **generation))
+            explainer = None
+            try:
+                explainer = m if isinstance(m, Explainer) else load(m)
+                explanations.append(explainer.explain(image, prompt, images=images, video=video, **generation))
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as err:
+                del explainer
+                if not isinstance(m, Explainer):
+                    _free()
+                done = len(explanations)
+                raise CompareError(
+                    f"model {k + 1} of {len(models)} ({name!r}) failed: {type(err).__name__}: {err}. "
+                    f"The {done} explanation(s) computed before it are kept in this error's .explanations "
+                    "(err.explanations[i].save('model_i.tam'), or tw.CompareView(err.explanations) when there are "
+                    "two or more); fix the cause and pass only the remaining models to compare again",
+                    explanations, [lab for lab in (labels or [])][:done], m,
+                ) from err
             if keep or isinstance(m, Explainer):
                 kept.append(explainer)
             del explainer

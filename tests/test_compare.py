@@ -317,6 +317,39 @@ def test_compare_frees_each_model_before_loading_the_next(monkeypatch, capsys):
     assert kept.comparison.labels == ["q", "i", "l"]
 
 
+def test_a_failing_model_keeps_the_explanations_before_it(tmp_path, monkeypatch):
+    """The third model fails (out of memory, say): the first two explanations are in the error, nothing is lost, and
+    the failed model is freed."""
+    import tam_widgets as tw
+    from tam_widgets.compare import CompareError
+    from tam_widgets.explain import Explainer
+    from tam_widgets.testing import tiny_model
+    from tam_widgets.testing.records import picture
+
+    paths = [str(tiny_model(f)) for f in ("qwen2_vl", "llava")]
+    real = Explainer.explain
+    calls = []
+
+    def explain(self, *a, **kw):
+        calls.append(self.model_id)
+        if len(calls) == 3:
+            raise MemoryError("CUDA out of memory (simulated)")
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(Explainer, "explain", explain)
+    said = r"model 3 of 3 .* MemoryError: CUDA out of memory .* 2 explanation\(s\)"
+    with pytest.raises(CompareError, match=said) as e:
+        tw.compare([*paths, paths[0]], image=picture(96, 128), prompt="Describe the image.", max_new_tokens=2,
+                   progress=False, labels=["a", "b", "c"])
+    err = e.value
+    assert isinstance(err.__cause__, MemoryError) and err.failed == paths[0]
+    assert [x.metadata["model_id"] for x in err.explanations] == paths and err.labels == ["a", "b"]
+    view = tw.CompareView(err.explanations, labels=err.labels)  # what the message suggests works
+    assert view.comparison.labels == ["a", "b"]
+    err.explanations[0].save(tmp_path / "a.tam")
+    assert tw.Explanation.load(tmp_path / "a.tam").tokens == err.explanations[0].tokens
+
+
 # -- the command line --------------------------------------------------------------------------------------------------
 
 
