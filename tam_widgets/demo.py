@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import textwrap
 import time
 from collections.abc import Callable, Sequence
@@ -45,14 +46,19 @@ FAMILY_NAMES = {"qwen2_vl": "Qwen2-VL", "qwen2_5_vl": "Qwen2.5-VL", "qwen3_vl": 
 SCENE = "synthetic scene"
 #: The scene's questions for the board and the timeline: (question, answer, ground truth).
 SCENE_QUESTIONS = (
-    ("what colour is the circle ?", ["red"], "red"),
-    ("which shape is blue ?", ["square"], "square"),
-    ("what colour is the triangle ?", ["blue"], "green"),
-    ("what shape is red ?", ["circle"], "circle"),
-    ("where is the triangle ?", ["grass"], "grass"),
-    ("what is on the grass ?", ["square"], "triangle"),
+    ("What colour is the circle?", ["red"], "red"),
+    ("Which shape is blue?", ["square"], "square"),
+    ("What colour is the triangle?", ["blue"], "green"),
+    ("What shape is red?", ["circle"], "circle"),
+    ("Where is the triangle?", ["grass"], "grass"),
+    ("What is on the grass?", ["square"], "triangle"),
 )
-CAPTION_PROMPT = ["describe", "the", "image", "."]
+CAPTION = "Describe the image."
+
+
+def _words(text: str) -> list[str]:
+    """A question as the synthetic vocabulary's words: ``"Which shape is blue?"`` -> which, shape, is, blue, ?."""
+    return re.findall(r"[a-z]+|[?.]", text.lower())
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -68,7 +74,7 @@ def scene_record(turns: Sequence[tuple[str, Sequence[str]]] | None = None, grid:
     states; later turns see the earlier ones as context. ``picture`` replaces the stored picture (the grid then
     covers it whole), so two grids of one scene can be compared. The record is marked ``synthetic``.
 
-    >>> exp = scene_record([("what colour is the triangle ?", ["green"])], grid=(6, 8))
+    >>> exp = scene_record([("What colour is the triangle?", ["green"])], grid=(6, 8))
     >>> exp.answer, exp.metadata["synthetic"], exp.maps["tam"].shape
     (' green', True, (1, 48))
     """
@@ -76,8 +82,8 @@ def scene_record(turns: Sequence[tuple[str, Sequence[str]]] | None = None, grid:
     from .methods.common import normalize_rows
     from .words import group_words
 
-    turns = list(turns or [(" ".join(CAPTION_PROMPT), ANSWER)])
-    exs = [synthetic_example(grid=grid, prompt=q.split(), answer=list(a)) for q, a in turns]
+    turns = list(turns or [(CAPTION, ANSWER)])
+    exs = [synthetic_example(grid=grid, prompt=_words(q), answer=list(a)) for q, a in turns]
     first = exs[0]
     ids, hidden = list(first.input_ids), [first.hidden]
     spans = [(first.prompt_positions, first.answer_start, len(ids))]
@@ -163,13 +169,13 @@ def scene_study():
     """A failure-case :class:`~tam_widgets.studies.Study` of :data:`SCENE_QUESTIONS` on the scene, records in memory."""
     from .studies import Case, Study
 
-    picture = synthetic_example(grid=(24, 32), prompt=CAPTION_PROMPT, answer=["red"]).image
+    picture = synthetic_example(grid=(24, 32), prompt=_words(CAPTION), answer=["red"]).image
     cases = []
     for k, (question, answer, truth) in enumerate(SCENE_QUESTIONS):
         exp = scene_record([(question, answer)])
         exp.metadata["study_case"] = {"id": f"scene-{k + 1}", "prompt": question, "generation": {}}
         cases.append(Case(id=f"scene-{k + 1}", question=question, image=picture, answers=[truth] * 10,
-                          question_type=question.split()[0] + " " + question.split()[1], explanation=exp))
+                          question_type=" ".join(_words(question)[:2]), explanation=exp))
     return Study(cases, wordnet=False)  # no NLTK data needed (nor downloaded)
 
 
@@ -193,8 +199,8 @@ def _scene_pages(out: Path) -> dict[str, tuple[Path, Explanation, int]]:
                        snapshot=False)
     pages["compare"] = (view.to_html(out / "compare.html", title="Model comparison: synthetic scene"), coarse,
                         next(int(i) for i in coarse.explained if coarse.tokens[int(i)].text == " circle"))
-    chat = scene_record([(" ".join(CAPTION_PROMPT), ANSWER), ("what colour is the triangle ?", ["green"]),
-                         ("which shape is blue ?", ["the", "square"])])
+    chat = scene_record([(CAPTION, ANSWER), ("What colour is the triangle?", ["green"]),
+                         ("Which shape is blue?", ["the", "square"])])
     last = int(chat.explained[-1])
     pages["timeline"] = (timeline_html(chat, out / "timeline.html", selected=last,
                                        title="Chat timeline: synthetic scene"), chat, last)
