@@ -91,6 +91,21 @@ def test_cli_refuses_an_unknown_family(tmp_path, capsys):
     assert "unknown families ['gpt5']" in capsys.readouterr().err
 
 
+def test_the_demo_needs_no_test_only_package(tmp_path):
+    """After `pip install tam-widgets` (no test extras) the demo runs: here with the test extras made unimportable."""
+    import subprocess
+    import sys
+
+    blocked = ["pytest", "skimage", "playwright", "jupyterlab", "nbformat", "hatchling", "ruff"]
+    code = (f"import sys\nfor name in {blocked!r}: sys.modules[name] = None\n"
+            "from tam_widgets.cli import main\n"
+            f"sys.exit(main(['demo', '--out', {str(tmp_path / 'site')!r}, '--families', 'llava', 'internvl']))")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "site" / "explorer-internvl.html").is_file()
+
+
 # -- the scene's records: TAM on the synthetic scene, whose truth is known -----------------------------------------
 
 
