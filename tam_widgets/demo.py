@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .core import synthetic_example
-from .core.synthetic import ANSWER, NEWLINE, SPECIALS
+from .core.synthetic import ANSWER, IM_START, NEWLINE, SPECIALS
 from .record import Explanation, Token, VisualGrid, legend_text, provenance
 from .render import colormap, overlay
 
@@ -89,7 +89,7 @@ def scene_record(turns: Sequence[tuple[str, Sequence[str]]] | None = None, grid:
     spans = [(first.prompt_positions, first.answer_start, len(ids))]
     for ex in exs[1:]:  # a follow-up turn: the example's text after its picture, appended to the conversation
         vis_end = int(ex.visual_positions[-1]) + 1
-        head = 11  # the system turn, which the conversation has already
+        head = int(np.flatnonzero(ex.input_ids == IM_START)[1])  # the system turn, which the conversation has
         user = [head, head + 1]  # <|im_start|> user; its newline is followed by the prompt
         text = list(range(vis_end + 1, len(ex.input_ids)))
         offset = len(ids) + 3 - (vis_end + 1)  # ex's prompt and answer move here
