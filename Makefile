@@ -17,7 +17,7 @@ NODE_STAMP := js/node_modules/.tam-widgets-installed
 BUNDLE := tam_widgets/static/widget.js
 JS_SOURCES := $(wildcard js/src/* js/src/*/*) js/build.mjs js/package.json
 
-.PHONY: demo test test-latest lock check bench setup js browser clean
+.PHONY: demo lab test test-latest lock check bench setup js browser clean
 
 setup: $(STAMP) js
 
@@ -49,8 +49,13 @@ browser:
 	case "$$CI" in true|1) echo "error: could not install chromium (apt-get install chromium)"; exit 1;; esac; \
 	echo "warning: chromium is not installed; browser tests will be skipped (sudo apt-get install chromium)"
 
-demo: $(STAMP)
-	$(PY) -m tam_widgets demo --out tam_demo.png
+# The demo site: every view on the synthetic scene and on a tiny random model of each family (demo/).
+demo: setup
+	$(PY) -m tam_widgets demo --out demo
+
+# JupyterLab on the tutorials (Ctrl-C stops it); e.g. LAB_ARGS="--no-browser --port 8890".
+lab: setup
+	$(PY) -m jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 test: setup browser
 	$(MAKE) check
@@ -89,4 +94,4 @@ bench: setup browser
 	$(PY) benchmarks/bench_board.py
 
 clean:
-	rm -rf $(VENV) $(LATEST) build dist *.egg-info tam_demo.png tam_widgets/static js/node_modules artifacts
+	rm -rf $(VENV) $(LATEST) build dist *.egg-info demo tam_widgets/static js/node_modules artifacts

@@ -1,12 +1,16 @@
-"""Screenshots of the token map explorer in JupyterLab's light and dark themes, for the README.
+"""The README's screenshots: every view of the demo site, and the explorer in JupyterLab's light and dark themes.
 
-Starts a throwaway JupyterLab (:class:`tam_widgets.testing.jupyter.JupyterLab`), runs the first cell of
+``demo``: builds the demo site (:func:`tam_widgets.demo.build_site`) in a temporary folder and photographs
+each view's page in headless chromium (:func:`tam_widgets.testing.browser.demo_screenshots`):
+``docs/demo_explorer.png``, ``demo_compare.png``, ``demo_timeline.png``, ``demo_board.png``.
+
+``lab``: starts a throwaway JupyterLab (:class:`tam_widgets.testing.jupyter.JupyterLab`), runs the first cell of
 ``notebooks/03_token_map_explorer.ipynb`` (a tiny random Qwen2-VL on a shipped photo: its untrained-model
 warning shows), pins an answer token and photographs that cell in headless chromium, once per theme.
 Each PNG must stay under 200 KB (:func:`small_png`).
 
-    python docs/screenshots.py            # writes docs/explorer_light.png and docs/explorer_dark.png
-    python docs/screenshots.py --out /tmp/shots
+    python docs/screenshots.py            # both
+    python docs/screenshots.py demo --out /tmp/shots
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's tam_widgets (the kernel gets it through the harness too)
 
-from tam_widgets.testing.browser import launch  # noqa: E402
+from tam_widgets.testing.browser import demo_screenshots, launch  # noqa: E402
 from tam_widgets.testing.jupyter import JupyterLab  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "03_token_map_explorer.ipynb"
@@ -32,25 +36,50 @@ MAX_BYTES = 200_000
 
 def small_png(png: bytes) -> bytes:
     """``png`` re-encoded to stay under :data:`MAX_BYTES`: full colour when it fits, else 64 levels per
-    channel (rounded: black and white stay exact, gradients stay smooth), else 32 levels."""
+    channel (rounded: black and white stay exact, gradients stay smooth), else 32 levels, else 64 levels
+    at 3/4 of the size."""
     from PIL import Image
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
+    smaller = image.resize((image.width * 3 // 4, image.height * 3 // 4), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    for levels in (256, 64, 32):
+    for picture, levels in ((image, 256), (image, 64), (image, 32), (smaller, 64)):
         lut = [round(round(v * (levels - 1) / 255) * 255 / (levels - 1)) for v in range(256)]
         out = io.BytesIO()
-        image.point(lut * 3).save(out, format="png", optimize=True)
+        picture.point(lut * 3).save(out, format="png", optimize=True)
         if out.tell() <= MAX_BYTES:
             break
     return out.getvalue()
 
 
+def demo_shots(out: Path) -> list[Path]:
+    """The demo site's views, one PNG each (under :data:`MAX_BYTES`)."""
+    from tam_widgets.demo import build_site
+
+    with tempfile.TemporaryDirectory(prefix="tam-demo-") as tmp, launch() as browser:
+        build_site(tmp, families=[])  # the shots show the synthetic scene
+        written = list(demo_screenshots(browser, tmp, out, post=small_png).values())
+    for path in written:
+        print(f"{path}: {path.stat().st_size / 1000:.0f} KB")
+        if path.stat().st_size > MAX_BYTES:
+            raise RuntimeError(f"{path} is over {MAX_BYTES} bytes: shrink the view")
+    return written
+
+
 def main(argv: list[str] | None = None) -> list[Path]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="?", choices=["demo", "lab", "all"], default="all")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="folder for the PNGs")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    written = demo_shots(args.out) if args.what in ("demo", "all") else []
+    if args.what in ("lab", "all"):
+        written += lab_shots(args.out)
+    return written
+
+
+def lab_shots(out: Path) -> list[Path]:
+    """The explorer of ``notebooks/03_token_map_explorer.ipynb`` in JupyterLab, light and dark."""
     first = next(c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
     written = []
     with tempfile.TemporaryDirectory(prefix="tam-shots-") as tmp, launch() as browser:
@@ -80,7 +109,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
                 png = small_png(cell.screenshot())
                 if len(png) > MAX_BYTES:
                     raise RuntimeError(f"the {name} screenshot is {len(png)} bytes, over {MAX_BYTES}: shrink the view")
-                path = args.out / f"explorer_{name}.png"
+                path = out / f"explorer_{name}.png"
                 path.write_bytes(png)
                 written.append(path)
                 print(f"{path}: {len(png) / 1000:.0f} KB")

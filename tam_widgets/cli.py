@@ -28,8 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tam-widgets", description="Token Activation Maps for multimodal LLMs")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="explain the built-in synthetic scene and save a PNG")
-    demo.add_argument("--out", default="tam_demo.png", help="where to write the PNG (default: %(default)s)")
+    demo = sub.add_parser(
+        "demo",
+        help="write a small offline site of every view: the synthetic scene and a tiny random model of each family",
+        description="Writes OUT/index.html, one offline page per view and source, and OUT/figure.png (TAM against "
+        "CAM on the synthetic scene); no download, no GPU.",
+    )
+    demo.add_argument("--out", default="demo", help="the folder to write (default: %(default)s)")
+    demo.add_argument("--families", nargs="*", metavar="FAMILY",
+                      help="tiny model families to run (default: all; none: the synthetic scene only)")
     ex = sub.add_parser("explain", help="explain a model's answer about an image or a video")
     ex.add_argument("--model", required=True, help="Hugging Face model id or local path")
     ex.add_argument("--image", action="append", default=[], help="image path (repeat for several images)")
@@ -183,10 +190,26 @@ def _run(args) -> int:
     if args.command == "board":
         return _board(args)
     if args.command == "demo":
-        from .demo import run_demo
+        return _demo(args)
+    return 0
 
-        out = _output_file(args.out, "--out")
-        print(f"wrote {run_demo(out)}")
+
+def _demo(args) -> int:
+    import time
+
+    from .demo import build_site
+
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() in {".png", ".html"}:
+        raise ValueError(f"--out {args.out}: give a folder; the demo writes a site (its figure is "
+                         f"{Path(args.out).with_suffix('') / 'figure.png'})")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {args.out} is a file; give a folder, e.g. --out demo")
+    t0 = time.perf_counter()
+    with _quiet_transformers():
+        index = build_site(out, families=args.families, say=lambda line: print(line, file=sys.stderr, flush=True))
+    print(f"wrote the demo site to {index.parent} in {time.perf_counter() - t0:.1f} s")
+    print(f"open {index.resolve().as_uri()}")
     return 0
 
 

@@ -147,5 +147,7 @@ def test_html_errors_and_missing_folders(tmp_path, capsys):
     out = tmp_path / "site" / "r.html"
     assert main(["html", str(rec), "--out", str(out)]) == 0
     assert out.is_file() and "TamWidgets.mount" in out.read_text()
-    assert main(["demo", "--out", str(tmp_path)]) == 2
-    _one_error(capsys.readouterr().err, "is a folder")
+    capsys.readouterr()
+    assert main(["demo", "--out", str(rec)]) == 2  # the demo writes a folder: a file is refused, and kept
+    _one_error(capsys.readouterr().err, "is a file")
+    assert rec.is_file()

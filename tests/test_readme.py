@@ -119,13 +119,19 @@ def readme_commands(text: str) -> list[list[str]]:
 
 
 def test_readme_commands_parse(tmp_path, monkeypatch, capsys):
-    """The README's command lines use options the CLI has: each gets past argparse to the input checks."""
+    """The README's command lines use options the CLI has: each gets past argparse to the input checks (the demo
+    needs no input: it is stopped by an unknown family, and runs once, on the synthetic scene only)."""
     from tam_widgets.cli import main
 
     monkeypatch.chdir(tmp_path)
     commands = readme_commands(README.read_text())
-    assert {c[0] for c in commands} >= {"explain", "evaluate", "html"}
+    assert {c[0] for c in commands} >= {"demo", "explain", "evaluate", "html", "timeline", "compare", "board",
+                                        "compare-runs"}
     for argv in commands:
+        if argv[0] == "demo":
+            assert main([*argv, "--families", "none-such"]) == 2, argv
+            assert "unknown families ['none-such']" in capsys.readouterr().err
+            continue
         try:
             code = main(argv)
         except SystemExit as e:  # argparse: --help (0), or an unknown or missing option (2)
@@ -136,3 +142,5 @@ def test_readme_commands_parse(tmp_path, monkeypatch, capsys):
             continue
         err = capsys.readouterr().err
         assert code == 2 and err.startswith("error:"), (argv, err)  # stopped by an input check, before any model
+    assert main(["demo", "--out", "site", "--families"]) == 0  # the README's first command
+    assert f"open {(tmp_path / 'site' / 'index.html').as_uri()}" in capsys.readouterr().out

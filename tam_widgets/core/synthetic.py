@@ -11,6 +11,7 @@ shares a common direction, and every object's visual tokens carry it too, so a p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,9 @@ WORDS = [
     "picture",
     "shows",
 ]
+#: Question words (ids 33-39, which the random text of the system turn never draws), for
+#: ``synthetic_example(prompt=[...])``.
+QUESTION_WORDS = ["what", "colour", "is", "?", "shape", "where", "which"]
 PROMPT = ["describe", "the", "image", "."]
 ANSWER = [
     "the",
@@ -140,21 +144,38 @@ def synthetic_example(
     vocab_size: int = 1000,
     dim: int = 64,
     seed: int = 0,
+    prompt: Sequence[str] | None = None,
+    answer: Sequence[str] | None = None,
 ) -> SyntheticExample:
     """Build a sample with a ``grid`` of visual tokens (``(t, h, w)`` makes a moving video).
 
     The prompt has ``n_prompt`` text tokens and the answer ``n_answer`` tokens, the last being
-    ``<|im_end|>``; longer answers repeat the caption.
+    ``<|im_end|>``; longer answers repeat the caption. ``prompt`` and ``answer`` give the words
+    instead (from :data:`WORDS` and :data:`QUESTION_WORDS`; ``<|im_end|>`` is appended to the answer).
+    Examples made with the same ``seed`` and a given ``prompt`` share the LM head and the scene.
+
+    >>> ex = synthetic_example(grid=(6, 8), prompt=["what", "colour", "is", "the", "triangle", "?"],
+    ...                        answer=["green"])
+    >>> [ex.token_text(p) for p in range(ex.answer_start, len(ex.input_ids))]
+    ['green', '<|im_end|>']
     """
     rng = np.random.default_rng(seed)
     grid = tuple(int(g) for g in grid)
     frames = grid[0] if len(grid) == 3 else 1
     gh, gw = grid[-2:]
-    if vocab_size < 16 + len(WORDS):
-        raise ValueError(f"vocab_size must be at least {16 + len(WORDS)}")
+    known = WORDS + QUESTION_WORDS
+    if vocab_size < 16 + len(known):
+        raise ValueError(f"vocab_size must be at least {16 + len(known)}")
     vocab = [SPECIALS.get(i, f"<unused{i}>") for i in range(16)]
-    vocab += WORDS + [f"w{i}" for i in range(16 + len(WORDS), vocab_size)]
-    wid = {word: 16 + k for k, word in enumerate(WORDS)}
+    vocab += known + [f"w{i}" for i in range(16 + len(known), vocab_size)]
+    wid = {word: 16 + k for k, word in enumerate(known)}
+    for word in [*(prompt or ()), *(answer or ())]:
+        if word not in wid:
+            raise ValueError(f"the synthetic vocabulary has no word {word!r}; it knows {known}")
+    if prompt is not None:
+        n_prompt = len(prompt)
+    if answer is not None:
+        n_answer = len(answer) + 1
 
     def words(seq: list[str], n: int) -> list[int]:
         return [wid[seq[k % len(seq)]] for k in range(n)]
@@ -175,13 +196,15 @@ def synthetic_example(
     ]
     visual_start = len(head)
     prompt_ids = (
-        words(PROMPT, n_prompt)
+        words(list(prompt), n_prompt)
+        if prompt is not None
+        else words(PROMPT, n_prompt)
         if n_prompt <= len(PROMPT)
         else (words(PROMPT, len(PROMPT)) + rng.integers(40, vocab_size, n_prompt - len(PROMPT)).tolist())
     )
     ids = head + [IMAGE_PAD] * n_v + [VISION_END] + prompt_ids + [IM_END, NEWLINE, IM_START, ASSISTANT, NEWLINE]
     answer_start = len(ids)
-    ids += words(ANSWER, n_answer - 1) + [IM_END]
+    ids += words(list(answer) if answer is not None else ANSWER, n_answer - 1) + [IM_END]
     ids = np.asarray(ids, np.int64)
 
     # LM head: every word row shares a common direction g (the source of interference).

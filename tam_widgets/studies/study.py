@@ -70,6 +70,8 @@ class Study:
         threshold: a case has failed when its score (VQA accuracy, or 1/0 for STAR) is below this.
         reasons: the reason taxonomy (default :data:`DEFAULT_REASONS`; ``study.reasons`` is a list to edit).
         low_peak: the peak below which the answer words count as answered from the text (suggestions).
+        wordnet: whether suggestions use WordNet (NLTK data, downloaded once when missing and ``NLTK_DATA``
+            is unset); ``False`` leaves the synonym / hypernym rule out.
         generation: settings for the explainer (``max_new_tokens=...``).
     """
 
@@ -86,6 +88,7 @@ class Study:
         reasons: Sequence[str] | None = None,
         low_peak: float = LOW_PEAK,
         generation: dict | None = None,
+        wordnet: bool = True,
     ):
         self.case_list = [Case.from_dict(c) for c in cases]
         self._by_id: dict[str, Case] = {}
@@ -100,6 +103,7 @@ class Study:
         if isinstance(low_peak, bool) or not isinstance(low_peak, (int, float)) or not 0 <= low_peak <= 1:
             raise ValueError(f"low_peak must be a number in [0, 1] (TAM's scale), got {low_peak!r}")
         self._low_peak = float(low_peak)
+        self.wordnet = bool(wordnet)
         self.generation = dict(generation or {})
         self._summary: dict[str, dict] = {}  # case id -> prediction, score, suggestions (from its record)
         self._open: collections.OrderedDict[str, Explanation] = collections.OrderedDict()  # recently opened
@@ -306,7 +310,8 @@ class Study:
             summary = {"prediction": None, "score": None, "suggestions": []}
         else:
             summary = {"prediction": prediction, "score": c.score(prediction)}
-            summary["suggestions"] = suggest_reasons(c, exp, prediction, low_peak=self.low_peak)
+            summary["suggestions"] = suggest_reasons(c, exp, prediction, low_peak=self.low_peak,
+                                                     wordnet=self.wordnet)
         self._summary[c.id] = summary
         return summary
 

@@ -120,12 +120,13 @@ def _answer_rows(exp: Explanation) -> list[int]:
 
 
 def suggest_reasons(
-    case: Case, exp: Explanation | None, prediction: str, *, low_peak: float = LOW_PEAK, top: int = 3
+    case: Case, exp: Explanation | None, prediction: str, *, low_peak: float = LOW_PEAK, top: int = 3,
+    wordnet: bool = True,
 ) -> list[dict]:
     """Suggestions for a case: ``[{"reason", "evidence", ...details}]`` (see the module docstring).
 
     ``exp`` may be None (only the WordNet rule runs). Call it for failed cases: a right answer gets
-    suggestions too if the rules fire.
+    suggestions too if the rules fire. ``wordnet=False`` leaves the WordNet rule out (no NLTK data needed).
     """
     out: list[dict] = []
     truths = _truths(case)
@@ -153,7 +154,7 @@ def suggest_reasons(
                     }
                 )
                 break
-    for t in truths[:5]:
+    for t in truths[:5] if wordnet else []:
         try:
             rel = wordnet_relation(prediction, t)
         except LookupError as e:  # NLTKDataMissing: say so once per message, keep the other rules

@@ -21,10 +21,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CHROMIUM_ARGS",
     "INSTALL_HINT",
+    "DEMO_SHOTS",
     "artifacts_dir",
+    "demo_screenshots",
     "browser_problem",
     "find_chromium",
     "launch",
+    "open_offline",
     "require_browser",
 ]
 
@@ -124,3 +127,50 @@ def artifacts_dir(default: str | os.PathLike[str]) -> Path:
     path = Path(os.environ.get("TAM_WIDGETS_ARTIFACTS") or default)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+#: The demo pages the screenshots show (``tam-widgets demo``, the synthetic scene): view -> page file.
+DEMO_SHOTS = {"explorer": "explorer.html", "compare": "compare.html", "timeline": "timeline.html",
+              "board": "board.html"}
+
+
+def open_offline(browser: Browser, url: str, viewport: tuple[int, int] = (1200, 900)):
+    """Open ``url`` in a new page and return ``(page, problems)``: ``problems`` collects console errors, page
+    errors and every request for anything but a ``file:``, ``data:`` or ``blob:`` URL (i.e. the network)."""
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: None if r.url.startswith(("file:", "data:", "blob:"))
+            else problems.append(f"request: {r.url}"))
+    page.goto(url)
+    return page, problems
+
+
+def demo_screenshots(browser: Browser, site: str | os.PathLike[str], out: str | os.PathLike[str],
+                     post: Any = None) -> dict[str, Path]:
+    """Photograph each view of a demo site (``tam-widgets demo --out site``) into ``out/demo_<view>.png``.
+
+    Each page opens as the demo wrote it (the explorer pins "circle", the board opens a failed case, ...);
+    the shot is the view itself, once its maps are drawn. ``post(png_bytes) -> bytes`` may re-encode each
+    picture (``docs/screenshots.py`` keeps them small). Raises RuntimeError naming the page when one logs an
+    error or asks the network for anything.
+    """
+    site, out = Path(site), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for view, name in DEMO_SHOTS.items():
+        page, problems = open_offline(browser, (site / name).resolve().as_uri())
+        try:
+            page.locator("canvas.tam-heat").first.wait_for()
+            page.wait_for_timeout(600)  # the maps' bitmaps are decoded and drawn
+            page.mouse.move(1, 1)
+            png = page.locator("body > div").first.screenshot()
+        finally:
+            page.close()
+        if problems:
+            raise RuntimeError(f"{name}: {problems}")
+        path = out / f"demo_{view}.png"
+        path.write_bytes(post(png) if post is not None else png)
+        written[view] = path
+    return written

@@ -220,6 +220,15 @@ def test_suggestion_wordnet_relations():
     assert "'dog' is a WordNet hyponym of 'animal' (dog.n.01 / animal.n.01" in sug["evidence"]
 
 
+def test_wordnet_off_leaves_the_wordnet_rule_out_and_reads_no_nltk_data(monkeypatch):
+    import tam_widgets.studies.suggest as suggest
+
+    exp = _record([" dog"], [[" dog", " cat", " puppy"]], peak=1.0)
+    monkeypatch.setattr(suggest, "_synsets", lambda phrase: pytest.fail("WordNet was read"))
+    s = Study([_case(exp, ["animal"] * 10)], wordnet=False)
+    assert s.result("c")["correct"] is False and s.suggestions("c") == []
+
+
 def test_suggestion_low_peak_activation_of_the_answer_words():
     weak = Study([_case(_record([" banana"], [[" banana", " x", " y"]], peak=0.2), ["laptop"] * 10)])
     (sug,) = weak.suggestions("c")
