@@ -10,6 +10,9 @@ Kernel: the time NLTK takes to read WordNet (once per process; the synonym sugge
 build ``FailureCaseBoard`` after it (every case's row: answer, score, suggestions), the bytes of its
 initial state (rows and annotations; no picture is in it), and the median time to answer ``picture`` (a
 thumbnail), ``open`` (a cached record) and ``annotate`` (appended, flushed and fsynced) messages.
+Precompute (``--precompute N`` cases, default 8; 0 skips): the tiny random Qwen2-VL on the CPU explains the
+same N cases with ``batch_size=1`` and ``batch_size=4`` (``Study.precompute``, records cached), in this process,
+alternating, ``--precompute-repeat`` times; the medians and their ratio (on a GPU the batch gains much more).
 Page (``board.to_html``, the same view as the notebook's): first render (navigation to the first list), then
 each filter change (correctness, reason, flag, question type, a text search, the sort order, back to all) timed
 in the page from the input event to the end of the next animation frame, ``--repeat`` times; the target is
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -127,6 +131,30 @@ def kernel_side(study: Study, n_records: int) -> FailureCaseBoard:
     return board
 
 
+def precompute_side(folder: Path, n: int, repeat: int) -> None:
+    import tam_widgets as tw
+    from tam_widgets.testing import tiny_model
+
+    explainer = tw.load(tiny_model("qwen2_vl"))
+    rng = np.random.default_rng(1)
+    cases = [{"id": f"p{k}", "image": picture(int(rng.integers(48, 160)), int(rng.integers(48, 160)), seed=k),
+              "question": f"What is shown in picture {k}?" + " Look closely." * (k % 3), "answers": ["cat"] * 10}
+             for k in range(n)]
+    times: dict[int, list[float]] = {1: [], 4: []}
+    Study(cases[:2], explainer=explainer, store=folder / "warm" / "a.jsonl").precompute(progress=False)  # WordNet etc.
+    for r in range(repeat):
+        for size in (1, 4):
+            study = Study(cases, explainer=explainer, store=folder / f"pre{size}-{r}" / "a.jsonl",
+                          generation={"max_new_tokens": 16})
+            t = time.perf_counter()
+            counts = study.precompute(workers=2, progress=False, batch_size=size)
+            times[size].append(time.perf_counter() - t)
+            assert counts["computed"] == n, counts
+    one, four = statistics.median(times[1]), statistics.median(times[4])
+    print(f"precompute: {n} cases, tiny Qwen2-VL on the CPU, 16 new tokens, median of {repeat}: batch 1 {one:.2f} s, "
+          f"batch 4 {four:.2f} s; batch 4 takes {four / one:.2f}x the time of batch 1 ({one / four:.2f}x faster)")
+
+
 def page_side(board: FailureCaseBoard, folder: Path, repeat: int) -> bool:
     t = time.perf_counter()
     path = board.to_html(folder / "board.html")
@@ -182,9 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records", type=int, default=20, help="cases with a cached record (default 20)")
     ap.add_argument("--repeat", type=int, default=5, help="page loads, each running every change (default 5)")
     ap.add_argument("--no-browser", action="store_true", help="kernel side only")
+    ap.add_argument("--precompute", type=int, default=8, help="cases for batch 1 vs 4 precompute (0 skips)")
+    ap.add_argument("--precompute-repeat", type=int, default=3)
     args = ap.parse_args(argv)
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.precompute:
+            precompute_side(folder, args.precompute, args.precompute_repeat)
         t = time.perf_counter()
         study = make_study(folder, args.cases, args.records)
         print(f"study: {args.cases} cases, {args.records} records cached, made in {time.perf_counter() - t:.1f} s")
