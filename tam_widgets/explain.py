@@ -236,8 +236,8 @@ class Explainer:
     def batch_problem(self, **generation) -> str | None:
         """Why :meth:`explain_batch` would run one input at a time with these settings, or None if it batches.
 
-        >>> explainer.batch_problem(do_sample=True)  # doctest: +SKIP
-        'sampling (do_sample=True) draws other random numbers in a batch than alone'
+            explainer.batch_problem()               # None: greedy decoding batches
+            explainer.batch_problem(do_sample=True)  # 'sampling (do_sample=True) draws other random numbers ...'
         """
         settings = {**self.generation, **generation}
         if settings.get("do_sample"):
