@@ -354,7 +354,7 @@ class Study:
         size = self._batch_size(batch_size, len(todo))
         note = f", {size} per batch" if size > 1 else ""
         bar = tqdm(total=len(todo), desc=f"explaining (shard {i}/{n}{note})", unit="case", disable=not progress)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with bar, ThreadPoolExecutor(max_workers=workers) as pool:  # the bar closes even when interrupted
             pending: collections.deque = collections.deque()
             it = iter(todo)
             ahead = max(2 * workers, 2 * size)  # pictures read ahead of the model
@@ -384,7 +384,6 @@ class Study:
                         self._summarise(c, exp)
                         counts["computed"] += 1
                 bar.update(len(batch))
-        bar.close()
         if counts["failed"]:
             warnings.warn(f"{counts['failed']} case(s) failed; see study.errors", stacklevel=2)
         return counts

@@ -363,3 +363,29 @@ def test_precompute_batch_size(tiny, photo_cases, tmp_path):
     with pytest.warns(RuntimeWarning, match="one case at a time: sampling") as caught:
         sampled.precompute(progress=False, batch_size=8)
     assert len([w for w in caught if "one case at a time" in str(w.message)]) == 1
+
+
+def test_an_interrupted_batched_precompute_resumes_without_recomputing(tiny, photo_cases, tmp_path, monkeypatch):
+    from skimage import data
+
+    cases = [{"id": f"c{k}", "image": data.coffee()[:: 6 + k, :: 8 + k], "question": f"What is it? ({k})",
+              "answers": ["coffee"] * 10} for k in range(5)]
+    gen = {"max_new_tokens": 2}
+    s = Study(cases, explainer=tiny, store=tmp_path / "a.jsonl", generation=gen)
+    batches: list[list[str]] = []
+    compute = Study._compute_many
+
+    def killed_after_one_batch(self, batch, pictures):
+        if batches:
+            raise KeyboardInterrupt  # the kernel is interrupted while the second batch runs
+        batches.append([c.id for c in batch])
+        return compute(self, batch, pictures)
+
+    monkeypatch.setattr(Study, "_compute_many", killed_after_one_batch)
+    with pytest.raises(KeyboardInterrupt):
+        s.precompute(progress=False, batch_size=2, workers=1)
+    monkeypatch.setattr(Study, "_compute_many", compute)
+    assert batches == [["c0", "c1"]] and [s.cached(c["id"]) for c in cases] == [True, True, False, False, False]
+    again = Study(cases, explainer=Counting(tiny), store=tmp_path / "a.jsonl", generation=gen)
+    assert again.precompute(progress=False, batch_size=1) == {"computed": 3, "cached": 2, "failed": 0}
+    assert again.explainer.calls == ["What is it? (2)", "What is it? (3)", "What is it? (4)"]
