@@ -10,6 +10,12 @@ Kernel: the time NLTK takes to read WordNet (once per process; the synonym sugge
 build ``FailureCaseBoard`` after it (every case's row: answer, score, suggestions), the bytes of its
 initial state (rows and annotations; no picture is in it), and the median time to answer ``picture`` (a
 thumbnail), ``open`` (a cached record) and ``annotate`` (appended, flushed and fsynced) messages.
+Annotate (``--annotated``, default 5,000: every case; 0: every 50th as before): ``board.annotate`` at 100
+and at that many annotations, the bytes of synced state each change sends (through a stand-in comm) and,
+in the same run, the baseline of syncing the whole table on each change.
+Precompute (``--precompute N`` cases, default 8; 0 skips): the tiny random Qwen2-VL on the CPU explains the
+same N cases with ``batch_size=1`` and ``batch_size=4`` (``Study.precompute``, records cached), in this process,
+alternating, ``--precompute-repeat`` times; the medians and their ratio (on a GPU the batch gains much more).
 Page (``board.to_html``, the same view as the notebook's): first render (navigation to the first list), then
 each filter change (correctness, reason, flag, question type, a text search, the sort order, back to all) timed
 in the page from the input event to the end of the next animation frame, ``--repeat`` times; the target is
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -70,7 +77,7 @@ SCROLL = """async () => {
 }"""
 
 
-def make_study(folder: Path, n: int, records: int) -> Study:
+def make_study(folder: Path, n: int, records: int, annotated: int = 0) -> Study:
     rng = np.random.default_rng(0)
     pics = [picture(64, 64, seed=s) for s in range(16)]
     cases = []
@@ -90,9 +97,64 @@ def make_study(folder: Path, n: int, records: int) -> Study:
         path = study.record_path(c.id)
         path.parent.mkdir(parents=True, exist_ok=True)
         exp.save(path)
-    for k in range(0, n, 50):
-        study.annotate(f"q{k}", reason=["missed object", "lack of knowledge", "other"][k % 3], flag=k % 100 == 0)
+    reasons = ["missed object", "lack of knowledge", "other"]
+    if annotated:  # the first ``annotated`` cases, written as the journal's lines at once (not timed)
+        rows = [{"case_id": f"q{k}", "reason": reasons[k % 3], "note": f"note on case {k}", "flag": k % 100 == 0,
+                 "token": None, "updated": "2026-01-01T00:00:00.000+00:00"} for k in range(min(annotated, n))]
+        study.store.path.parent.mkdir(parents=True, exist_ok=True)
+        study.store.path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        for k in range(0, n, 50):
+            study.annotate(f"q{k}", reason=reasons[k % 3], flag=k % 100 == 0)
     return study
+
+
+class CountingComm:
+    """Stands for the front end's comm: the board's state updates are serialised as they would be sent."""
+
+    kernel, comm_id = object(), "bench"
+
+    def __init__(self):
+        self.sizes: list[int] = []
+
+    def send(self, *args, **kwargs):
+        pass
+
+    def close(self, *args, **kwargs):
+        pass
+
+    def on_msg(self, *args, **kwargs):
+        pass
+
+
+def annotate_side(study: Study, repeat: int = 150) -> None:
+    """``board.annotate`` at this many annotations: fsynced journal line + the synced state it sends, vs the
+    whole annotation table synced on each change (the way saved state kept every note before, up to 2,000)."""
+    board = FailureCaseBoard(study)
+    comm = CountingComm()
+    board.comm = comm
+    folds: list[int] = []
+
+    def send(msg, buffers=None):
+        comm.sizes.append(len(json.dumps(msg).encode()))
+        if "_notes" in msg["state"]:
+            folds.append(comm.sizes[-1])
+
+    board._send = send
+    n = len(board._all_notes())
+    ms = median_ms(lambda k: board.annotate(f"q{(k * 37) % len(study.case_list)}", note=f"changed {k}"), repeat)
+    per_change = statistics.median(comm.sizes)
+    mean = sum(comm.sizes) / len(comm.sizes)
+    whole = {"method": "update", "state": {"_notes": board._all_notes()}, "buffer_paths": []}
+    t = time.perf_counter()
+    for _ in range(10):
+        text = json.dumps(whole).encode()
+    whole_ms = (time.perf_counter() - t) * 100
+    print(f"kernel: annotate at {n} annotations: median {ms:.1f} ms (journal line fsynced + state synced); synced "
+          f"per change: median {per_change / 1e3:.1f} kB, mean {mean / 1e3:.1f} kB with {len(folds)} fold(s) of "
+          f"{max(folds, default=0) / 1e6:.2f} MB in {repeat} changes")
+    print(f"kernel: baseline, the whole table per change: {len(text) / 1e6:.2f} MB and {whole_ms:.1f} ms to serialise "
+          f"each time; batched sync sends {mean / len(text):.3f}x the bytes")
 
 
 def median_ms(fn, n: int) -> float:
@@ -113,7 +175,7 @@ def kernel_side(study: Study, n_records: int) -> FailureCaseBoard:
     t = time.perf_counter()
     board = FailureCaseBoard(study)
     build = time.perf_counter() - t
-    state = len(json.dumps({"_cases": board._cases, "_notes": board._notes}).encode())
+    state = len(json.dumps({"_cases": board._cases, "_notes": board._notes, "_notes_new": board._notes_new}).encode())
     board.send = lambda content, buffers=None: None  # no front end here
     n = len(study.case_list)
     thumb = median_ms(lambda k: board.answer({"type": "picture", "request": k, "case": f"q{(k * 97) % n}"}), 50)
@@ -125,6 +187,30 @@ def kernel_side(study: Study, n_records: int) -> FailureCaseBoard:
     print(f"kernel: median reply  thumbnail {thumb:.1f} ms   open (cached record) {opened:.1f} ms   "
           f"annotate (fsynced) {note:.1f} ms")
     return board
+
+
+def precompute_side(folder: Path, n: int, repeat: int) -> None:
+    import tam_widgets as tw
+    from tam_widgets.testing import tiny_model
+
+    explainer = tw.load(tiny_model("qwen2_vl"))
+    rng = np.random.default_rng(1)
+    cases = [{"id": f"p{k}", "image": picture(int(rng.integers(48, 160)), int(rng.integers(48, 160)), seed=k),
+              "question": f"What is shown in picture {k}?" + " Look closely." * (k % 3), "answers": ["cat"] * 10}
+             for k in range(n)]
+    times: dict[int, list[float]] = {1: [], 4: []}
+    Study(cases[:2], explainer=explainer, store=folder / "warm" / "a.jsonl").precompute(progress=False)  # WordNet etc.
+    for r in range(repeat):
+        for size in (1, 4):
+            study = Study(cases, explainer=explainer, store=folder / f"pre{size}-{r}" / "a.jsonl",
+                          generation={"max_new_tokens": 16})
+            t = time.perf_counter()
+            counts = study.precompute(workers=2, progress=False, batch_size=size)
+            times[size].append(time.perf_counter() - t)
+            assert counts["computed"] == n, counts
+    one, four = statistics.median(times[1]), statistics.median(times[4])
+    print(f"precompute: {n} cases, tiny Qwen2-VL on the CPU, 16 new tokens, median of {repeat}: batch 1 {one:.2f} s, "
+          f"batch 4 {four:.2f} s; batch 4 takes {four / one:.2f}x the time of batch 1 ({one / four:.2f}x faster)")
 
 
 def page_side(board: FailureCaseBoard, folder: Path, repeat: int) -> bool:
@@ -182,13 +268,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records", type=int, default=20, help="cases with a cached record (default 20)")
     ap.add_argument("--repeat", type=int, default=5, help="page loads, each running every change (default 5)")
     ap.add_argument("--no-browser", action="store_true", help="kernel side only")
+    ap.add_argument("--precompute", type=int, default=8, help="cases for batch 1 vs 4 precompute (0 skips)")
+    ap.add_argument("--precompute-repeat", type=int, default=3)
+    ap.add_argument("--annotated", type=int, default=5000,
+                    help="cases annotated in the board's store (default 5000; 0: every 50th, as before)")
     args = ap.parse_args(argv)
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.precompute:
+            precompute_side(folder, args.precompute, args.precompute_repeat)
         t = time.perf_counter()
-        study = make_study(folder, args.cases, args.records)
-        print(f"study: {args.cases} cases, {args.records} records cached, made in {time.perf_counter() - t:.1f} s")
+        study = make_study(folder, args.cases, args.records, args.annotated)
+        n_notes = len(study.store.read())
+        print(f"study: {args.cases} cases, {args.records} records cached, {n_notes} annotated, made in "
+              f"{time.perf_counter() - t:.1f} s")
         board = kernel_side(study, args.records)
+        small = make_study(folder / "small", args.cases, args.records, 0)
+        annotate_side(small)
+        annotate_side(study)
         if args.no_browser:
             return 0
         problem = browser_problem()

@@ -95,18 +95,27 @@ def _downscale(picture: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
 
 # -- generation with capture -------------------------------------------------------------------
 class TopK:
-    """A logits processor that records each step's top-k tokens and probabilities, changing nothing."""
+    """A logits processor that records each step's top-k tokens and probabilities (every row of the
+    batch), changing nothing."""
 
     def __init__(self, k: int = 3):
         self.k = k
-        self.ids: list[torch.Tensor] = []
+        self.ids: list[torch.Tensor] = []  # per step: [batch, k]
         self.probs: list[torch.Tensor] = []
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        p, i = scores[0].float().softmax(-1).topk(self.k)
+        p, i = scores.float().softmax(-1).topk(self.k)
         self.ids.append(i.cpu())
         self.probs.append(p.cpu())
         return scores
+
+    def rows(self, b: int = 0, steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Batch row ``b``'s ``[steps, k]`` candidate ids and probabilities (all steps by default)."""
+        steps = len(self.ids) if steps is None else steps
+        if not steps:
+            return np.zeros((0, self.k), np.int64), np.zeros((0, self.k), np.float32)
+        ids = torch.stack([x[b] for x in self.ids[:steps]]).numpy()
+        return ids, torch.stack([x[b] for x in self.probs[:steps]]).numpy()
 
 
 @dataclass
@@ -121,6 +130,18 @@ class _Segment:
     start: int  # position of the segment's first token in the conversation
     stored: list[np.ndarray]  # the downscaled pictures kept in the record
     grids: list[VisualGrid]  # the record's view of ``spans``
+
+
+@dataclass
+class _Prepared:
+    """An ask ready to generate (:meth:`Chat._prepare`); :meth:`Chat._finish` makes its record."""
+
+    prompt: str
+    messages: list[dict]  # the conversation with the new question
+    inputs: dict  # the whole conversation's processed inputs, batch of 1
+    answer_start: int
+    settings: dict
+    live: _Live | None
 
 
 @dataclass(frozen=True)
@@ -211,6 +232,80 @@ class Explainer:
         """
         chat = self.chat(image=image, images=images, video=video, repeat_frames=repeat_frames)
         return chat.ask(prompt, allow_special_tokens=allow_special_tokens, **generation)
+
+    def batch_problem(self, **generation) -> str | None:
+        """Why :meth:`explain_batch` would run one input at a time with these settings, or None if it batches.
+
+            explainer.batch_problem()               # None: greedy decoding batches
+            explainer.batch_problem(do_sample=True)  # 'sampling (do_sample=True) draws other random numbers ...'
+        """
+        settings = {**self.generation, **generation}
+        if settings.get("do_sample"):
+            return "sampling (do_sample=True) draws other random numbers in a batch than alone"
+        if int(settings.get("num_beams", 1) or 1) != 1:
+            return "beam search (num_beams > 1) is not batched"
+        other = sorted(k for k in settings if k not in BATCHABLE_SETTINGS)
+        if other:
+            return f"the generation setting(s) {', '.join(other)} may act differently on a padded batch"
+        return self.adapter.batch_problem()
+
+    def explain_batch(
+        self, requests: Sequence[dict], **generation
+    ) -> list[Explanation | ValueError | TypeError | RuntimeError]:
+        """Explain several questions with one batched ``generate`` (a GPU-sized batch).
+
+        ``requests`` are dicts of :meth:`explain`'s arguments (``image``/``images``/``video``, ``prompt``,
+        ``allow_special_tokens``); ``generation`` applies to all. The inputs are left-padded into one
+        batch with an attention mask; each request's states, visual-token positions and candidates are
+        cut back out of it, so each result is the record ``explain(**request, **generation)`` makes: the
+        same answer tokens, the maps equal up to float rounding. Not bit for bit: the padded rows run
+        through masked attention kernels and other matrix shapes, which sum in another order (about
+        1e-6 relative in float32, more in bfloat16); a greedy choice between two nearly tied tokens
+        could then differ. Pictures of different sizes share a batch (each family's processor
+        concatenates them). A request that fails (unreadable picture, refused prompt) gives its
+        exception in its place. When the settings or the family cannot batch (:meth:`batch_problem`),
+        or the batch fails as a whole (e.g. out of memory), the requests run one at a time, with a warning.
+
+            exps = explainer.explain_batch([{"image": "a.jpg", "prompt": "What is it?"},
+                                            {"image": "b.jpg", "prompt": "Who is this?"}], max_new_tokens=8)
+        """
+        results: list = [None] * len(requests)
+        problem = self.batch_problem(**generation) if len(requests) > 1 else None
+        if problem:
+            warnings.warn(f"explaining one case at a time: {problem}", RuntimeWarning, stacklevel=2)
+        steps: list[tuple[int, Chat, _Prepared]] = []
+        for k, request in enumerate(requests):
+            request = dict(request)
+            try:
+                if problem or len(requests) == 1:
+                    results[k] = self.explain(**request, **generation)
+                    continue
+                prompt = request.pop("prompt", "")
+                allow = bool(request.pop("allow_special_tokens", False))
+                chat = self.chat(**request)
+                steps.append((k, chat, chat._prepare(prompt, chat._check(prompt, None, allow), generation, False)))
+            except (ValueError, TypeError, RuntimeError, OSError) as err:
+                results[k] = err
+        outs = None
+        if len(steps) > 1:
+            try:
+                outs = _generate(self, [st.inputs for _, _, st in steps], steps[0][2].settings)
+            except (ValueError, RuntimeError) as err:
+                warnings.warn(
+                    f"the batch of {len(steps)} failed ({type(err).__name__}: {err}); explaining them one at a time",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        for i, (k, chat, step) in enumerate(steps):
+            try:
+                if outs is None:
+                    ((seq, hidden, topk),) = _generate(self, [step.inputs], step.settings, chat=chat)
+                else:
+                    seq, hidden, topk = outs[i]
+                results[k] = chat._finish(step, seq, hidden, topk)
+            except (ValueError, TypeError, RuntimeError) as err:
+                results[k] = err
+        return results
 
     def chat(self, image=None, *, images=None, video=None, repeat_frames: bool = False) -> Chat:
         """Start a multi-turn chat about these pictures; each :meth:`Chat.ask` extends one record.
@@ -359,16 +454,7 @@ class Chat:
         try:
             self._emit(ChatEvent("start", turn, self.explanation))
             try:
-                if not isinstance(prompt, str) or not prompt.strip():
-                    raise ValueError("the prompt is empty: ask a question, e.g. 'Describe this image.'")
-                if not allow_special_tokens:
-                    self.adapter.check_user_text(prompt)
-                new_images = [load_picture(p) for p in (images or [])]
-                if not self.segments and not self._pending_images and not new_images and not self._pending_videos:
-                    raise ValueError(
-                        "no picture to explain: pass image=..., images=[...] or video=... to explain() / chat(), "
-                        "or images=[...] to the first ask()"
-                    )
+                new_images = self._check(prompt, images, allow_special_tokens)
                 exp = self._ask(prompt, new_images, generation, bool(stream))
             except BaseException as err:
                 self.messages, self.segments, self.turns, self.inputs, self.hidden, self.explanation = saved
@@ -384,7 +470,27 @@ class Chat:
             with self._lock:
                 self._busy = False
 
+    def _check(self, prompt: str, images: Sequence[PictureLike] | None, allow_special_tokens: bool) -> list[np.ndarray]:
+        """The new pictures of an ask, once its prompt and pictures are known to be acceptable."""
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError("the prompt is empty: ask a question, e.g. 'Describe this image.'")
+        if not allow_special_tokens:
+            self.adapter.check_user_text(prompt)
+        new_images = [load_picture(p) for p in (images or [])]
+        if not self.segments and not self._pending_images and not new_images and not self._pending_videos:
+            raise ValueError(
+                "no picture to explain: pass image=..., images=[...] or video=... to explain() / chat(), "
+                "or images=[...] to the first ask()"
+            )
+        return new_images
+
     def _ask(self, prompt: str, images: list[np.ndarray], generation: dict, stream: bool) -> Explanation:
+        step = self._prepare(prompt, images, generation, stream)
+        ((sequence, hidden, topk),) = _generate(self.explainer, [step.inputs], step.settings, step.live, self)
+        return self._finish(step, sequence, hidden, topk)
+
+    def _prepare(self, prompt: str, images: list[np.ndarray], generation: dict, stream: bool) -> _Prepared:
+        """An ask up to generation: its inputs, with the new segment joined to the chat."""
         new_images = self._pending_images + images
         new_videos = self._pending_videos
         content = self.adapter.content(prompt, len(new_images), len(new_videos))
@@ -415,7 +521,12 @@ class Chat:
         self.segments.append(_Segment(seg_inputs, new_images, new_videos, spans, user_mask, offset, stored, grids))
         answer_start = merged["input_ids"].shape[1]
         live = _Live(self, prompt, answer_start, settings, merged) if stream else None
-        sequence, hidden, topk = self._generate(merged, settings, live)
+        return _Prepared(prompt, messages, merged, answer_start, settings, live)
+
+    def _finish(self, step: _Prepared, sequence: torch.Tensor, hidden: torch.Tensor, topk) -> Explanation:
+        """An ask after generation: the turn's maps and the record (``topk``: the answer's candidates)."""
+        prompt, messages, merged, answer_start = step.prompt, step.messages, step.inputs, step.answer_start
+        settings, live = step.settings, step.live
         answer_text = self.adapter.tokenizer.decode(sequence[answer_start:], skip_special_tokens=True).strip()
         self.messages = [*messages, {"role": "assistant", "content": [{"type": "text", "text": answer_text}]}]
         self.inputs = self.adapter.resize_tokens(merged, len(sequence), sequence)
@@ -558,46 +669,6 @@ class Chat:
         mask[(offsets[:, 0] < end) & (offsets[:, 1] > start) & (offsets[:, 1] > offsets[:, 0])] = True
         return mask
 
-    def _generate(self, inputs: dict, settings: dict, live: _Live | None = None):
-        """Generate with the final-norm states captured; ``live.step`` sees each new token as it comes."""
-        model, adapter = self.explainer.model, self.adapter
-        states: list[torch.Tensor] = []
-        hook = adapter.final_norm().register_forward_hook(lambda m, a, out: states.append(out[0].detach()))
-        topk = TopK(3)
-        from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
-
-        chat = self
-
-        class Steps(StoppingCriteria):
-            """After each generated token: its live maps and events, then stop() if asked."""
-
-            def __call__(self, input_ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
-                if live is not None:
-                    live.step(input_ids[0].cpu(), states, topk)
-                stop = chat._stop.is_set()
-                chat._stopped = chat._stopped or stop
-                return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
-
-        settings = dict(settings)
-        processors = LogitsProcessorList([*(settings.pop("logits_processor", None) or []), topk])
-        criteria = StoppingCriteriaList([*(settings.pop("stopping_criteria", None) or []), Steps()])
-        device = model.device
-        batch = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in inputs.items()}
-        try:
-            with torch.no_grad():  # not inference_mode: gradient methods re-run these tensors
-                out = model.generate(**batch, logits_processor=processors, stopping_criteria=criteria, **settings)
-        finally:
-            hook.remove()
-        sequence = (out.sequences if hasattr(out, "sequences") else out)[0].cpu()
-        hidden = torch.cat(states, 0)
-        n_fed = len(sequence) - 1
-        if hidden.shape[0] < n_fed:
-            raise RuntimeError(f"captured {hidden.shape[0]} hidden states for {n_fed} fed tokens")
-        hidden = hidden[:n_fed]
-        ids = torch.stack(topk.ids).numpy() if topk.ids else np.zeros((0, 3), np.int64)
-        probs = torch.stack(topk.probs).numpy() if topk.probs else np.zeros((0, 3), np.float32)
-        return sequence, hidden, (ids, probs)
-
     # -- the record ----------------------------------------------------------------------------
     def _before_last(self, seq: np.ndarray, turns: list[_Turn], n_vis: int, cache: dict) -> dict:
         """The record's part before the last turn's answer: its tokens and the earlier turns' rows."""
@@ -728,6 +799,98 @@ class Chat:
         )
 
 
+# -- generation (one ask, or a batch of first asks) -------------------------------------------
+#: generation settings that mean the same for a row of a left-padded batch as for a lone input;
+#: anything else (sampling, beams, max_length, repetition penalties that see the padding, custom
+#: processors or stopping criteria) makes :meth:`Explainer.explain_batch` run one input at a time
+BATCHABLE_SETTINGS = frozenset(
+    {"max_new_tokens", "min_new_tokens", "do_sample", "num_beams", "temperature", "top_p", "top_k", "eos_token_id",
+     "use_cache"}
+)
+
+
+def _eos_ids(model, settings: dict) -> set[int]:
+    """The tokens that end a generated answer under these settings (the model's generation config's)."""
+    eos = settings.get("eos_token_id", getattr(model.generation_config, "eos_token_id", None))
+    if eos is None:
+        return set()
+    return {int(e) for e in (eos if isinstance(eos, (list, tuple)) else [eos])}
+
+
+def _generate(
+    explainer: Explainer, batch: list[dict], settings: dict, live: _Live | None = None, chat: Chat | None = None
+) -> list[tuple[torch.Tensor, torch.Tensor, tuple[np.ndarray, np.ndarray]]]:
+    """Generate for one or more processed inputs in one ``generate`` call, capturing the final-norm states.
+
+    Several inputs are left-padded into one batch (:meth:`Adapter.collate`) with an attention mask;
+    each gets back what it alone gives: its sequence (its prompt, unpadded, and its answer up to
+    its own end-of-turn token), the states of its fed tokens and its answer's top-3 candidates.
+    ``live.step`` sees each token of a lone input as it comes; ``chat.stop()`` ends it.
+    """
+    from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+
+    model, adapter = explainer.model, explainer.adapter
+    states: list[torch.Tensor] = []  # per forward pass: [batch, tokens, hidden]
+    hook = adapter.final_norm().register_forward_hook(lambda m, a, out: states.append(out.detach()))
+    topk = TopK(3)
+
+    class Steps(StoppingCriteria):
+        """After each generated token: its live maps and events, then stop() if asked."""
+
+        def __call__(self, input_ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
+            if live is not None:
+                live.step(input_ids[0].cpu(), [s[0] for s in states], topk)
+            stop = chat is not None and chat._stop.is_set()
+            if chat is not None:
+                chat._stopped = chat._stopped or stop
+            return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+
+    settings = dict(settings)
+    processors = LogitsProcessorList([*(settings.pop("logits_processor", None) or []), topk])
+    criteria = StoppingCriteriaList([*(settings.pop("stopping_criteria", None) or []), Steps()])
+    lengths = [int(x["input_ids"].shape[1]) for x in batch]
+    extra: dict = {}
+    if len(batch) == 1:
+        inputs = batch[0]
+    else:
+        pad = _pad_id(adapter)
+        inputs = adapter.collate(batch, pad)
+        extra["pad_token_id"] = pad
+    device = model.device
+    inputs = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in inputs.items()}
+    try:
+        with torch.no_grad():  # not inference_mode: gradient methods re-run these tensors
+            out = model.generate(**inputs, logits_processor=processors, stopping_criteria=criteria, **settings, **extra)
+    finally:
+        hook.remove()
+    sequences = (out.sequences if hasattr(out, "sequences") else out).cpu()
+    width = int(inputs["input_ids"].shape[1])
+    eos = _eos_ids(model, settings) if len(batch) > 1 else set()
+    results = []
+    for b, n in enumerate(lengths):
+        new = sequences[b, width:]
+        if eos:  # a row that ended early goes on with padding: cut it at its own end
+            ends = [j for j, t in enumerate(new.tolist()) if t in eos]
+            new = new[: ends[0] + 1] if ends else new
+        sequence = torch.cat([sequences[b, width - n : width], new])
+        n_fed = len(sequence) - 1
+        parts = [states[0][b, width - n :]] + [s[b] for s in states[1 : len(new)]]
+        hidden = torch.cat(parts, 0) if states else torch.zeros(0)
+        if hidden.shape[0] < n_fed:
+            raise RuntimeError(f"captured {hidden.shape[0]} hidden states for {n_fed} fed tokens")
+        results.append((sequence, hidden[:n_fed], topk.rows(b, len(new))))
+    return results
+
+
+def _pad_id(adapter: Adapter) -> int:
+    """The id that left-pads a batch (masked out: its value changes nothing)."""
+    tok = adapter.tokenizer
+    for candidate in (getattr(tok, "pad_token_id", None), getattr(tok, "eos_token_id", None)):
+        if candidate is not None:
+            return int(candidate)
+    return 0
+
+
 def _record_maps(rows: TAMRows) -> dict[str, np.ndarray]:
     """The record's map kinds (:data:`RECORD_METHODS`) from :class:`IncrementalTAM` rows."""
     return {"tam": rows.tam, "cam": normalize_rows(rows.raw), "eci_only": rows.unfiltered, "filter_only": rows.no_eci}
@@ -774,7 +937,7 @@ class _Live:
             self.engine.add(int(seq[-1]), states[-1][-1])
         if not chat._subscribers:
             return  # nobody looks: the maps not yet made are made at the end
-        ids, probs = torch.stack(topk.ids).numpy(), torch.stack(topk.probs).numpy()
+        ids, probs = topk.rows(0)
         partial = _Turn(self.prompt, self.answer_start, n, ids, probs, self._maps(seq, states))
         exp = chat._build(seq, self.settings, [*chat.turns, partial], self.cache)
         chat._emit(ChatEvent("token", self.turn, exp))

@@ -18,7 +18,7 @@ import shutil
 import socket
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -209,21 +209,29 @@ class Journal:
         if not self.path.exists():
             return
         with open(self.path, encoding="utf-8", errors="replace") as f:
-            for lineno, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                why = None
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    why = "incomplete last line (a killed run?)" if not line.endswith("\n") else f"not JSON ({e.msg})"
-                else:
-                    if not isinstance(row, dict):
-                        why = f"not a JSON object but {type(row).__name__}"
-                    elif self.check is not None:
-                        why = self.check(row)
-                if why is not None:
-                    # stacklevel 1: one place, so a line read twice (resume, then merge) is reported once
-                    warnings.warn(f"{self.path}:{lineno}: {why}; line skipped", self.warning, stacklevel=1)
-                    continue
-                yield lineno, row
+            yield from self.parse(f)
+
+    def parse(self, lines: Iterable[str], first_line: int = 1) -> Iterator[tuple[int, dict]]:
+        """``(line number, row)`` of the valid ``lines`` (numbered from ``first_line``), as :meth:`rows` reads them.
+
+        >>> list(Journal("x.jsonl").parse(['{"a": 1}\\n', "\\n"], first_line=7))
+        [(7, {'a': 1})]
+        """
+        for lineno, line in enumerate(lines, start=first_line):
+            if not line.strip():
+                continue
+            why = None
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                why = "incomplete last line (a killed run?)" if not line.endswith("\n") else f"not JSON ({e.msg})"
+            else:
+                if not isinstance(row, dict):
+                    why = f"not a JSON object but {type(row).__name__}"
+                elif self.check is not None:
+                    why = self.check(row)
+            if why is not None:
+                # stacklevel 1: one place, so a line read twice (resume, then merge) is reported once
+                warnings.warn(f"{self.path}:{lineno}: {why}; line skipped", self.warning, stacklevel=1)
+                continue
+            yield lineno, row

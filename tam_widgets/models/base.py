@@ -146,6 +146,31 @@ class Adapter:
                 out[key] = torch.cat([first[key], second[key]], 0) if key in first else second[key]
         return out
 
+    def batch_problem(self) -> str | None:
+        """Why this family's inputs cannot share a generation batch, or None (all built-in families can)."""
+        return None
+
+    def collate(self, inputs: list[dict], pad_id: int) -> dict:
+        """Processed inputs (each a batch of 1) as one batch: the per-token keys left-padded to the longest
+        (``pad_id``, attention 0), the per-picture keys concatenated in order. ``ValueError`` on a key
+        it does not know how to batch."""
+        width = max(int(x["input_ids"].shape[1]) for x in inputs)
+        out: dict = {}
+        for key in dict.fromkeys(k for x in inputs for k in x):
+            if key in self.token_keys:
+                rows = []
+                for x in inputs:
+                    n = int(x["input_ids"].shape[1])
+                    v = x[key] if key in x else self._text_tokens(key, n)
+                    fill = pad_id if key == "input_ids" else 0
+                    rows.append(torch.cat([torch.full((1, width - n), fill, dtype=v.dtype), v], 1))
+                out[key] = torch.cat(rows, 0)
+            elif key in self.concat_keys:
+                out[key] = torch.cat([x[key] for x in inputs if key in x], 0)
+            else:
+                raise ValueError(f"the {self.family} processor output {key!r} cannot be batched; explain one at a time")
+        return out
+
     # -- geometry ------------------------------------------------------------------------------
     def visual_spans(
         self, input_ids: np.ndarray, inputs: dict, images: list[np.ndarray], videos: list[list[np.ndarray]]

@@ -13,7 +13,7 @@ Nothing here imports torch until a model runs.
 
 from .cases import STAR_TYPES, Case, match_choice, okvqa, parse_letter, star, star_question_type
 from .store import AnnotationStore, AnnotationWarning
-from .study import DEFAULT_REASONS, CaseError, Study
+from .study import DEFAULT_REASONS, CaseError, Study, auto_batch_size
 from .suggest import suggest_reasons, wordnet_relation
 from .vqa_eval import normalize_answer, process_digit_article, process_punctuation, vqa_accuracy
 
@@ -25,6 +25,7 @@ __all__ = [
     "Case",
     "CaseError",
     "Study",
+    "auto_batch_size",
     "match_choice",
     "normalize_answer",
     "okvqa",

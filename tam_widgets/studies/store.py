@@ -60,32 +60,72 @@ class AnnotationStore:
                 f"the annotation store {self.path} is not a file; pass a path like study/annotations.jsonl"
             )
         self.journal = Journal(self.path, warning=AnnotationWarning, check=_check)
-        self._cache: tuple[tuple, dict[str, dict]] | None = None
+        self._cache: dict | None = None  # what was read: see _rows
 
     def __repr__(self) -> str:
         return f"AnnotationStore({str(self.path)!r})"
 
-    def _stamp(self) -> tuple:
+    #: bytes before the read offset compared on each read: an appended file is read from there on
+    _CHECK = 64
+
+    def _rows(self) -> dict[str, dict]:
+        """``{case_id: row}`` up to date with the file (the cache itself: do not change it).
+
+        The file only grows by appends (a rewrite replaces it): when it is the same file (inode), longer than at
+        the last read and the bytes just before where that read stopped are unchanged, only the new lines are
+        read, so a change costs the same at 5,000 annotations as at 5. Anything else (compacted, cut, edited
+        in place) reads it all again.
+        """
         try:
             st = self.path.stat()
         except FileNotFoundError:
-            return ()
-        return (st.st_size, st.st_mtime_ns, st.st_ino)
+            self._cache = None
+            return {}
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+        c = self._cache
+        if c is not None and c["stamp"] == stamp:
+            return c["view"]
+        if c is None or c["ino"] != st.st_ino or st.st_size <= c["stamp"][0]:  # appends only ever grow it
+            c = None
+        with open(self.path, "rb") as f:
+            if c is not None:
+                start = c["offset"] - len(c["check"])
+                f.seek(start)
+                if f.read(len(c["check"])) != c["check"]:
+                    c = None
+            if c is None:
+                c = {"ino": st.st_ino, "offset": 0, "line": 1, "rows": {}, "check": b""}
+                f.seek(0)
+            data = f.read()
+        end = data.rfind(b"\n") + 1  # complete lines join the cache; a last line still being written does not
+        lines = data[:end].decode("utf-8", errors="replace").splitlines(keepends=True)
+        for _, row in self.journal.parse(lines, c["line"]):
+            c["rows"][row["case_id"]] = {**_EMPTY, **{k: row.get(k) for k in FIELDS if k in row}}
+        c["line"] += len(lines)
+        c["offset"] += end
+        done = c["offset"]
+        if done:
+            with open(self.path, "rb") as f:
+                f.seek(max(0, done - self._CHECK))
+                c["check"] = f.read(done - max(0, done - self._CHECK))
+        view = c["rows"]
+        if data[end:].strip():
+            tail = data[end:].decode("utf-8", errors="replace").splitlines(keepends=True)
+            view = dict(view)
+            for _, row in self.journal.parse(tail, c["line"]):
+                view[row["case_id"]] = {**_EMPTY, **{k: row.get(k) for k in FIELDS if k in row}}
+        c["stamp"], c["view"] = stamp, view
+        self._cache = c
+        return view
 
     def read(self) -> dict[str, dict]:
-        """``{case_id: row}``, the last valid row of each case (re-read when the file changed)."""
-        stamp = self._stamp()
-        if self._cache is not None and self._cache[0] == stamp:
-            return {k: dict(v) for k, v in self._cache[1].items()}
-        rows: dict[str, dict] = {}
-        for _, row in self.journal.rows():
-            rows[row["case_id"]] = {**_EMPTY, **{k: row.get(k) for k in FIELDS if k in row}}
-        self._cache = (stamp, rows)
-        return {k: dict(v) for k, v in rows.items()}
+        """``{case_id: row}``, the last valid row of each case (new lines read when the file grew)."""
+        return {k: dict(v) for k, v in self._rows().items()}
 
     def get(self, case_id: str) -> dict | None:
         """The latest annotation of ``case_id``, or None."""
-        return self.read().get(case_id)
+        row = self._rows().get(case_id)
+        return None if row is None else dict(row)
 
     def put(self, case_id: str, **changes: Any) -> dict:
         """Merge ``changes`` (reason, note, flag, token) into the case's latest row and append it; the new row.
@@ -97,7 +137,7 @@ class AnnotationStore:
             raise ValueError(f"unknown annotation fields {sorted(bad)}; fields are {sorted(_EMPTY)}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.journal.lock(blocking=True):
-            row = {**_EMPTY, **(self.read().get(case_id) or {}), **changes, "case_id": case_id}
+            row = {**_EMPTY, **(self._rows().get(case_id) or {}), **changes, "case_id": case_id}
             row["updated"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
             why = _check(row)
             if why:
@@ -120,6 +160,7 @@ class AnnotationStore:
     def compact(self) -> int:
         """Rewrite the file atomically with one row per case (corrupt lines are dropped); rows kept."""
         with self.journal.lock(blocking=True):
+            self._cache = None  # read it all: the rewrite keeps what a full read sees
             rows = self.read()
             text = "".join(json.dumps(r, allow_nan=False) + "\n" for r in rows.values())
             atomic_write(self.path, lambda f: f.write(text.encode("utf-8")))

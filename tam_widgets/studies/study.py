@@ -35,7 +35,7 @@ from .suggest import LOW_PEAK, suggest_reasons
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_REASONS", "CaseError", "Study"]
+__all__ = ["DEFAULT_REASONS", "CaseError", "Study", "auto_batch_size"]
 
 #: The failure reasons of the paper's analysis (a study's ``reasons`` list is editable).
 DEFAULT_REASONS = (
@@ -52,6 +52,37 @@ DEFAULT_REASONS = (
     "other",
 )
 _KEEP: Any = object()
+
+
+def auto_batch_size(explainer, generation: dict | None = None, *, free_bytes: int | None = None) -> int:
+    """How many cases to explain per ``generate``: 1 on a CPU (or another device), and on CUDA what half of
+    the free memory holds at a rough per-case cost: the key/value cache and the captured states of
+    ``prompt + max_new_tokens`` tokens, taken as 2,048 prompt tokens (a large picture), capped at 64.
+
+    >>> from types import SimpleNamespace
+    >>> cpu = SimpleNamespace(model=SimpleNamespace(device=SimpleNamespace(type="cpu")))
+    >>> auto_batch_size(cpu)
+    1
+    """
+    model = getattr(explainer, "model", None)
+    device = getattr(model, "device", None)
+    if getattr(device, "type", "cpu") != "cuda" and free_bytes is None:
+        return 1
+    import torch
+
+    if free_bytes is None:
+        free_bytes, _ = torch.cuda.mem_get_info(device)
+    config = model.config
+    text = getattr(config, "text_config", config)
+    hidden = int(getattr(text, "hidden_size", 4096))
+    layers = int(getattr(text, "num_hidden_layers", 32))
+    heads = int(getattr(text, "num_attention_heads", 32))
+    kv = int(getattr(text, "num_key_value_heads", None) or heads)
+    width = next(model.parameters()).element_size()
+    settings = {**getattr(explainer, "generation", {}), **(generation or {})}
+    tokens = 2048 + int(settings.get("max_new_tokens", 64) or 64)
+    per_token = width * (2 * layers * kv * (hidden // heads) + 4 * hidden)  # K and V of every layer, states, slack
+    return max(1, min(64, int(free_bytes * 0.5 // (tokens * per_token))))
 
 
 class CaseError(ValueError):
@@ -225,21 +256,60 @@ class Study:
         return exp
 
     def _compute(self, c: Case, pictures: list[np.ndarray]) -> Explanation:
-        try:
-            if c.video is not None:
-                exp = self.explainer.explain(video=pictures, prompt=c.prompt, **self.generation)
-            else:
-                exp = self.explainer.explain(image=pictures[0], prompt=c.prompt, **self.generation)
-        except (ValueError, TypeError, RuntimeError) as e:
-            self.errors[c.id] = f"{type(e).__name__}: {e}"
-            raise CaseError(f"case {c.id!r}: explaining it failed: {e}") from e
-        exp.metadata["study_case"] = {"id": c.id, "prompt": c.prompt, "generation": self.generation}
-        path = self.record_path(c.id)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            exp.save(path)
-        self.errors.pop(c.id, None)
+        exp = self._compute_many([c], [pictures])[0]
+        if isinstance(exp, CaseError):
+            raise exp
         return exp
+
+    def _compute_many(self, cases: list[Case], pictures: list[list[np.ndarray]]) -> list[Explanation | CaseError]:
+        """Explain cases (one ``explain_batch`` when there are several) and cache each record atomically;
+        a case that fails gives its :class:`CaseError` in its place (and in :attr:`errors`)."""
+        requests = [
+            {"video": p, "prompt": c.prompt} if c.video is not None else {"image": p[0], "prompt": c.prompt}
+            for c, p in zip(cases, pictures)
+        ]
+        if len(requests) == 1:
+            try:
+                outs: list = [self.explainer.explain(**requests[0], **self.generation)]
+            except (ValueError, TypeError, RuntimeError) as e:
+                outs = [e]
+        else:
+            outs = self.explainer.explain_batch(requests, **self.generation)
+        results: list[Explanation | CaseError] = []
+        for c, exp in zip(cases, outs):
+            if isinstance(exp, Exception):
+                self.errors[c.id] = f"{type(exp).__name__}: {exp}"
+                err = CaseError(f"case {c.id!r}: explaining it failed: {exp}")
+                err.__cause__ = exp
+                results.append(err)
+                continue
+            exp.metadata["study_case"] = {"id": c.id, "prompt": c.prompt, "generation": self.generation}
+            path = self.record_path(c.id)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                exp.save(path)
+            self.errors.pop(c.id, None)
+            results.append(exp)
+        return results
+
+    def _batch_size(self, batch_size: int | str, n_todo: int) -> int:
+        """``batch_size`` resolved: ``"auto"`` is 1 on a CPU and, on CUDA, what half the free memory holds;
+        1 (with a warning saying why) when the explainer or its settings cannot batch."""
+        if batch_size == "auto":
+            batch_size = auto_batch_size(self.explainer, self.generation)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number >= 1 or 'auto', got {batch_size!r}")
+        if batch_size == 1 or n_todo < 2:
+            return 1
+        problem = (
+            self.explainer.batch_problem(**self.generation)
+            if hasattr(self.explainer, "batch_problem")
+            else f"this explainer ({type(self.explainer).__name__}) has no explain_batch"
+        )
+        if problem:
+            warnings.warn(f"precompute explains one case at a time: {problem}", RuntimeWarning, stacklevel=3)
+            return 1
+        return batch_size
 
     def precompute(
         self,
@@ -247,15 +317,22 @@ class Study:
         progress: bool = True,
         shard: tuple[int, int] | None = None,
         ids: Iterable[str] | None = None,
+        batch_size: int | str = "auto",
     ) -> dict[str, int]:
         """Explain every case not yet cached (resumable: cached ones are skipped), with a tqdm progress bar.
 
-        ``workers`` threads read and decode pictures and videos ahead of the model, which explains one
-        case at a time. ``shard=(i, n)`` takes every ``n``-th case from ``i`` (default from ``RANK`` /
-        ``WORLD_SIZE`` as set by torchrun / accelerate, like ``tam-widgets evaluate``), so ``n``
-        processes share a study. A case that fails is recorded in :attr:`errors` and skipped. A record
-        cached with another prompt, model or generation settings is not replaced: opening it is an error
-        on its case that says to delete it. Returns counts ``{"computed", "cached", "failed"}``.
+        ``workers`` threads read and decode pictures and videos ahead of the model. The model explains
+        ``batch_size`` cases per ``generate`` (:meth:`tam_widgets.Explainer.explain_batch`: the same
+        answers and, up to float rounding, the same maps as one at a time); ``"auto"`` is 1 on a CPU (a
+        batch saves little there) and on CUDA what half the free memory holds (:func:`auto_batch_size`).
+        When the explainer or its generation settings cannot batch (sampling, beams, ...), the cases
+        run one at a time and a warning says why. Each record is cached as soon as its batch is done, so
+        a killed precompute loses at most the batch in flight. ``shard=(i, n)`` takes every ``n``-th
+        case from ``i`` (default from ``RANK`` / ``WORLD_SIZE`` as set by torchrun / accelerate, like
+        ``tam-widgets evaluate``), so ``n`` processes share a study. A case that fails is recorded in
+        :attr:`errors` and skipped. A record cached with another prompt, model or generation settings
+        is not replaced: opening it is an error on its case that says to delete it. Returns counts
+        ``{"computed", "cached", "failed"}``.
         """
         from tqdm.auto import tqdm
 
@@ -278,27 +355,39 @@ class Study:
         mine = chosen[i::n]
         todo = [c for c in mine if not self.cached(c.id)]
         counts = {"computed": 0, "cached": len(mine) - len(todo), "failed": 0}
-        bar = tqdm(total=len(todo), desc=f"explaining (shard {i}/{n})", unit="case", disable=not progress)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        size = self._batch_size(batch_size, len(todo))
+        note = f", {size} per batch" if size > 1 else ""
+        bar = tqdm(total=len(todo), desc=f"explaining (shard {i}/{n}{note})", unit="case", disable=not progress)
+        with bar, ThreadPoolExecutor(max_workers=workers) as pool:  # the bar closes even when interrupted
             pending: collections.deque = collections.deque()
             it = iter(todo)
-            for c in it:
-                pending.append((c, pool.submit(self.pictures, c.id)))
-                if len(pending) >= 2 * workers:
-                    break
+            ahead = max(2 * workers, 2 * size)  # pictures read ahead of the model
+
+            def fill() -> None:
+                while len(pending) < ahead and (c := next(it, None)) is not None:
+                    pending.append((c, pool.submit(self.pictures, c.id)))
+
+            fill()
             while pending:
-                c, fut = pending.popleft()
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.append((nxt, pool.submit(self.pictures, nxt.id)))
-                try:
-                    exp = self._compute(c, fut.result())
-                    self._summarise(c, exp)
-                    counts["computed"] += 1
-                except CaseError:
-                    counts["failed"] += 1
-                bar.update(1)
-        bar.close()
+                batch, pictures = [], []
+                while pending and len(batch) < size:
+                    c, fut = pending.popleft()
+                    try:
+                        pictures.append(fut.result())
+                        batch.append(c)
+                    except CaseError:
+                        counts["failed"] += 1
+                        bar.update(1)
+                fill()
+                if not batch:
+                    continue
+                for c, exp in zip(batch, self._compute_many(batch, pictures)):
+                    if isinstance(exp, CaseError):
+                        counts["failed"] += 1
+                    else:
+                        self._summarise(c, exp)
+                        counts["computed"] += 1
+                bar.update(len(batch))
         if counts["failed"]:
             warnings.warn(f"{counts['failed']} case(s) failed; see study.errors", stacklevel=2)
         return counts

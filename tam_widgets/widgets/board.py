@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import collections
 import io
+import math
 import os
 from typing import Any
 
@@ -40,9 +41,9 @@ __all__ = ["FailureCaseBoard"]
 
 #: longest side of a case's thumbnail in the list / of the picture shown for a case without a record
 THUMB_SIZE, PICTURE_SIZE = 96, 448
-#: up to this many annotations ``_notes`` is synced whole on each change (so a notebook saved with widget state
-#: keeps them); beyond, each change travels as one ``{type: "note"}`` message
-NOTES_SYNC_MAX = 2000
+#: ``_notes_new`` (the annotations changed since ``_notes`` was last synced) is folded into ``_notes`` when it holds
+#: this many, or sqrt(2 x len(_notes)) if more: a change then syncs a few notes, a fold all of them, rarely
+NOTES_BATCH_MIN = 32
 #: longest note the page may save (characters)
 MAX_NOTE = 20_000
 #: the messages the page sends (beside the row protocol's ``maps``)
@@ -106,9 +107,11 @@ class FailureCaseBoard(RecordsWidget):
     region = state.trait("region")
     #: one row per case (what the list shows), read-only for the page
     _cases = traitlets.List([]).tag(sync=True)
-    #: ``{case id: annotation}`` as the journal holds it, read-only for the page (it sends ``annotate``); past
-    #: NOTES_SYNC_MAX annotations changed in place, each change pushed as a ``{type: "note", annotation}`` message
+    #: ``{case id: annotation}`` as the journal holds it, in two synced parts (read-only for the page, which sends
+    #: ``annotate``): ``_notes`` as of the last fold and ``_notes_new``, the changes since; the page shows both
+    #: merged, and so does a notebook saved with widget state (every annotation, however many)
     _notes = traitlets.Dict({}).tag(sync=True)
+    _notes_new = traitlets.Dict({}).tag(sync=True)
 
     def _study(self) -> Study | None:
         return getattr(self, "study", None)
@@ -205,12 +208,21 @@ class FailureCaseBoard(RecordsWidget):
         The page shows the change at once. Returns the case's annotation (see :meth:`Study.annotate`).
         """
         row = self.study.annotate(case_id, **changes)
-        if len(self._notes) < NOTES_SYNC_MAX:  # the whole dict: saved widget state keeps every annotation
-            self._set_rows(self._cases, {**self._notes, row["case_id"]: row})
-        else:  # in place + one message, not every annotation again on each change
-            self._notes[row["case_id"]] = row
-            self.send({"type": "note", "annotation": row})
+        recent = {**self._notes_new, row["case_id"]: row}
+        self._writing = True
+        try:
+            if len(recent) >= max(NOTES_BATCH_MIN, math.isqrt(2 * len(self._notes))):
+                with self.hold_sync():  # one message: every annotation in ``_notes``, none new
+                    self._notes, self._notes_new = {**self._notes, **recent}, {}
+            else:  # a few notes travel, not every annotation again
+                self._notes_new = recent
+        finally:
+            self._writing = False
         return row
+
+    def _all_notes(self) -> dict[str, dict]:
+        """Every annotation the page shows: ``_notes`` updated with ``_notes_new``."""
+        return {**self._notes, **self._notes_new} if self._notes_new else self._notes
 
     def precompute(self, **kwargs: Any) -> dict[str, int]:
         """Explain every case not yet cached (:meth:`Study.precompute`), then refresh the list."""
@@ -246,11 +258,12 @@ class FailureCaseBoard(RecordsWidget):
     def _set_rows(self, rows: list[dict], notes: dict[str, dict]) -> None:
         self._writing = True
         try:
-            self._cases, self._notes = rows, notes
+            with self.hold_sync():
+                self._cases, self._notes, self._notes_new = rows, notes, {}
         finally:
             self._writing = False
 
-    @traitlets.validate("_cases", "_notes")
+    @traitlets.validate("_cases", "_notes", "_notes_new")
     def _kernel_only(self, proposal: dict) -> Any:
         """The rows and annotations are the kernel's: the page changes annotations through ``annotate`` messages."""
         if not getattr(self, "_writing", False):
@@ -412,7 +425,7 @@ class FailureCaseBoard(RecordsWidget):
     def _counts(self) -> dict[str, int]:
         correct = collections.Counter(r["correct"] for r in self._cases)
         return {"cases": len(self._cases), "failed": correct[False], "correct": correct[True],
-                "unknown": correct[None], "annotated": sum(1 for k in self._notes if k in self._index)}
+                "unknown": correct[None], "annotated": sum(1 for k in self._all_notes() if k in self._index)}
 
     def _summary(self) -> str:
         """Counts, the store and the opened case."""
@@ -424,7 +437,7 @@ class FailureCaseBoard(RecordsWidget):
         ]
         if self.case:
             row = self._cases[self._index[self.case]]
-            note = self._notes.get(self.case, {})
+            note = self._all_notes().get(self.case, {})
             lines += [
                 f"open: case {self.case}: {row['question']}",
                 f"answer: {row['prediction'] if row['prediction'] is not None else '(none yet)'}; "
@@ -450,7 +463,7 @@ class FailureCaseBoard(RecordsWidget):
         def cut(text: str, n: int) -> str:
             return text if len(text) <= n else text[: n - 1] + "…"
 
-        n = self._counts()
+        n, notes = self._counts(), self._all_notes()
         shown = self._cases[:rows]
         h = 0.5 + 0.28 * (len(shown) + 2)
         fig = Figure(figsize=(9, h), dpi=100)
@@ -468,7 +481,7 @@ class FailureCaseBoard(RecordsWidget):
         for r in shown:
             y -= 0.28 / h
             verdict = {True: "✓", False: "✗", None: "·"}[r["correct"]]
-            note = self._notes.get(r["id"]) or {}
+            note = notes.get(r["id"]) or {}
             reason = ("⚑ " if note.get("flag") else "") + (note.get("reason") or "")
             cells = (f"{verdict} {r['id']}", r["question"], r["prediction"] or "—", r["answers"], reason)
             for text, (_, x, width) in zip(cells, cols):
@@ -502,7 +515,7 @@ class FailureCaseBoard(RecordsWidget):
         doc_state = {k: getattr(self, k) for k in state.BOARD_ATTRS}
         doc_state.update({k: getattr(self, k) for k in _TOKEN_MAP_ATTRS})
         doc_state.update(read_only=True, selected=-1, region=[], frame=0, _cases=rows, _notes=self._read_notes(),
-                         _thumbs=thumbs)
+                         _notes_new={}, _thumbs=thumbs)
         return {"format": PAGE_FORMAT, "version": PAGE_VERSION, "view": self.VIEW, "records": records,
                 "state": doc_state}
 

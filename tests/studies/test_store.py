@@ -231,3 +231,44 @@ def test_exports_are_csv_or_jsonl(tmp_path):
     assert [r["case_id"] for r in rows] == ["c0", "c2"] and rows[1]["note"] == "é" and rows[0]["reason"] == "other"
     with pytest.raises(ValueError, match=r"\.csv or \.jsonl"):
         s.export_annotations(tmp_path / "out.xlsx")
+
+
+def test_a_read_after_appends_reads_only_the_new_lines_and_sees_every_other_change(tmp_path, monkeypatch):
+    path = tmp_path / "annotations.jsonl"
+    rows = [{"case_id": f"c{k}", "reason": None, "note": f"n{k}", "flag": False, "token": None, "updated": "t"}
+            for k in range(3000)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    mine, other = AnnotationStore(path), AnnotationStore(path)
+    assert len(mine.read()) == 3000
+    parsed: list[int] = []
+    parse = mine.journal.parse
+
+    def counting(lines, first=1):
+        parsed.append(len(lines))
+        return parse(lines, first)
+
+    monkeypatch.setattr(mine.journal, "parse", counting)
+    mine.put("c1", note="mine")
+    other.put("c2", note="theirs")  # another notebook appends
+    assert mine.read()["c2"]["note"] == "theirs" and mine.get("c1")["note"] == "mine"
+    assert sum(parsed) <= 3  # the new lines only, not 3,000 again
+    # a half-written line from a killed writer: warned about with its line number, then closed by the next append
+    with open(path, "a") as f:
+        f.write('{"case_id": "c3", "no')
+    with pytest.warns(AnnotationWarning, match=":3003: incomplete last line"):
+        assert mine.read()["c3"]["note"] == "n3"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        other.put("c4", flag=True)  # the other store sees the cut line once, then closes it
+        assert mine.read()["c4"]["flag"] is True
+    said = [str(w.message).split(".jsonl:", 1)[1] for w in caught]
+    assert said == ["3003: incomplete last line (a killed run?); line skipped",
+                    "3003: not JSON (Invalid control character at); line skipped"], said
+    # compacted by the other notebook (a new file) or edited in place: read again in full
+    with pytest.warns(AnnotationWarning, match=":3003: not JSON"):
+        assert other.compact() == 3000  # the cut line is dropped
+    assert mine.read()["c4"]["flag"] is True and mine.read()["c1"]["note"] == "mine"
+    text = path.read_text()
+    path.write_text(text.replace('"note": "n7"', '"note": "N7"'))
+    assert mine.read()["c7"]["note"] == "N7"
+    assert mine.read() == AnnotationStore(path).read()

@@ -321,3 +321,80 @@ def test_case_figure_shows_picture_map_question_answer_candidates_truth_reason_a
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         s.cases  # noqa: B018 - builds without warnings
+
+
+def test_precompute_in_batches_caches_the_records_of_one_at_a_time(tiny, photo_cases, tmp_path, monkeypatch):
+    from skimage import data
+
+    from tests.test_explain_batch import assert_same_record
+
+    cases = [*photo_cases, {"id": "cat", "image": data.chelsea()[::5, ::5], "question": "What animal is it?",
+                            "answers": ["cat"] * 10}]
+    gen = {"max_new_tokens": 3}
+    alone = Study(cases, explainer=tiny, store=tmp_path / "one" / "a.jsonl", generation=gen)
+    with pytest.warns(UserWarning, match="1 case"):
+        assert alone.precompute(progress=False, batch_size=1) == {"computed": 3, "cached": 0, "failed": 1}
+    batched = Study(cases, explainer=tiny, store=tmp_path / "many" / "a.jsonl", generation=gen)
+    batched.explanation("ok")  # cached before: skipped
+    sizes: list[int] = []
+    generate = tiny.model.generate
+
+    def counting(**kw):
+        sizes.append(int(kw["input_ids"].shape[0]))
+        return generate(**kw)
+
+    monkeypatch.setattr(tiny.model, "generate", counting)
+    with pytest.warns(UserWarning, match="1 case"):
+        counts = batched.precompute(progress=False, batch_size=4, workers=1)
+    assert counts == {"computed": 2, "cached": 1, "failed": 1} and sizes == [2]  # "two" and "cat" together
+    for cid in ("ok", "two", "cat"):
+        a = tw.Explanation.load(alone.record_path(cid))
+        b = tw.Explanation.load(batched.record_path(cid))
+        assert_same_record(a, b)
+    assert batched.result("cat") == alone.result("cat")
+
+
+def test_precompute_batch_size(tiny, photo_cases, tmp_path):
+    from tam_widgets.studies import auto_batch_size
+
+    assert auto_batch_size(tiny) == 1  # on a CPU
+    small = auto_batch_size(tiny, {"max_new_tokens": 64}, free_bytes=2**24)
+    assert 1 <= small < auto_batch_size(tiny, {"max_new_tokens": 64}, free_bytes=2**30) <= 64
+    s = Study(photo_cases[::2], explainer=Counting(tiny), store=tmp_path / "a.jsonl", generation={"max_new_tokens": 2})
+    for bad in (0, "big", 2.5, True):
+        with pytest.raises(ValueError, match="batch_size must be"):
+            s.precompute(progress=False, batch_size=bad)
+    # an explainer without explain_batch (a wrapper) runs one at a time and says so, once
+    with pytest.warns(RuntimeWarning, match="one case at a time: this explainer \\(Counting\\) has no explain_batch"):
+        assert s.precompute(progress=False, batch_size=8) == {"computed": 2, "cached": 0, "failed": 0}
+    sampled = Study(photo_cases[::2], explainer=tiny, store=tmp_path / "b" / "a.jsonl",
+                    generation={"max_new_tokens": 2, "do_sample": True})
+    with pytest.warns(RuntimeWarning, match="one case at a time: sampling") as caught:
+        sampled.precompute(progress=False, batch_size=8)
+    assert len([w for w in caught if "one case at a time" in str(w.message)]) == 1
+
+
+def test_an_interrupted_batched_precompute_resumes_without_recomputing(tiny, photo_cases, tmp_path, monkeypatch):
+    from skimage import data
+
+    cases = [{"id": f"c{k}", "image": data.coffee()[:: 6 + k, :: 8 + k], "question": f"What is it? ({k})",
+              "answers": ["coffee"] * 10} for k in range(5)]
+    gen = {"max_new_tokens": 2}
+    s = Study(cases, explainer=tiny, store=tmp_path / "a.jsonl", generation=gen)
+    batches: list[list[str]] = []
+    compute = Study._compute_many
+
+    def killed_after_one_batch(self, batch, pictures):
+        if batches:
+            raise KeyboardInterrupt  # the kernel is interrupted while the second batch runs
+        batches.append([c.id for c in batch])
+        return compute(self, batch, pictures)
+
+    monkeypatch.setattr(Study, "_compute_many", killed_after_one_batch)
+    with pytest.raises(KeyboardInterrupt):
+        s.precompute(progress=False, batch_size=2, workers=1)
+    monkeypatch.setattr(Study, "_compute_many", compute)
+    assert batches == [["c0", "c1"]] and [s.cached(c["id"]) for c in cases] == [True, True, False, False, False]
+    again = Study(cases, explainer=Counting(tiny), store=tmp_path / "a.jsonl", generation=gen)
+    assert again.precompute(progress=False, batch_size=1) == {"computed": 3, "cached": 2, "failed": 0}
+    assert again.explainer.calls == ["What is it? (2)", "What is it? (3)", "What is it? (4)"]

@@ -20,7 +20,6 @@ from PIL import Image
 
 import tam_widgets as tw
 from tam_widgets.studies import Study
-from tam_widgets.widgets import board as board_module
 from tam_widgets.widgets import state
 from tam_widgets.widgets.board import FailureCaseBoard
 
@@ -167,16 +166,62 @@ def test_annotations_from_the_page_are_durable(study, monkeypatch):
     assert reply["annotation"]["reason"] == "missed object" and reply["annotation"]["flag"] is True
     lines = study.store.path.read_text().splitlines()
     assert json.loads(lines[-1])["note"] == "only <b>the</b> sofa"  # on disk before the reply
-    assert board._notes["q1"]["reason"] == "missed object"
+    assert board._all_notes()["q1"]["reason"] == "missed object"
     reply, _ = ask(board, sent, {"type": "annotate", "request": 2, "case": "q1", "token": 13})
     assert reply["annotation"]["token"] == 13 and reply["annotation"]["note"] == "only <b>the</b> sofa"
     reply, _ = ask(board, sent, {"type": "annotate", "request": 3, "case": "q1", "reason": None})
     assert reply["annotation"]["reason"] is None and board.annotations.flag.tolist() == [True]
-    assert not [c for c, _ in sent if c.get("type") == "note"]  # few annotations: the whole _notes is synced
-    monkeypatch.setattr(board_module, "NOTES_SYNC_MAX", 1)  # many: each change pushed, not the whole dict
-    notes = board._notes
-    board.annotate("q2", note="from Python")
-    assert sent[-1][0] == {"type": "note", "annotation": board._notes["q2"]} and board._notes is notes
+    assert [c.get("type") for c, _ in sent] == ["annotate"] * 3  # the page learns of changes by synced state
+
+
+def synced(board: FailureCaseBoard, monkeypatch) -> list[dict]:
+    """The state updates the board would send to the page (each as the JSON text the comm would carry)."""
+    msgs: list[dict] = []
+
+    class Comm:
+        kernel, comm_id = object(), "board-test"
+
+        def send(self, *args, **kwargs):
+            pass
+
+        def close(self, *args, **kwargs):
+            pass
+
+        def on_msg(self, *args, **kwargs):
+            pass
+
+    monkeypatch.setattr(board, "comm", Comm())
+    monkeypatch.setattr(board, "_send", lambda msg, buffers=None: msgs.append(
+        {"state": msg["state"], "bytes": len(json.dumps(msg["state"]))}))
+    return msgs
+
+
+def test_thousands_of_annotations_are_all_in_the_synced_state_and_a_change_stays_small(tmp_path, monkeypatch):
+    n = 2_600
+    study = Study([{"id": f"q{k}", "image": "missing.jpg", "question": "?", "answers": ["a"]} for k in range(n)],
+                  store=tmp_path / "annotations.jsonl")
+    rows = [{"case_id": f"q{k}", "reason": None, "note": f"n{k}", "flag": False, "token": None, "updated": "2026"}
+            for k in range(n - 100)]
+    study.store.path.write_text("".join(json.dumps(r) + "\n" for r in rows))  # annotated before
+    board = FailureCaseBoard(study)
+    msgs = synced(board, monkeypatch)
+    for k in range(n - 100, n):  # 100 more, from Python and the page
+        if k % 2:
+            board.annotate(f"q{k}", reason="other", note=f"n{k}")
+        else:
+            board.answer({"type": "annotate", "request": k, "case": f"q{k}", "reason": "other", "note": f"n{k}"})
+    # what the page holds, and a notebook saved with widget state: the last synced values of both parts
+    page: dict = {}
+    for m in msgs:
+        page.update(m["state"])
+    shown = {**page["_notes"], **page["_notes_new"]}
+    assert len(shown) == n and shown["q0"]["note"] == "n0" and shown[f"q{n - 1}"]["reason"] == "other"
+    assert shown == board._all_notes() == study.store.read()
+    folds = [m for m in msgs if "_notes" in m["state"]]
+    assert 1 <= len(folds) <= 2  # the changes went out in batches: every note again only on a fold
+    small = [m["bytes"] for m in msgs if "_notes" not in m["state"]]
+    whole = len(json.dumps(shown))
+    assert len(small) >= 90 and max(small) < whole / 20, (max(small), whole)
 
 
 @pytest.mark.parametrize("message, error", [
@@ -207,10 +252,10 @@ def test_hostile_messages_are_answered_with_errors(study, monkeypatch, message, 
 def test_rows_and_annotations_cannot_be_overwritten_by_the_page(study):
     board = FailureCaseBoard(study)
     board.annotate("q1", note="kept")
-    for name, value in (("_notes", {}), ("_cases", [])):
+    for name, value in (("_notes", {"q9": {}}), ("_notes_new", {}), ("_cases", [])):
         with pytest.raises(traitlets.TraitError, match="read-only"):
             board.set_state({name: value})  # what a page's state update does
-    assert board._notes["q1"]["note"] == "kept" and len(board._cases) == 8
+    assert board._all_notes()["q1"]["note"] == "kept" and len(board._cases) == 8
     board.refresh()
     assert board._notes["q1"]["note"] == "kept"
 

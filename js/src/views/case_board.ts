@@ -25,7 +25,9 @@ export interface CaseBoardState {
   _view: string;
   _records: RecordEntry[];
   _cases: CaseRow[];
+  /** the annotations as of the kernel's last fold; `_notes_new`: the ones changed since (shown merged) */
   _notes: Record<string, Note>;
+  _notes_new?: Record<string, Note>;
   /** offline page only: `{case id: [mime, base64]}` */
   _thumbs?: Record<string, [string, string]>;
   case: string;
@@ -126,8 +128,13 @@ function objectUrl(bytes: Uint8Array, mime: string): string {
 }
 
 let nextRequest = 1;
-/** The annotations each model's views know (newer than its `_notes`, which the kernel changes in place). */
-const liveNotes = new WeakMap<object, Record<string, Note>>();
+
+/** Every annotation of a board's model: `_notes` updated with `_notes_new` (the kernel syncs changes in batches). */
+export function boardNotes(model: AnyModel<CaseBoardState>): Record<string, Note> {
+  const base = model.get("_notes") ?? {};
+  const recent = model.get("_notes_new") ?? {};
+  return Object.keys(recent).length ? { ...base, ...recent } : base;
+}
 
 export class CaseBoardView {
   readonly root: HTMLElement;
@@ -179,7 +186,7 @@ export class CaseBoardView {
 
     this.rows = m.get("_cases") ?? [];
     this.indexRows();
-    this.notes = liveNotes.get(m) ?? m.get("_notes") ?? {};
+    this.notes = boardNotes(m);
     this.list.setNotes(this.notes);
     this.setReasons();
     this.filters.set(m.get("filters"), m.get("sort"));
@@ -188,13 +195,8 @@ export class CaseBoardView {
     this.updateDisabled();
     this.unbind.push(
       bind(m, "_cases", (v) => ((this.rows = v ?? []), this.indexRows(), this.refilter(), this.showCurrent()), false),
-      bind(m, "_notes", (v) => {
-        this.notes = v ?? {}; // board.refresh(): the whole dict again
-        liveNotes.set(m, this.notes);
-        this.list.setNotes(this.notes);
-        this.refilter();
-        this.showNote();
-      }, false),
+      bind(m, "_notes", () => this.readNotes(), false),
+      bind(m, "_notes_new", () => this.readNotes(), false),
       bind(m, "reasons", () => (this.setReasons(), this.showNote()), false),
       bind(m, "filters", (v) => (this.filters.set(v, m.get("sort")), this.refilter()), false),
       bind(m, "sort", (v) => (this.filters.set(m.get("filters"), v), this.refilter()), false),
@@ -204,10 +206,11 @@ export class CaseBoardView {
       onMessage(m, (msg, buffers) => this.onReply(msg, buffers)),
     );
     this.root.addEventListener("keydown", (e) => this.onKey(e));
+    // before the first case opens: reopened from saved widget state, there is no kernel to ask
+    this.unbind.push(watchKernel(m, host, (why) => this.onLost(why)));
     const start = String(m.get("case") ?? "");
     if (start && this.byId.has(start)) this.open(start, false);
     else this.info.show(null);
-    this.unbind.push(watchKernel(m, host, (why) => this.onLost(why)));
   }
 
   destroy(): void {
@@ -228,6 +231,14 @@ export class CaseBoardView {
     this.byId = new Map(this.rows.map((r, k) => [r.id, k]));
     this.filters.setOptions(this.model.get("reasons") ?? [], questionTypes(this.rows));
     this.filters.set(this.model.get("filters"), this.model.get("sort"));
+  }
+
+  /** The annotations changed (from the page, Python, or `board.refresh()`): show them. */
+  private readNotes(): void {
+    this.notes = boardNotes(this.model);
+    this.list.setNotes(this.notes);
+    this.refilter();
+    this.showNote();
   }
 
   private setReasons(): void {
@@ -329,16 +340,6 @@ export class CaseBoardView {
   private onReply(msg: unknown, buffers: unknown[] | undefined): void {
     const r = msg as { type?: string; request?: unknown; case?: string; error?: string; [k: string]: any } | null;
     if (!r || r.type === "maps") return;
-    if (r.type === "note" && r.annotation && typeof r.annotation.case_id === "string") {
-      // an annotation made from Python (or acknowledged): the kernel pushes it, not the whole `_notes`
-      const note = r.annotation as Note;
-      this.notes = { ...this.notes, [note.case_id]: note };
-      liveNotes.set(this.model, this.notes);
-      this.list.setNotes(this.notes);
-      this.refilter();
-      if (note.case_id === this.current) this.showNote();
-      return;
-    }
     const q = this.pending.get(Number(r.request));
     if (!q) {
       if (r.error && r.request == null) this.info.message("error", `\u26a0 the kernel refused a message: ${r.error}`);
@@ -371,9 +372,9 @@ export class CaseBoardView {
       if (q.case !== this.current) return;
       if (r.error) this.ann.setStatus("error", String(r.error));
       else {
+        // the synced `_notes_new` came before this reply; the acknowledged row is shown whatever the order
         const note = r.annotation as Note;
         this.notes = { ...this.notes, [note.case_id]: note };
-        liveNotes.set(this.model, this.notes);
         this.list.setNotes(this.notes);
         this.showNote();
         this.ann.setStatus("saved", `saved ${new Date().toLocaleTimeString()}`);
@@ -420,7 +421,7 @@ export class CaseBoardView {
       return this.showPicture(id);
     }
     if (this.lost) {
-      this.info.message("error", "the kernel is gone: this case's record was not loaded; rerun the cell");
+      this.info.message("error", "this case's record is not in this page: opening it needs the kernel (rerun the cell)");
       return this.showPicture(id);
     }
     this.root.classList.add("tam-case-loading");
@@ -537,6 +538,7 @@ export class CaseBoardView {
       this.pending.delete(request);
       this.fail(q, "the kernel went away before answering");
     }
+    for (const id of this.thumbQueue) this.list.setThumb(id, { error: "not loaded before the kernel went away" });
     this.thumbQueue = [];
     this.updateDisabled();
   }

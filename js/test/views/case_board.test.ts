@@ -6,7 +6,8 @@ import { FILTERS, note, rows } from "../board_fixtures";
 
 function boardState(over: Record<string, unknown> = {}) {
   return {
-    _view: "case_board", _records: [] as unknown[], _cases: rows(20), _notes: { q2: note("q2", { reason: "other" }) },
+    _view: "case_board", _records: [] as unknown[], _cases: rows(20),
+    _notes: { q2: note("q2", { reason: "other" }) } as Record<string, unknown>, _notes_new: {} as Record<string, unknown>,
     case: "", filters: { ...FILTERS }, sort: "order", reasons: ["lack of knowledge", "missed object", "other"],
     read_only: false, selected: -1, method: "tam", colormap: "jet", opacity: 0.55, show_specials: false, frame: 0,
     region: [] as number[], ...over,
@@ -111,15 +112,27 @@ describe("CaseBoardView", () => {
     expect(root.querySelector(".tam-ann-error")!.textContent).toBe("not saved: disk full");
   });
 
-  it("an annotation pushed by the kernel reaches every view of the model", () => {
+  it("annotations synced in two parts (a batch of changes over the folded table) reach every view", () => {
     const { model, root } = mount({ case: "q4" });
-    model.emit("msg:custom", { type: "note", annotation: note("q4", { reason: "lack of knowledge", flag: true }) });
-    expect(root.querySelector('.tam-case[data-case="q4"] .tam-tag-reason')!.textContent).toBe("lack of knowledge");
+    const reason = (r: ParentNode, id: string) => r.querySelector(`.tam-case[data-case="${id}"] .tam-tag-reason`)?.textContent;
+    model.set("_notes_new", { q4: note("q4", { reason: "lack of knowledge", flag: true }) }); // a change from Python
+    expect(reason(root, "q4")).toBe("lack of knowledge");
+    expect(reason(root, "q2")).toBe("other"); // the folded table still shows
     expect(root.querySelector(".tam-ann-chosen")!.textContent).toContain("lack of knowledge");
     const el = document.createElement("div");
     document.body.appendChild(el);
-    renderView(model, el); // displayed again: its `_notes` is older than what the kernel pushed
+    renderView(model, el); // displayed again (or reopened from saved widget state): the model holds both parts
     expect(el.querySelector('.tam-case[data-case="q4"] .tam-tag-flag')).not.toBeNull();
+    expect(reason(el, "q2")).toBe("other");
+    // the kernel folds the batch into the table: nothing changes on the page
+    model.set("_notes", { q2: note("q2", { reason: "other" }), q4: note("q4", { reason: "lack of knowledge", flag: true }) });
+    model.set("_notes_new", {});
+    expect(reason(root, "q4")).toBe("lack of knowledge");
+    expect(reason(el, "q4")).toBe("lack of knowledge");
+    const failed = root.querySelector<HTMLSelectElement>("select.tam-f-reason")!;
+    failed.value = "lack of knowledge";
+    failed.dispatchEvent(new Event("change"));
+    expect([...root.querySelectorAll<HTMLElement>(".tam-case")].map((e) => e.dataset.case)).toEqual(["q4"]);
   });
 
   it("j / k and the arrows move through the shown cases; typing in a field is left alone", () => {
@@ -152,6 +165,29 @@ describe("CaseBoardView", () => {
     key(root, "1");
     expect(model.sent.length).toBe(n);
     expect(root.querySelector(".tam-ann-error")!.textContent).toContain("disabled");
+  });
+
+  it("reopened from saved widget state without a kernel: asks nothing, filters, says what needs the kernel", () => {
+    const model = new FakeModel(boardState({ case: "q1", _records: [record("c0")],
+      _notes_new: { q4: note("q4", { reason: "lack of knowledge" }) } }));
+    const saved = document.createElement("div");
+    saved.className = "jupyter-widgets-disconnected"; // how ipywidgets marks a view whose model has no comm
+    const el = document.createElement("div");
+    saved.appendChild(el);
+    document.body.appendChild(saved);
+    renderView(model, el);
+    const root = el.querySelector<HTMLElement>(".tam-board")!;
+    expect(root.querySelector(".tam-disconnected-banner")!.textContent).toContain("no kernel");
+    expect(root.querySelector(".tam-ci-error")!.textContent).toContain("opening it needs the kernel");
+    expect(root.querySelector('.tam-case[data-case="q4"] .tam-tag-reason')!.textContent).toBe("lack of knowledge");
+    key(root, "k"); // to q0, whose record is in the saved state: its map
+    expect(model.state.case).toBe("q0");
+    expect(root.querySelectorAll(".tam-board-map .tam-tok").length).toBe(5);
+    const sel = root.querySelector<HTMLSelectElement>("select.tam-f-reason")!;
+    sel.value = "lack of knowledge";
+    sel.dispatchEvent(new Event("change"));
+    expect([...root.querySelectorAll<HTMLElement>(".tam-case")].map((e) => e.dataset.case)).toEqual(["q4"]);
+    expect(model.sent).toEqual([]);
   });
 
   it("offline: everything comes from the document, nothing is sent, read-only", () => {
