@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import json
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -40,6 +42,8 @@ TUTORIALS = (
     "06_reproduce_the_paper",
     "07_add_a_model_family",
 )
+#: Kernels run at a time (each in its own process): two fit the 2-core CI machine's memory and halve the wait.
+WORKERS = 2
 #: The GitHub repository the Colab badges open. pyproject.toml names no repository URL, so this is a
 #: placeholder organisation, stated here once; the badge test keeps every notebook on it.
 REPOSITORY = "tam-widgets/tam-widgets"
@@ -83,13 +87,34 @@ def test_the_tutorials_are_the_seven_of_the_course():
     assert tuple(p.stem for p in NOTEBOOKS) == TUTORIALS
 
 
+@pytest.fixture(scope="module")
+def executed(request, tmp_path_factory):
+    """The selected tutorials, started at once on :data:`WORKERS` kernels: name -> (folder, future notebook).
+
+    Inputs (tiny checkpoints, data files) are made here; each run's folder holds ``inputs/`` (its ``OUT``
+    is ``inputs/out``), ``work/`` (the kernel's working folder, which must stay empty) and the kernel's home.
+    """
+    name = "test_tutorial_runs_top_to_bottom_with_every_expected_output"
+    selected = [i.callspec.params["path"] for i in request.session.items
+                if getattr(i, "originalname", None) == name and hasattr(i, "callspec")]  # fmt: skip
+    runs = {}
+    with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for path in selected:
+            folder = tmp_path_factory.mktemp(path.stem)
+            (folder / "inputs").mkdir()
+            (folder / "work").mkdir()
+            nb = inject_parameters(nbformat.read(path, as_version=4), offline_parameters(path.stem, folder / "inputs"))
+            runs[path.stem] = folder, pool.submit(execute, nb, folder / "work", home=folder / "kernel-home")
+        yield runs
+        for _, future in runs.values():
+            future.cancel()
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_tutorial_runs_top_to_bottom_with_every_expected_output(path, tmp_path):
-    inputs, work = tmp_path / "inputs", tmp_path / "work"
-    inputs.mkdir()
-    work.mkdir()
-    nb = inject_parameters(nbformat.read(path, as_version=4), offline_parameters(path.stem, inputs))
-    done = execute(nb, cwd=work, home=tmp_path / "kernel-home")
+def test_tutorial_runs_top_to_bottom_with_every_expected_output(path, executed):
+    folder, future = executed[path.stem]
+    work, inputs = folder / "work", folder / "inputs"
+    done = future.result()  # NotebookError: the failing cell and its traceback
     silent = silent_cells(done)
     assert not silent, f"{path.name}: cells that should show something showed nothing: {silent}"
     assert not list(work.iterdir()), f"{path.name} wrote into the working folder instead of its OUT parameter"

@@ -27,6 +27,10 @@ PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 
 
+class NotebookError(RuntimeError):
+    """A cell of a notebook failed; the message holds the cell's source and the traceback (plain text)."""
+
+
 def _tags(cell: Mapping) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
@@ -164,9 +168,9 @@ def kernel_env(home: str | os.PathLike) -> dict[str, str]:
 def execute(nb: Any, cwd: str | os.PathLike, *, timeout: int = 600, home: str | os.PathLike | None = None) -> Any:
     """Run every cell of ``nb`` in a fresh ``python3`` kernel of this interpreter, in folder ``cwd``.
 
-    Returns the executed notebook; the first failing cell raises ``nbclient.exceptions.CellExecutionError``
-    (its message holds the cell and the traceback, without colour codes). ``home`` holds the kernel's
-    IPython and matplotlib files (default: ``kernel-home`` beside ``cwd``).
+    Returns the executed notebook; the first failing cell raises :class:`NotebookError` (its message holds
+    the cell and the traceback, without colour codes; it pickles, so a process pool can run notebooks).
+    ``home`` holds the kernel's IPython and matplotlib files (default: ``kernel-home`` beside ``cwd``).
     """
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
@@ -181,13 +185,14 @@ def execute(nb: Any, cwd: str | os.PathLike, *, timeout: int = 600, home: str | 
         client.execute(env=kernel_env(home))
     except CellExecutionError as e:
         plain = re.sub(r"\x1b\[[0-9;]*m", "", e.traceback)
-        raise CellExecutionError(plain, e.ename, e.evalue) from None
+        raise NotebookError(plain) from None
     return nb
 
 
 __all__ = [
     "INJECTED_TAG",
     "PARAMETERS_TAG",
+    "NotebookError",
     "execute",
     "expects_output",
     "inject_parameters",
