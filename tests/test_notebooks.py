@@ -22,9 +22,7 @@ import pytest
 
 from tam_widgets.testing.notebooks import (
     INJECTED_TAG,
-    PARAMETERS_TAG,
     execute,
-    expects_output,
     inject_parameters,
     parameter_names,
     parameters_cell,
@@ -156,37 +154,6 @@ def test_every_offline_parameter_is_one_the_notebook_defines(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     injected = inject_parameters(nb, offline_parameters(path.stem, tmp_path))  # KeyError on an unknown name
     assert INJECTED_TAG in injected.cells[parameters_cell(nb) + 1].metadata["tags"]
-
-
-def test_parameter_injection_follows_the_parameters_cell_and_refuses_typos():
-    nb = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell('MODEL = "Qwen/Qwen2-VL-2B"\nLIMIT = 200', metadata={"tags": [PARAMETERS_TAG]}),
-            nbformat.v4.new_code_cell("print(MODEL, LIMIT)"),
-        ]
-    )
-    out = inject_parameters(nb, {"LIMIT": 3, "MODEL": "/tmp/tiny"})
-    last_lines = [c.source.splitlines()[-1] for c in out.cells]
-    assert last_lines == ["LIMIT = 200", "MODEL = '/tmp/tiny'", "print(MODEL, LIMIT)"]
-    assert len(nb.cells) == 2  # the original is left as it was
-    with pytest.raises(KeyError, match="LIMT"):
-        inject_parameters(nb, {"LIMT": 3})
-    with pytest.raises(ValueError, match="not a Python literal"):
-        inject_parameters(nb, {"LIMIT": object()})
-    with pytest.raises(ValueError, match="NAME = value"):
-        parameter_names("import os\nLIMIT = 3")
-
-
-def test_the_expected_output_rule():
-    assert expects_output("exp = explain()\nexp") and expects_output("x = 1\nprint(x)\ny = 2")
-    assert expects_output("display(view)") and expects_output("%matplotlib inline\nfig")
-    assert not expects_output("x = 1") and not expects_output("fig;") and not expects_output("import os")
-    assert not expects_output('import sys\nif "google.colab" in sys.modules:\n    %pip install x')
-    ran = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x"), nbformat.v4.new_code_cell("y = 1")])
-    ran.cells[0].outputs = [nbformat.v4.new_output("stream", name="stderr", text="progress")]
-    assert silent_cells(ran) == [(0, "x")]  # stderr (progress bars, warnings) is not output for the reader
-    ran.cells[0].outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": "1"}))
-    assert silent_cells(ran) == []
 
 
 def _runtime_distributions() -> set[str]:
