@@ -4,9 +4,10 @@
 each view's page in headless chromium (:func:`tam_widgets.testing.browser.demo_screenshots`):
 ``docs/demo_explorer.png``, ``demo_compare.png``, ``demo_timeline.png``, ``demo_board.png``.
 
-``lab``: starts a throwaway JupyterLab (:class:`tam_widgets.testing.jupyter.JupyterLab`), runs the first cell of
-``notebooks/03_token_map_explorer.ipynb`` (a tiny random Qwen2-VL on a shipped photo: its untrained-model
-warning shows), pins an answer token and photographs that cell in headless chromium, once per theme.
+``lab``: starts a throwaway JupyterLab (:class:`tam_widgets.testing.jupyter.JupyterLab`), runs the code cells of
+``notebooks/01_quickstart.ipynb`` up to its explorer, with a tiny random Qwen2-VL on a shipped photo injected
+as its parameters (its untrained-model warning shows), pins an answer token and photographs the explorer's
+cell in headless chromium, once per theme.
 Each PNG must stay under 200 KB (:func:`small_png`).
 
     python docs/screenshots.py            # both
@@ -28,8 +29,9 @@ sys.path.insert(0, str(ROOT))  # this checkout's tam_widgets (the kernel gets it
 
 from tam_widgets.testing.browser import demo_screenshots, launch  # noqa: E402
 from tam_widgets.testing.jupyter import JupyterLab  # noqa: E402
+from tam_widgets.testing.notebooks import inject_parameters  # noqa: E402
 
-NOTEBOOK = ROOT / "notebooks" / "03_token_map_explorer.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "01_quickstart.ipynb"
 THEMES = {"light": ("JupyterLab Light", "true"), "dark": ("JupyterLab Dark", "false")}
 MAX_BYTES = 200_000
 
@@ -79,12 +81,19 @@ def main(argv: list[str] | None = None) -> list[Path]:
 
 
 def lab_shots(out: Path) -> list[Path]:
-    """The explorer of ``notebooks/03_token_map_explorer.ipynb`` in JupyterLab, light and dark."""
-    first = next(c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
+    """The explorer of ``notebooks/01_quickstart.ipynb`` in JupyterLab, light and dark."""
+    from tam_widgets.testing import tiny_model
+
     written = []
     with tempfile.TemporaryDirectory(prefix="tam-shots-") as tmp, launch() as browser:
+        params = {"MODEL": str(tiny_model("qwen2_vl")), "IMAGE": "chelsea", "PROMPT": "What animal is this?",
+                  "MAX_NEW_TOKENS": 6, "OUT": str(Path(tmp) / "out")}
+        code = [c for c in inject_parameters(nbformat.read(NOTEBOOK, as_version=4), params).cells
+                if c.cell_type == "code"]
+        code = code[: next(k for k, c in enumerate(code) if "tw.TokenMapView(exp)" in c.source) + 1]
         quiet = "from transformers.utils import logging\nlogging.disable_progress_bar()  # no loading bar in the shot"
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(quiet), nbformat.v4.new_code_cell(first.source)])
+        cells = [nbformat.v4.new_code_cell(quiet)] + [nbformat.v4.new_code_cell(c.source) for c in code]
+        nb = nbformat.v4.new_notebook(cells=cells)
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
         nbformat.write(nb, Path(tmp) / "explorer.ipynb")
         with JupyterLab(tmp) as lab:
@@ -100,7 +109,7 @@ def lab_shots(out: Path) -> list[Path]:
                 kernel.execute("import numpy as np\nm = np.asarray(exp.maps['tam'], np.float32)\n"
                                "view.selected = int(exp.explained[int(np.argmax(m.max(1) - np.median(m, 1)))])")
             view.locator(".tam-tok.tam-selected").wait_for()
-            cell = page.locator(".jp-Cell").nth(1)
+            cell = page.locator(".jp-Cell").nth(len(cells) - 1)  # the explorer's cell
             for name, (theme, light) in THEMES.items():
                 page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
                 page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
