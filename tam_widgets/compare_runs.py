@@ -471,7 +471,8 @@ class RunComparison:
             cmp.figure(["dog", "cat", "the", "a"]).savefig("words.png", dpi=200)
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+
+        from .record.figure import new_figure
 
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind must be None, 'object' or 'function'; got {kind!r}")
@@ -502,7 +503,7 @@ class RunComparison:
         n_models = len(self.labels)
         longest = max(len(p) for p in parts)
         fig_w = max(width, 1.2 + longest * (0.22 * n_models + 0.25))
-        fig = Figure(figsize=(fig_w, 2.6 * len(parts) + 0.6), dpi=100, layout="constrained")
+        fig = new_figure(figsize=(fig_w, 2.6 * len(parts) + 0.6), dpi=100, layout="constrained")
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(parts), 1, squeeze=False)[:, 0]
         colours = [f"C{i}" for i in range(n_models)]

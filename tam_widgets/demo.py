@@ -370,7 +370,8 @@ def demo_figure(cmap: str = "jet"):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
-    from matplotlib.figure import Figure
+
+    from .record.figure import new_figure
 
     ex = synthetic_example(n_answer=len(ANSWER) + 1)
     result = ex.tam()
@@ -398,7 +399,7 @@ def demo_figure(cmap: str = "jet"):
     footer_h = 0.75 + 0.17 * len(notes)
     fig_w = 2 * margin + n_cols * panel_w + (n_cols - 1) * gap
     fig_h = header_h + 2 * (title_h + img_h) + footer_h
-    fig = Figure(figsize=(fig_w, fig_h), dpi=100)
+    fig = new_figure(figsize=(fig_w, fig_h), dpi=100)
     FigureCanvasAgg(fig)
     text_kw = dict(usetex=False, parse_math=False)
 

@@ -7,6 +7,8 @@ token's text relevance on the map's display scale; text on a dark shade is white
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 import re
 from pathlib import Path
@@ -19,6 +21,32 @@ from .display import escape_controls, format_prob, legend_text, method_label, pr
 
 if TYPE_CHECKING:
     from .model import Explanation, Token
+
+
+@functools.cache
+def _figure_class() -> type:
+    from matplotlib.figure import Figure
+
+    class NotebookFigure(Figure):
+        """A ``Figure`` that Jupyter shows as a PNG without pyplot (pyplot never holds it, so none leaks)."""
+
+        def _repr_png_(self) -> bytes:
+            buf = io.BytesIO()
+            self.savefig(buf, format="png")
+            return buf.getvalue()
+
+    return NotebookFigure
+
+
+def new_figure(**kwargs):
+    """A matplotlib ``Figure`` (``kwargs`` as ``Figure``'s) that shows itself in Jupyter as a PNG, even in a kernel
+    where pyplot was never imported; every figure the package draws is one.
+
+    >>> fig = new_figure(figsize=(2, 1), dpi=50)
+    >>> fig._repr_png_()[:4]
+    b'\\x89PNG'
+    """
+    return _figure_class()(**kwargs)
 
 
 def figure(
@@ -35,7 +63,6 @@ def figure(
 ):
     """:meth:`Explanation.figure <tam_widgets.record.model.Explanation.figure>` (its docstring says what is drawn)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
     from matplotlib.patches import Rectangle
 
@@ -64,7 +91,7 @@ def figure(
     bold = FontProperties(size=fs, weight="bold")
     panel_w, gap, margin, title_h, line_h = 3.2, 0.25, 0.15, 0.32, fs / 72 * 1.55
 
-    fig = Figure(dpi=100)
+    fig = new_figure(dpi=100)
     canvas = FigureCanvasAgg(fig)
     renderer = canvas.get_renderer()
 

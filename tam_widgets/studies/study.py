@@ -554,7 +554,8 @@ class Study:
         import textwrap
 
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+
+        from ..record.figure import new_figure
 
         ids = [str(x) for x in case_ids]
         if not ids:
@@ -618,7 +619,7 @@ class Study:
         legend_h = 0.45
         fig_w = 2 * margin + img_w + 0.3 + txt_w
         fig_h = margin + sum(heights) + gap * (len(rows) - 1) + legend_h
-        fig = Figure(figsize=(fig_w, fig_h), dpi=100)
+        fig = new_figure(figsize=(fig_w, fig_h), dpi=100)
         FigureCanvasAgg(fig)
         kw = dict(usetex=False, parse_math=False)
         top = margin

@@ -206,3 +206,20 @@ def test_figure_context_keeps_the_words_near_the_token():
     assert _texts(ex.figure(tokens=[5], context=0)).count("…") == 2
     with pytest.raises(ValueError, match="context must be"):
         ex.figure(context=-1)
+
+
+def test_every_figure_shows_itself_in_jupyter_without_pyplot(ex):
+    """A cell ending in ``exp.figure()`` shows the picture in a kernel where pyplot was never imported (and
+    pyplot's figure list never holds it)."""
+    import subprocess
+    import sys
+
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(ex.figure())
+    assert data["image/png"][:4] == b"\x89PNG"
+    code = ("import sys, numpy as np\nfrom tam_widgets.testing.records import synthetic_record\n"
+            "from IPython.core.formatters import DisplayFormatter\n"
+            "data, _ = DisplayFormatter().format(synthetic_record().figure())\n"
+            "assert 'image/png' in data and 'matplotlib.pyplot' not in sys.modules, sorted(data)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
