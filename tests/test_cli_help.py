@@ -38,7 +38,7 @@ def test_top_level_help_has_one_line_per_command(capsys):
     assert len(section) == len(commands), f"each command should take one line of `--help`:\n{text}"
     for name, line in zip(commands, section):
         first, *rest = line.split()
-        assert first == name and rest, f"{name!r}: its help is missing or wrapped (keep it under 60 characters):\n{text}"
+        assert first == name and rest, f"{name!r}: help missing or wrapped (keep it < 60 characters):\n{text}"
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
