@@ -54,6 +54,17 @@ import numpy as np
 from .io import Journal, flock
 from .studies.vqa_eval import vqa_accuracy  # the official VQA accuracy (its one statement)
 
+__all__ = [
+    "DATASETS",
+    "EvaluationError",
+    "EvaluationWarning",
+    "dataset_layouts",
+    "format_table",
+    "merge",
+    "open_dataset",
+    "run",
+]
+
 DATASETS = ("coco", "grandf", "openpsg", "okvqa", "star")
 SETTINGS_FILE = "run.json"
 _STARTED = time.time()  # when this process began evaluating (see _same_launch)
