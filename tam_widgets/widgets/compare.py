@@ -65,6 +65,12 @@ class CompareView(RecordsWidget):
     Synced attributes (:data:`tam_widgets.widgets.state.COMPARE_ATTRS`): ``word``, ``query``, ``method``,
     ``colormap``, ``opacity``, ``scale``, ``region``. ``comparison`` holds the records, labels and
     :class:`~tam_widgets.compare.Alignment`.
+
+    >>> from tam_widgets.testing.comparisons import model_records  # hand-made records of three "models"
+    >>> records = model_records([[" A", " black", " cat"], [" a", " bl", "ack", " cat"], [" the", " cat"]])
+    >>> view = CompareView(records, labels=["Qwen", "InternVL", "LLaVA"], query="cat")
+    >>> view.comparison.labels
+    ['Qwen', 'InternVL', 'LLaVA']
     """
 
     VIEW = VIEW
