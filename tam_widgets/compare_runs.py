@@ -239,7 +239,7 @@ class RunComparison:
     >>> cmp = compare_runs(["runs/qwen2vl", "runs/llava"], labels=["Qwen2-VL", "LLaVA"])  # doctest: +SKIP
     >>> cmp.table  # Obj-IoU, Func-IoU, F1-IoU per model, as in the paper's Table 3  # doctest: +SKIP
     >>> cmp.best("Qwen2-VL", 5), cmp.samples("dog")  # doctest: +SKIP
-    >>> cmp.open(cmp.samples("dog").id[0])  # the explorer on one sample (runs saved with --save-records)  # doctest: +SKIP
+    >>> cmp.open(cmp.samples("dog").id[0])  # one sample's records (--save-records)  # doctest: +SKIP
     """
 
     def __init__(self, runs: list[Run], labels: list[str], min_count: int):

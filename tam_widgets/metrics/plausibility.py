@@ -145,7 +145,8 @@ def score_caption(
     >>> from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     >>> from tam_widgets.metrics import COCO_CATEGORIES
     >>> from transformers import PreTrainedTokenizerFast
-    >>> vocab = {w: i for i, w in enumerate(["<|im_end|>", "\u2581A", "\u2581cat", "\u2581on", "\u2581a", "\u2581sofa"])}
+    >>> words = ["<|im_end|>", "\u2581A", "\u2581cat", "\u2581on", "\u2581a", "\u2581sofa"]
+    >>> vocab = {w: i for i, w in enumerate(words)}
     >>> tk = Tokenizer(models.WordLevel(vocab, unk_token="<|im_end|>"))
     >>> tk.pre_tokenizer, tk.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
     >>> tokenizer = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<|im_end|>")
