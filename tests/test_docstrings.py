@@ -14,9 +14,8 @@ import inspect
 import re
 from pathlib import Path
 
+import griffe  # the docs packages are in the test extra: pip install -e ".[test]"
 import pytest
-
-griffe = pytest.importorskip("griffe", reason="the docs packages are in the test extra: pip install -e '.[test]'")
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = (
