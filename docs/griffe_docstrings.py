@@ -1,6 +1,7 @@
 """Griffe extension for the API reference: this package's docstrings (reST-flavoured) as Markdown.
 
-- a bare doctest block (``>>>`` lines and their output) becomes a ``pycon`` code block;
+- a bare doctest block (``>>>`` lines and their output) becomes a ``pycon`` code block, without its
+  ``# doctest:`` directives;
 - a paragraph ending in ``::`` and the indented block after it become a ``python`` code block;
 - ``:class:`~a.b.C``` and the other Sphinx roles become inline code (``C``).
 
@@ -15,6 +16,7 @@ import textwrap
 import griffe
 
 ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|exc|obj|const):`~?([^`]+)`")
+DOCTEST_FLAGS = re.compile(r"\s*# doctest:[^\n]*$")
 
 
 def _role(match: re.Match) -> str:
@@ -37,7 +39,7 @@ def to_markdown(text: str) -> str:
             while k < len(lines) and lines[k].strip():
                 block.append(lines[k])
                 k += 1
-            out += ["```pycon", *block, "```"]
+            out += ["```pycon", *(DOCTEST_FLAGS.sub("", b) for b in block), "```"]
             continue
         if stripped.endswith("::") and not stripped.startswith(">>>"):
             out.append(line[:-1] if line.rstrip()[:-2].strip() else "")
