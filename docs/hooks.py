@@ -53,7 +53,10 @@ def cli_help(*argv: str) -> str:
         with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
             cli.main([*argv, "--help"])
     finally:
-        os.environ.pop("COLUMNS") if columns is None else os.environ.update(COLUMNS=columns)
+        if columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = columns
     return out.getvalue().rstrip()
 
 
