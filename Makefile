@@ -17,7 +17,7 @@ NODE_STAMP := js/node_modules/.tam-widgets-installed
 BUNDLE := tam_widgets/static/widget.js
 JS_SOURCES := $(wildcard js/src/* js/src/*/*) js/build.mjs js/package.json
 
-.PHONY: demo lab test test-latest lock check bench setup js browser clean
+.PHONY: demo lab test test-latest lock check bench setup js browser clean docs
 
 setup: $(STAMP) js
 
@@ -62,9 +62,16 @@ test: setup browser
 
 # The whole suite with the interpreter $(PY): lint, TypeScript checks and unit tests, pytest.
 check: js
-	$(PY) -m ruff check tam_widgets tests benchmarks hatch_build.py
+	$(PY) -m ruff check tam_widgets tests benchmarks hatch_build.py docs
 	cd js && npm run typecheck && npm test
 	$(PY) -m pytest
+	$(DOCS_BUILD)
+
+# The documentation site (mkdocs.yml) in site/; strict: a broken reference or link fails.
+DOCS_BUILD = NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+docs: $(STAMP)
+	$(DOCS_BUILD)
+	@echo "the site is in site/ (open site/index.html)"
 
 # The same suite on the newest releases within pyproject.toml's ranges (no lock), in $(LATEST).
 # Run it before refreshing the lock and now and then to find upstream drift before users do.
@@ -94,4 +101,4 @@ bench: setup browser
 	$(PY) benchmarks/bench_board.py
 
 clean:
-	rm -rf $(VENV) $(LATEST) build dist *.egg-info demo tam_widgets/static js/node_modules artifacts
+	rm -rf $(VENV) $(LATEST) build dist *.egg-info demo tam_widgets/static js/node_modules artifacts site

@@ -25,15 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     # --debug is accepted anywhere on the line (before or after the sub-command)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
-    parser = argparse.ArgumentParser(prog="tam-widgets", description="Token Activation Maps for multimodal LLMs")
-    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser(
-        "demo",
-        help="write a small offline site of every view: the synthetic scene and a tiny random model of each family",
-        description="Writes OUT/index.html, one offline page per view and source, and OUT/figure.png (TAM against "
-        "CAM on the synthetic scene); no download, no GPU.",
+    parser = argparse.ArgumentParser(
+        prog="tam-widgets",
+        description="Token Activation Maps for multimodal LLMs",
+        epilog="Run `tam-widgets COMMAND --help` for a command's options and examples.",
+        formatter_class=_CommandList,
     )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    demo = sub.add_parser("demo", help="write an offline demo site of every view (no download)")
     demo.add_argument("--out", default="demo", help="the folder to write (default: %(default)s)")
     demo.add_argument("--families", nargs="*", metavar="FAMILY",
                       help="tiny model families to run (default: all; none: the synthetic scene only)")
@@ -54,19 +54,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="let control strings of the chat format in --prompt (e.g. <|im_end|>) act as control tokens",
     )
-    ht = sub.add_parser("html", help="turn a saved explanation (.tam) into one offline, interactive HTML file")
+    ht = sub.add_parser("html", help="write a saved explanation (.tam) as an offline page")
     ht.add_argument("record", help="a file written by `tam-widgets explain --out` or Explanation.save")
     ht.add_argument("--out", help="the HTML file (default: the record's name with .html)")
     ht.add_argument("--method", help="map kind shown first (default: tam)")
     ht.add_argument("--colormap", default="jet", choices=["jet", "viridis", "inferno"])
-    tl = sub.add_parser("timeline", help="turn a saved multi-turn chat (.tam) into one offline chat timeline page")
+    tl = sub.add_parser("timeline", help="write a saved chat (.tam) as an offline timeline page")
     tl.add_argument("record", help="a file written by Explanation.save of a chat's explanation")
     tl.add_argument("--out", help="the HTML file (default: the record's name with .timeline.html)")
     tl.add_argument("--method", help="map kind shown first (default: tam)")
     tl.add_argument("--colormap", default="jet", choices=["jet", "viridis", "inferno"])
     cmp = sub.add_parser(
         "compare",
-        help="put several models' explanations (.tam) of the same pictures side by side in one offline HTML file",
+        help="put several models' explanations side by side (page)",
     )
     cmp.add_argument("records", nargs="+", help="2 to 8 files written by `tam-widgets explain --out`")
     cmp.add_argument("--labels", nargs="+", help="one name per record (default: the model ids)")
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                      help="compare answers to different questions about the same pictures")
     bd = sub.add_parser(
         "board",
-        help="write a failure-case study (OK-VQA or STAR) as one offline, read-only board page",
+        help="write a failure-case study as an offline board page",
         description="The study's cases, their annotations (--store) and the records cached beside the store "
         "(by a board or study.precompute in a notebook) as one HTML file; nothing is computed.",
     )
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     cr = sub.add_parser(
         "compare-runs",
-        help="compare evaluation runs of several models (Table 3/6 numbers and per-word IoU)",
+        help="compare evaluation runs of several models",
         description="Read the folders `tam-widgets evaluate --out` wrote (finished runs of one data set and --compat) "
         "and print the models' numbers side by side and each model's best and worst words.",
     )
@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     cr.add_argument("--html", help="also write the comparison as one offline HTML file")
     cr.add_argument("--figure", help="also save the per-word bar chart (.png, .pdf, .svg)")
     cr.add_argument("--words", help="write the per-word table as CSV")
+    _describe(sub)
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -165,6 +166,128 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {_one_line(e)}", file=sys.stderr)
         print("(run again with --debug for the traceback)", file=sys.stderr)
         return 2 if isinstance(e, INPUT_ERRORS) else 1
+
+
+#: Each command's ``--help``: a description (unless its parser has one) and example lines.
+COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "demo": (
+        "Writes OUT/index.html, one offline page per view (explorer, comparison, chat timeline, failure board) "
+        "and source, and OUT/figure.png (TAM against CAM). Sources: the package's synthetic scene (objects at "
+        "known places, so the maps mean something) and a tiny random checkpoint of each real model family "
+        "(untrained: the maps carry no meaning, the pages show the pipeline running). No download, no GPU.",
+        ("tam-widgets demo", "tam-widgets demo --out /tmp/tam-demo --families qwen2_vl llava"),
+    ),
+    "explain": (
+        "Load a model (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL, LLaVA-1.5), let it answer a question about "
+        "pictures or a video and explain every answer token with its token activation map. The record (.tam) "
+        "opens again with tw.Explanation.load or `tam-widgets html`.",
+        (
+            'tam-widgets explain --model Qwen/Qwen2-VL-2B-Instruct --image cat.jpg --prompt "What is it?" '
+            "--out out/cat.tam --html out/cat.html",
+            'tam-widgets explain --model Qwen/Qwen2-VL-2B-Instruct --video clip.mp4 --prompt "What happens?" '
+            "--out out/clip.tam --max-new-tokens 32",
+            'tam-widgets explain --model llava-hf/llava-1.5-7b-hf --image a.jpg --image b.jpg --prompt "Compare them." '
+            "--out out/ab.tam --png-dir out/ab_pngs --dtype bfloat16",
+        ),
+    ),
+    "html": (
+        "Write a saved explanation as one offline, interactive HTML page (the token map explorer): it opens in "
+        "any browser without Python or a server.",
+        ("tam-widgets html out/cat.tam", "tam-widgets html out/cat.tam --out cat.html --method cam --colormap viridis"),
+    ),
+    "timeline": (
+        "Write a saved multi-turn chat (the record of explainer.chat(...)) as one offline chat timeline page: "
+        "every turn's answer with its maps, the pictures of each turn.",
+        ("tam-widgets timeline chat.tam", "tam-widgets timeline chat.tam --out chat.html --method eci_only"),
+    ),
+    "compare": (
+        "Put several models' explanations of the same pictures and question side by side in one offline HTML "
+        "page, their answers' words aligned.",
+        (
+            "tam-widgets compare qwen.tam internvl.tam llava.tam --labels Qwen InternVL LLaVA --html compare.html",
+            "tam-widgets compare a.tam b.tam --html compare.html --word cat --scale shared",
+        ),
+    ),
+    "board": (
+        "",
+        (
+            "tam-widgets board --dataset okvqa --questions OpenEnded_mscoco_val2014_questions.json "
+            "--annotations mscoco_val2014_annotations.json --images val2014/ --store study/annotations.jsonl "
+            "--out board.html",
+            "tam-widgets board --dataset star --star-json STAR_val.json --videos Charades_v1_480/ "
+            "--store star/annotations.jsonl --out star.html --limit 200",
+        ),
+    ),
+    "evaluate": (
+        "",
+        (
+            "tam-widgets evaluate --model Qwen/Qwen2-VL-2B-Instruct --dataset coco --root /data/coco "
+            "--out runs/qwen2vl --limit 100",
+            "tam-widgets evaluate --model Qwen/Qwen2-VL-2B-Instruct --dataset coco --root /data/coco "
+            "--out runs/official --compat official",
+            "torchrun --nproc_per_node 2 -m tam_widgets evaluate --model Qwen/Qwen2-VL-2B-Instruct "
+            "--dataset coco --root /data/coco --out runs/qwen2vl",
+        ),
+    ),
+    "compare-runs": (
+        "",
+        (
+            "tam-widgets compare-runs runs/qwen2vl runs/internvl --labels Qwen2-VL InternVL",
+            "tam-widgets compare-runs runs/qwen2vl runs/internvl --html runs.html --figure words.png --words words.csv",
+        ),
+    ),
+}
+
+
+class _CommandList(argparse.HelpFormatter):
+    """The top-level help: one line per command, without argparse's line for the ``COMMAND`` slot itself."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=20)
+        self._action_max_length = 16  # room for "    compare-runs" before its help
+
+    def _format_action(self, action: argparse.Action) -> str:
+        text = super()._format_action(action)
+        return text.split("\n", 1)[1] if isinstance(action, argparse._SubParsersAction) else text
+
+
+def _describe(sub: argparse._SubParsersAction) -> None:
+    """Give every command's ``--help`` its description and examples (from :data:`COMMANDS`)."""
+    import textwrap
+
+    for name, command in sub.choices.items():
+        description, examples = COMMANDS.get(name, (None, ()))
+        description = command.description or description
+        if description:
+            command.description = textwrap.fill(" ".join(description.split()), 78)
+        if examples:
+            lines = "\n".join(_shell_lines(line) for line in examples)
+            command.epilog = f"examples:\n{lines}" + (f"\n\n{command.epilog}" if command.epilog else "")
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _shell_lines(command: str, width: int = 78) -> str:
+    """An example command, indented and broken before options to fit ``width`` (shell continuations).
+
+    >>> print(_shell_lines("tam-widgets html out/cat.tam --out 'my page.html' --method cam", width=44))
+      tam-widgets html out/cat.tam \\
+          --out 'my page.html' --method cam
+    """
+    import shlex
+
+    groups: list[str] = []
+    for token in (shlex.quote(t) for t in shlex.split(command)):
+        if token.startswith("--") or not groups:
+            groups.append(token)
+        else:
+            groups[-1] += " " + token
+    lines, line = [], "  " + groups[0]
+    for group in groups[1:]:
+        if len(line) + len(group) + 3 > width:
+            lines.append(line + " \\")
+            line = "     "
+        line += " " + group
+    return "\n".join([*lines, line])
 
 
 def _one_line(e: BaseException) -> str:

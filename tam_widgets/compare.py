@@ -483,8 +483,12 @@ def compare(
     time, unless ``keep=True``. ``generation`` (``max_new_tokens=...``) goes to every model. Returns the
     :class:`~tam_widgets.widgets.compare.CompareView` (labels default to the model ids' last parts).
 
-        view = tw.compare(["Qwen/Qwen2-VL-2B-Instruct", "OpenGVLab/InternVL3-1B-hf"],
-                          image="street.jpg", prompt="Describe the image.", max_new_tokens=32)
+    Example (illustrative: downloads the models):
+
+    >>> import tam_widgets as tw
+    >>> view = tw.compare(["Qwen/Qwen2-VL-2B-Instruct", "OpenGVLab/InternVL3-1B-hf"],
+    ...                   image="street.jpg", prompt="Describe the image.", max_new_tokens=32)  # doctest: +SKIP
+    >>> view.to_html("compare.html")  # the same comparison as one offline page  # doctest: +SKIP
     """
     if isinstance(models, (str, bytes)) or not isinstance(models, Sequence):
         raise TypeError("models must be a list of model ids / paths or loaded Explainers, e.g. "

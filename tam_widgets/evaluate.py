@@ -54,17 +54,48 @@ import numpy as np
 from .io import Journal, flock
 from .studies.vqa_eval import vqa_accuracy  # the official VQA accuracy (its one statement)
 
+__all__ = [
+    "DATASETS",
+    "EvaluationError",
+    "EvaluationWarning",
+    "dataset_layouts",
+    "format_table",
+    "merge",
+    "open_dataset",
+    "run",
+]
+
 DATASETS = ("coco", "grandf", "openpsg", "okvqa", "star")
+"""The data sets ``tam-widgets evaluate --dataset`` and :func:`open_dataset` know.
+
+>>> DATASETS
+('coco', 'grandf', 'openpsg', 'okvqa', 'star')
+"""
 SETTINGS_FILE = "run.json"
 _STARTED = time.time()  # when this process began evaluating (see _same_launch)
 
 
 class EvaluationError(ValueError):
-    """An evaluation folder cannot be used as asked (other settings, a busy shard, conflicting rows)."""
+    """An evaluation folder cannot be used as asked (other settings, a busy shard, conflicting rows).
+
+    The message names what differs and what to do (e.g. pass ``force_new=True``); it is a ``ValueError``:
+
+    >>> issubclass(EvaluationError, ValueError)
+    True
+    >>> run(explainer, dataset, "runs/qwen", method="cam")  # the folder holds a "tam" run  # doctest: +SKIP
+    Traceback (most recent call last):
+    EvaluationError: runs/qwen holds results of other settings (method: 'tam' != 'cam') ...
+    """
 
 
 class EvaluationWarning(UserWarning):
-    """Something in an evaluation folder was skipped or moved (the message says what and where)."""
+    """Something in an evaluation folder was skipped or moved (the message says what and where).
+
+    >>> issubclass(EvaluationWarning, UserWarning)
+    True
+    >>> import warnings
+    >>> warnings.simplefilter("error", EvaluationWarning)  # a strict pipeline: stop on a skipped line  # doctest: +SKIP
+    """
 
 
 def _dataset_classes() -> dict[str, type]:
@@ -80,7 +111,14 @@ def _dataset_classes() -> dict[str, type]:
 
 
 def open_dataset(name: str, root: str | os.PathLike, **kwargs):
-    """A dataset loader by name: coco, grandf, openpsg, okvqa or star."""
+    """A dataset loader by name: coco, grandf, openpsg, okvqa or star (``kwargs`` go to the loader).
+
+    >>> import tempfile
+    >>> from tam_widgets.testing.datasets import coco_formatted
+    >>> ds = open_dataset("coco", coco_formatted(tempfile.mkdtemp()), load_pixels=False)
+    >>> type(ds).__name__, len(ds)
+    ('CocoCaption', 3)
+    """
     classes = _dataset_classes()
     if name not in classes:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
@@ -88,7 +126,11 @@ def open_dataset(name: str, root: str | os.PathLike, **kwargs):
 
 
 def dataset_layouts() -> str:
-    """Every dataset's expected folder layout, from the loaders' ``LAYOUT`` (for ``--help``)."""
+    """Every dataset's expected folder layout, from the loaders' ``LAYOUT`` (for ``--help``).
+
+    >>> print(dataset_layouts().splitlines()[0])
+    coco:
+    """
     return "\n\n".join(f"{name}:\n{cls.LAYOUT}" for name, cls in _dataset_classes().items())
 
 
@@ -525,6 +567,14 @@ def run(
     goes on. ``save_records=True`` also stores each sample's explanation as ``out/records/<id>.tam``
     (:func:`record_name`, written before its row, which names it under ``"record"``), so
     :func:`tam_widgets.compare_runs` can open it later.
+
+    Example (illustrative: needs the model and the data set; ``tam-widgets evaluate`` does the same):
+
+    >>> import tam_widgets as tw
+    >>> from tam_widgets.evaluate import format_table, open_dataset, run
+    >>> summary = run(tw.load("Qwen/Qwen2-VL-2B-Instruct"), open_dataset("coco", "/data/coco"),
+    ...               "runs/qwen2vl", limit=100)  # doctest: +SKIP
+    >>> print(format_table(summary, "tam (default)"))  # doctest: +SKIP
     """
     from tqdm.auto import tqdm
 
@@ -595,6 +645,10 @@ def merge(out: str | os.PathLike, n: int) -> dict | None:
     one sample id; identical duplicates count once. A failed row counts in ``n_failed`` (with its
     reason under ``failed``) unless the sample succeeded on a later resume. Undefined means are
     ``null``, with the reason under ``why_null``.
+
+    >>> import tempfile
+    >>> merge(tempfile.mkdtemp(), 2) is None  # no shard has finished yet
+    True
     """
     from .io import atomic_write
 
@@ -698,7 +752,14 @@ def _count(n: int, noun: str) -> str:
 
 
 def format_table(summary: dict, name: str = "") -> str:
-    """The summary as a row of the paper's Table 3 (percentages); ``n/a`` cells are explained below it."""
+    """The summary as a row of the paper's Table 3 (percentages); ``n/a`` cells are explained below it.
+
+    >>> print(format_table({"obj_iou": 0.4123, "func_iou": 0.812, "f1_iou": 0.547, "n_samples": 100}, "tam"))
+    | method | Obj-IoU | Func-IoU | F1-IoU |
+    | --- | --- | --- | --- |
+    | tam | 41.2 | 81.2 | 54.7 |
+    100 samples
+    """
     cols = [
         ("Obj-IoU", "obj_iou"),
         ("Func-IoU", "func_iou"),

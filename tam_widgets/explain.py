@@ -198,6 +198,16 @@ class Explainer:
         compat: ``"default"`` (TAM plus the CAM baseline and the ECI-only / filter-only ablations)
             or ``"reference"`` (the official code's maps and token choice, bit for bit).
         max_new_tokens, do_sample, ...: default generation settings (greedy by default).
+
+    Usually made by :func:`load`; from a model you loaded yourself (illustrative: needs the weights):
+
+    >>> from transformers import AutoModelForImageTextToText, AutoProcessor
+    >>> model = AutoModelForImageTextToText.from_pretrained("Qwen/Qwen2-VL-2B-Instruct")  # doctest: +SKIP
+    >>> processor = AutoProcessor.from_pretrained("Qwen/Qwen2-VL-2B-Instruct")  # doctest: +SKIP
+    >>> explainer = Explainer(model, processor, model_id="Qwen/Qwen2-VL-2B-Instruct")  # doctest: +SKIP
+    >>> exp = explainer.explain("street.jpg", "Describe the image.")  # doctest: +SKIP
+    >>> exp.answer, exp.maps["tam"].shape  # doctest: +SKIP
+    ('A busy street with ...', (n_answer_tokens, n_visual_tokens))
     """
 
     def __init__(self, model, processor, model_id: str = "", compat: str = "default", **generation):
@@ -324,6 +334,14 @@ class Chat:
     (``VisualGrid.turn``). :meth:`subscribe` follows every ask as :class:`ChatEvent` s (with
     ``ask(stream=True)``, one per generated token, its maps made as it comes); :meth:`stop` ends
     the running ask at the next token; :attr:`busy` says whether one runs.
+
+    Example (illustrative: needs a model's weights):
+
+    >>> import tam_widgets as tw
+    >>> chat = tw.load("Qwen/Qwen2-VL-2B-Instruct").chat("street.jpg")  # doctest: +SKIP
+    >>> chat.ask("What is in the picture?")  # doctest: +SKIP
+    >>> chat.ask("What colour is the car?")  # the first turn is context  # doctest: +SKIP
+    >>> tw.ChatTimeline(chat)  # one view of all turns, with a question box  # doctest: +SKIP
     """
 
     def __init__(self, explainer: Explainer, images: list, video=None, repeat_frames: bool = False):
@@ -1209,6 +1227,12 @@ def load(
 
         explainer = tw.load("Qwen/Qwen2-VL-2B-Instruct", max_new_tokens=32)
         explainer = tw.load("./checkpoints/my-llava")
+
+    Example (illustrative: downloads the weights):
+
+    >>> import tam_widgets as tw
+    >>> exp = tw.load("Qwen/Qwen2-VL-2B-Instruct").explain("street.jpg", "Describe the image.")  # doctest: +SKIP
+    >>> exp.save("street.tam"); exp.show()  # doctest: +SKIP
     """
     from transformers import AutoModelForImageTextToText, AutoProcessor
 

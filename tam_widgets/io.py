@@ -79,6 +79,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     is one, and renamed over ``path``; any failure removes the temporary file and leaves ``path`` as
     it was. Temporary files that killed writers left for ``path`` are removed first
     (:func:`remove_stale_temp_files`). Returns ``path`` as a ``Path``.
+
+    >>> import tempfile
+    >>> path = atomic_write(Path(tempfile.mkdtemp()) / "notes.txt", lambda f: f.write(b"saved"))
+    >>> path.read_bytes()
+    b'saved'
     """
     path = Path(os.fspath(path))
     remove_stale_temp_files(path)

@@ -62,6 +62,16 @@ def eci(
 
     Returns:
         ``(ReLU(a - s I), s)``: the corrected maps ``[n, n_v]`` and the scales ``[n]``.
+
+    Example: the answer token's map is its own object plus half of an earlier word's map; ECI removes
+    that interference:
+
+    >>> import torch
+    >>> earlier = torch.tensor([[0.0, 0.0, 4.0, 4.0]])        # an earlier word looked right
+    >>> token = torch.tensor([[4.0, 4.0, 0.0, 0.0]]) + 0.5 * earlier
+    >>> corrected, scale = eci(token, earlier, relevance=torch.ones(1, 1), usable=torch.ones(1, 1, dtype=torch.bool))
+    >>> corrected.tolist(), round(float(scale[0]), 2)
+    ([[4.0, 4.0, 0.0, 0.0]], 0.5)
     """
     weights = interference_weights(relevance, usable, variant)
     interference = weights @ context_maps

@@ -112,6 +112,11 @@ def rank_gaussian_filter(x: torch.Tensor, size: int = 3) -> torch.Tensor:
     the median rank, weights normalised to sum 1) with ``sigma = std / mean`` of the window.
     Unlike the official code it never yields NaN: a constant window keeps its value and an
     all-zero window gives 0.
+
+    >>> import torch
+    >>> x = torch.zeros(1, 5, 5); x[0, 2, 2] = 1.0  # one isolated hot pixel
+    >>> float(rank_gaussian_filter(x)[0, 2, 2]) < 0.5  # is smoothed away
+    True
     """
     rows = _sorted_rows(x if x.is_floating_point() else x.float(), size)
     n, half = len(rows), len(rows) // 2
@@ -176,10 +181,21 @@ FILTERS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "median": median_filter,
     "adaptive_median": adaptive_median_filter,
 }
+"""The denoising filters by name (``filter=`` of :func:`~tam_widgets.core.tam_from_logits`); each maps
+``[..., h, w]`` to the same shape.
+
+>>> sorted(FILTERS)
+['adaptive_median', 'gaussian', 'median', 'rank_gaussian']
+"""
 
 
 def apply_filter(x: torch.Tensor, name: str | None) -> torch.Tensor:
-    """Apply the filter registered as ``name`` (``None`` or ``"none"`` returns ``x``)."""
+    """Apply the filter registered as ``name`` (``None`` or ``"none"`` returns ``x``).
+
+    >>> import torch
+    >>> apply_filter(torch.rand(2, 5, 5), "median").shape
+    torch.Size([2, 5, 5])
+    """
     if name is None or name == "none":
         return x
     try:

@@ -64,6 +64,11 @@ class TokenLayout:
     """Where the visual, prompt and answer tokens of one sequence are (all checked).
 
     ``answer`` is every position from ``answer_start`` to the end of ``input_ids``.
+
+    >>> layout = TokenLayout.build(np.arange(10), visual_positions=[1, 2, 3, 4], prompt_positions=[5, 6],
+    ...                            answer_start=7, grid=(2, 2), score_rows=9)
+    >>> layout.answer.tolist(), layout.context.tolist()
+    ([7, 8, 9], [5, 6, 7, 8, 9])
     """
 
     input_ids: np.ndarray

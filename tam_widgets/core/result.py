@@ -35,6 +35,14 @@ class TAMResult:
         grids: the visual grid of each image or video.
         settings: how the maps were made (``compat``, ``eci``, ``filter``).
         trace: intermediate values (reference mode: the official context list's raw maps).
+
+    Example:
+        >>> from tam_widgets.core import synthetic_example, tam_from_logits
+        >>> ex = synthetic_example(grid=(6, 8), n_prompt=5, n_answer=4)
+        >>> result = tam_from_logits(ex.logits, ex.input_ids, visual_positions=ex.visual_positions,
+        ...                          prompt_positions=ex.prompt_positions, answer_start=ex.answer_start, grid=(6, 8))
+        >>> len(result), result.maps.shape, result.text_relevance.shape[0]
+        (4, (4, 6, 8), 4)
     """
 
     flat_maps: np.ndarray

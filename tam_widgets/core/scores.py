@@ -48,6 +48,11 @@ def class_scores(
 
     Only the ``n`` rows of the LM head are gathered. Computed in float32 (float64 for float64
     inputs) whatever the model's dtype. ``by_class=True`` returns ``[n, L]`` instead.
+
+    >>> import torch
+    >>> hidden, weight = torch.randn(7, 16), torch.randn(100, 16)  # 7 positions, a 100-word vocabulary
+    >>> class_scores(hidden, weight, torch.tensor([3, 42])).shape
+    torch.Size([7, 2])
     """
     dtype = _compute_dtype(hidden.dtype)
     rows = weight.index_select(0, class_ids.to(weight.device)).to(hidden.device, dtype)

@@ -79,7 +79,12 @@ PIXELS_PER_TOKEN = 28
 
 @dataclass
 class SyntheticExample:
-    """Everything TAM needs for one sample, plus the truth: which tokens cover which object."""
+    """Everything TAM needs for one sample, plus the truth: which tokens cover which object.
+
+    >>> ex = synthetic_example(grid=(6, 8))
+    >>> sorted(ex.object_masks), ex.object_masks["circle"].shape
+    (['circle', 'grass', 'square', 'triangle'], (6, 8))
+    """
 
     image: np.ndarray  # uint8 [H, W, 3] or [t, H, W, 3]
     input_ids: np.ndarray
@@ -158,6 +163,10 @@ def synthetic_example(
     ...                        answer=["green"])
     >>> [ex.token_text(p) for p in range(ex.answer_start, len(ex.input_ids))]
     ['green', '<|im_end|>']
+
+    >>> ex = synthetic_example(grid=(6, 8), n_prompt=5, n_answer=4)
+    >>> ex.input_ids.shape, ex.answer_start, ex.image.dtype
+    ((78,), 74, dtype('uint8'))
     """
     rng = np.random.default_rng(seed)
     grid = tuple(int(g) for g in grid)

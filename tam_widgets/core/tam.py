@@ -21,7 +21,12 @@ from .normalize import multimodal_normalize
 from .result import TAMResult
 from .scores import ArrayLike, HiddenScores, LogitScores
 
-COMPAT_MODES = ("default", "reference", "official")  # "official" is another name for "reference"
+COMPAT_MODES = ("default", "reference", "official")
+"""The ``compat=`` values of :func:`tam_from_logits`; ``"official"`` is another name for ``"reference"``.
+
+>>> COMPAT_MODES
+('default', 'reference', 'official')
+"""
 
 
 def _check_finite(scores: torch.Tensor, positions: np.ndarray, what: str) -> None:
@@ -164,6 +169,14 @@ def tam_from_logits(
 
     Raises:
         ValueError: shapes that do not fit together, empty token lists, NaN/inf scores.
+
+    Example:
+        >>> from tam_widgets.core import synthetic_example
+        >>> ex = synthetic_example(grid=(6, 8), n_prompt=5, n_answer=4)
+        >>> result = tam_from_logits(ex.logits, ex.input_ids, visual_positions=ex.visual_positions,
+        ...                          prompt_positions=ex.prompt_positions, answer_start=ex.answer_start, grid=(6, 8))
+        >>> result.maps.shape  # one 6 x 8 map per answer token
+        (4, 6, 8)
     """
     return _run(
         LogitScores(logits),

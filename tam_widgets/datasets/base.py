@@ -40,6 +40,10 @@ class Sample:
         categories: ``{name: label}`` for ``label_mask``, or None.
         answers: ground-truth answers (VQA / video QA), else empty.
         meta: anything else (source paths, original ids, ...).
+
+    >>> s = Sample(id="42", prompt="What animal is this?", image=np.zeros((4, 6, 3), np.uint8), answers=["cat"] * 10)
+    >>> s.references, s.label_mask is None
+    ([], True)
     """
 
     id: str
@@ -180,6 +184,14 @@ def merge_label_masks(masks: Sequence[tuple[int, np.ndarray]], shape: tuple[int,
     Overlap rule: masks are painted by decreasing area (ties: input order), so where regions
     overlap the **smaller** one wins (a person on a couch keeps its pixels). The result is
     ``uint8`` when every label fits, else ``int32``.
+
+    >>> couch = np.zeros((4, 4), bool); couch[1:, :] = True
+    >>> person = np.zeros((4, 4), bool); person[2:, 1:3] = True
+    >>> merge_label_masks([(63, couch), (1, person)], (4, 4))  # the person stays on top of the couch
+    array([[ 0,  0,  0,  0],
+           [63, 63, 63, 63],
+           [63,  1,  1, 63],
+           [63,  1,  1, 63]], dtype=uint8)
     """
     labels = [int(lab) for lab, _ in masks]
     dtype = np.uint8 if all(0 <= v < 256 for v in labels) else np.int32

@@ -21,8 +21,17 @@ from .base import EvalDataset, Sample, decode_rle, merge_label_masks, read_json,
 __all__ = ["COCO_CAPTION_PROMPT", "COCO_RENAMES", "CocoCaption", "coco_categories"]
 
 COCO_CAPTION_PROMPT = "Write a one-sentence caption for this image:"
-#: The paper's two shortened COCO category names.
+"""The paper's captioning prompt (COCO Caption, Table 3).
+
+>>> CocoCaption.prompt == COCO_CAPTION_PROMPT
+True
+"""
 COCO_RENAMES = {"sports ball": "ball", "wine glass": "glass"}
+"""The paper's two shortened COCO category names (a caption says "ball", not "sports ball").
+
+>>> coco_categories({"categories": [{"id": 37, "name": "sports ball"}]})
+{'ball': 37}
+"""
 
 _LAYOUT_COCO = """\
   <root>/annotations/captions_<split>.json
@@ -36,7 +45,11 @@ _LAYOUT_FORMATTED = """\
 
 
 def coco_categories(instances: dict[str, Any], renames: dict[str, str] | None = None) -> dict[str, int]:
-    """``{name: id}`` from a COCO instances dict, in file order, with the paper's renames applied."""
+    """``{name: id}`` from a COCO instances dict, in file order, with the paper's renames applied.
+
+    >>> coco_categories({"categories": [{"id": 1, "name": "person"}, {"id": 46, "name": "wine glass"}]})
+    {'person': 1, 'glass': 46}
+    """
     renames = COCO_RENAMES if renames is None else renames
     return {renames.get(c["name"], c["name"]): int(c["id"]) for c in instances.get("categories", [])}
 
@@ -54,6 +67,17 @@ class CocoCaption(EvalDataset):
         prompt: the captioning prompt.
         shard: ``(i, n)`` to keep every ``n``-th sample from ``i``.
         load_pixels: read images and masks (False: only ids, prompts and captions).
+
+    Example (a three-picture copy of the paper's layout, written on the spot):
+
+    >>> import tempfile
+    >>> from tam_widgets.testing.datasets import coco_formatted
+    >>> ds = CocoCaption(coco_formatted(tempfile.mkdtemp()))
+    >>> s = ds[1]
+    >>> len(ds), s.id, s.references, s.categories["cat"], s.image.shape
+    (3, '2', ['A photo of a cat on a table.'], 17, (300, 451, 3))
+    >>> [x.id for x in ds.shard(1, 2)]  # what process 1 of 2 evaluates
+    ['2']
 
     Samples are the images of the instances file (sorted by id; ``id`` is the image id as a
     string). ``layout="coco"`` masks: every instance is decoded like ``COCO.annToMask`` and

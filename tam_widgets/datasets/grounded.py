@@ -38,7 +38,17 @@ from .base import EvalDataset, Sample, decode_rle, merge_label_masks, missing, r
 __all__ = ["GRANDF_PROMPT", "OPENPSG_PROMPT", "GranDf", "OpenPSG", "panoptic_ids"]
 
 GRANDF_PROMPT = "Write a description for this image using around two sentences:"
+"""The paper's GranD-f prompt.
+
+>>> GranDf.prompt == GRANDF_PROMPT
+True
+"""
 OPENPSG_PROMPT = "Write a description for this image using around three sentences:"
+"""The paper's OpenPSG prompt.
+
+>>> OpenPSG.prompt == OPENPSG_PROMPT
+True
+"""
 
 _LAYOUT = """\
   <root>/anno.json       list of [image_rel_path, caption, label_png_rel_path, {name: label}]
@@ -64,7 +74,11 @@ _IMAGE_DIR_CANDIDATES = (
 
 
 def panoptic_ids(rgb: np.ndarray) -> np.ndarray:
-    """Segment ids of a COCO-style panoptic PNG (``R + 256 G + 256^2 B``) as ``int64``."""
+    """Segment ids of a COCO-style panoptic PNG (``R + 256 G + 256^2 B``) as ``int64``.
+
+    >>> panoptic_ids(np.array([[[1, 0, 0], [4, 1, 0]]], np.uint8))
+    array([[  1, 260]])
+    """
     rgb = rgb.astype(np.int64)
     return rgb[..., 0] + 256 * rgb[..., 1] + 256 * 256 * rgb[..., 2]
 
@@ -287,6 +301,11 @@ class GranDf(_GroundedDescription):
         shard: ``(i, n)``; load_pixels: False skips reading images and masks.
 
     References are ``[caption]``; ``categories`` is the per-image ``{name: label}``.
+
+    Example (illustrative: needs the data set; layouts in ``tam-widgets evaluate --help``):
+
+    >>> ds = GranDf("/data/grandf", shard=(0, 4))  # doctest: +SKIP
+    >>> s = ds[0]; s.prompt, s.references, s.categories  # doctest: +SKIP
     """
 
     prompt = GRANDF_PROMPT
@@ -298,6 +317,11 @@ class OpenPSG(_GroundedDescription):
     Same arguments and formats as :class:`GranDf`; with ``psg.json`` the samples have no reference
     caption, ``split`` selects PSG's ``test_image_ids`` (default) or the rest, and the label of a
     segment is its ``category_id + 1``.
+
+    Example (illustrative: needs the data set):
+
+    >>> ds = OpenPSG("/data/openpsg", load_pixels=False)  # ids, prompts and categories only  # doctest: +SKIP
+    >>> len(ds), ds[0].prompt  # doctest: +SKIP
     """
 
     prompt = OPENPSG_PROMPT

@@ -9,7 +9,14 @@ import torch
 
 
 class MethodUnavailable(RuntimeError):
-    """A method cannot run on this model (the message says why and what to do)."""
+    """A method cannot run on this model (the message says why and what to do).
+
+    >>> import tam_widgets.methods as tm
+    >>> try:
+    ...     maps = tm.compute("rollout", inp)  # doctest: +SKIP
+    ... except tm.MethodUnavailable as e:
+    ...     print(e)  # e.g. "... needs eager attention ..."
+    """
 
 
 @dataclass
@@ -25,6 +32,14 @@ class MethodInput:
         grids: the token grid of each image/video, in order along ``visual_positions``.
         context_positions: prompt text and earlier answers, the context TAM uses.
         answer_start, answer_end: the explained tokens are ``input_ids[answer_start:answer_end]``.
+
+    Usually made by ``chat.method_input()``; by hand (10 tokens: 4 visual, 2 prompt, 3 answer):
+
+    >>> inp = MethodInput(model=torch.nn.Identity(), adapter=None, inputs={"input_ids": torch.arange(10)[None]},
+    ...                   hidden=torch.zeros(9, 4), visual_positions=np.arange(1, 5), grids=[(2, 2)],
+    ...                   context_positions=np.arange(5, 7), answer_start=7, answer_end=10)
+    >>> inp.answer_positions.tolist(), inp.input_ids.tolist()[-3:]
+    ([7, 8, 9], [7, 8, 9])
     """
 
     model: torch.nn.Module

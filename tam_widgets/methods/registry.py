@@ -20,6 +20,12 @@ Method = Callable[[MethodInput], np.ndarray]
 Check = Callable[[torch.nn.Module, object], tuple[bool, str]]
 
 METHODS: dict[str, Method] = {}
+"""Every registered method by name (the built-in ones, then those added by :func:`register_method`).
+
+>>> import tam_widgets.methods
+>>> {"tam", "cam", "gradcam_pp", "rollout"} <= set(METHODS)
+True
+"""
 _CHECKS: dict[str, Check] = {}
 
 
@@ -33,6 +39,18 @@ def register_method(name: str, *, check: Check | None = None) -> Callable[[Metho
     ``check(model, adapter)`` (optional) tells whether the method can run on a model, returning
     ``(ok, reason)``; the reason should say why not and what to do. Registering an existing name
     replaces it.
+
+    >>> import numpy as np, torch
+    >>> from tam_widgets.methods import MethodInput
+    >>> inp = MethodInput(model=torch.nn.Identity(), adapter=None, inputs={"input_ids": torch.arange(10)[None]},
+    ...                   hidden=torch.zeros(9, 4), visual_positions=np.arange(1, 5), grids=[(2, 2)],
+    ...                   context_positions=np.arange(5, 7), answer_start=7, answer_end=10)
+    >>> @register_method("uniform")
+    ... def uniform(inp):
+    ...     return np.full((inp.answer_end - inp.answer_start, len(inp.visual_positions)), 0.5)
+    >>> compute("uniform", inp).shape  # one row per answer token, one column per visual token
+    (3, 4)
+    >>> del METHODS["uniform"]
     """
 
     def wrap(fn: Method) -> Method:
@@ -55,6 +73,13 @@ def available(name: str, model: torch.nn.Module, adapter: object = None) -> tupl
 
     The check is cheap (no forward pass); it may switch the attention implementation and back.
 
+    Example (illustrative: needs a model):
+
+    >>> import tam_widgets as tw, tam_widgets.methods as tm
+    >>> model = tw.load("llava-hf/llava-1.5-7b-hf").model  # doctest: +SKIP
+    >>> tm.available("rollout", model)  # doctest: +SKIP
+    (True, '')
+
     Raises:
         ValueError: unknown method name.
     """
@@ -73,6 +98,13 @@ def compute(name: str, inp: MethodInput) -> np.ndarray:
     Raises:
         ValueError: unknown method name (the message lists the registered ones).
         MethodUnavailable: the model cannot support this method (the message says why and what to do).
+
+    Example (illustrative: needs a model; a chat's last turn is one input):
+
+    >>> import tam_widgets as tw, tam_widgets.methods as tm
+    >>> chat = tw.load("Qwen/Qwen2-VL-2B-Instruct").chat("street.jpg")  # doctest: +SKIP
+    >>> chat.ask("What is in the picture?")  # doctest: +SKIP
+    >>> maps = tm.compute("gradcam_pp", chat.method_input())  # [n_answer, n_visual] in [0, 1]  # doctest: +SKIP
     """
     fn = _lookup(name)
     ok, reason = available(name, inp.model, inp.adapter)
@@ -82,7 +114,19 @@ def compute(name: str, inp: MethodInput) -> np.ndarray:
 
 
 def validate(maps: np.ndarray, inp: MethodInput, name: str = "method") -> np.ndarray:
-    """Check the method contract (shape, finite, ``[0, 1]``) and return the maps as float32."""
+    """Check the method contract (shape, finite, ``[0, 1]``) and return the maps as float32.
+
+    >>> import numpy as np, torch
+    >>> from tam_widgets.methods import MethodInput
+    >>> inp = MethodInput(model=torch.nn.Identity(), adapter=None, inputs={"input_ids": torch.arange(10)[None]},
+    ...                   hidden=torch.zeros(9, 4), visual_positions=np.arange(1, 5), grids=[(2, 2)],
+    ...                   context_positions=np.arange(5, 7), answer_start=7, answer_end=10)
+    >>> validate(np.full((3, 4), 0.5), inp).dtype
+    dtype('float32')
+    >>> validate(np.full((3, 4), 2.0), inp)
+    Traceback (most recent call last):
+    RuntimeError: method returned values outside [0, 1] (2.0, 2.0)
+    """
     arr = np.asarray(maps.detach().cpu() if isinstance(maps, torch.Tensor) else maps, dtype=np.float32)
     shape = (inp.answer_end - inp.answer_start, len(inp.visual_positions))
     if arr.shape != shape:

@@ -36,6 +36,11 @@ COCO_CATEGORIES: dict[str, int] = {
     "cell phone": 77, "microwave": 78, "oven": 79, "toaster": 80, "sink": 81, "refrigerator": 82, "book": 84,
     "clock": 85, "vase": 86, "scissors": 87, "teddy bear": 88, "hair drier": 89, "toothbrush": 90,
 }  # fmt: skip
+"""The 80 COCO categories as ``{name: label}`` (the labels of COCO's panoptic/instance ids, 1 to 90 with gaps).
+
+>>> len(COCO_CATEGORIES), COCO_CATEGORIES["cat"], COCO_CATEGORIES["hot dog"]
+(80, 17, 58)
+"""
 
 
 def _syn(target: str | tuple[str, ...], *words: str) -> dict[str, tuple[str, ...]]:
@@ -43,8 +48,6 @@ def _syn(target: str | tuple[str, ...], *words: str) -> dict[str, tuple[str, ...
     return {w: names for w in words}
 
 
-#: Caption word (lower case, singular or as written) -> candidate category names, the first one present in the
-#: categories dict is used. Default mode only; pass ``synonyms=`` to ``score_caption`` to replace it.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     **_syn(
         "person",
@@ -92,6 +95,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     **_syn("teddy bear", "teddy"),
     **_syn("hair drier", "dryer", "drier", "hairdryer"),
 }
+"""Caption word (lower case, singular or as written) -> candidate category names; the first one present in the
+categories dict is used. Default mode only; pass ``synonyms=`` to ``score_caption`` to replace it.
+
+>>> SYNONYMS["sofa"], SYNONYMS["man"], SYNONYMS["television"]
+(('couch',), ('person',), ('tv',))
+"""
 
 
 def normalize_word(word: str) -> str:
@@ -114,7 +123,12 @@ def _default_form(word: str) -> str:
 
 @dataclass(frozen=True)
 class CategoryIndex:
-    """Categories with their names' lemmas precomputed (build it with :func:`category_index`, which caches)."""
+    """Categories with their names' lemmas precomputed (build it with :func:`category_index`, which caches).
+
+    >>> index = category_index({"hot dog": 58, "dog": 18})
+    >>> index.official("dogs")  # the official rule: any part of a name matches, the last match wins
+    18
+    """
 
     categories: tuple[tuple[str, int], ...]
     official_map: dict[str, int] = field(repr=False)  # part lemma -> label of the LAST category with that part

@@ -41,7 +41,18 @@ _STATE: dict[str, object] = {"ready": False, "download_tried": False, "tagger": 
 
 
 class NLTKDataMissing(LookupError):
-    """Raised when the NLTK tagger or WordNet data cannot be found (and could not be downloaded)."""
+    """Raised when the NLTK tagger or WordNet data cannot be found (and could not be downloaded).
+
+    Its message names the missing packages and the command that installs them; it is a ``LookupError``, as
+    NLTK's own:
+
+    >>> issubclass(NLTKDataMissing, LookupError)
+    True
+    >>> try:  # illustrative: NLTK_DATA points to a folder without the tagger  # doctest: +SKIP
+    ...     ensure_nltk_data()
+    ... except NLTKDataMissing as e:
+    ...     print(e)
+    """
 
 
 def _missing() -> list[str]:

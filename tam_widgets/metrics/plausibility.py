@@ -32,10 +32,18 @@ from .words import Word, default_words, official_words
 
 __all__ = ["FUNCTION_TAGS", "NOUN_TAGS", "CaptionScore", "score_caption", "summarize"]
 
-#: Penn Treebank tags of function words (IN and CD are left out on purpose, as in the paper).
 FUNCTION_TAGS = frozenset({"CC", "DT", "EX", "MD", "POS", "PRP", "PRP$", "UH", "WDT", "WP", "WP$", "WRB"})
-#: Penn Treebank tags of nouns.
+"""Penn Treebank tags of function words (IN and CD are left out on purpose, as in the paper).
+
+>>> "DT" in FUNCTION_TAGS, "IN" in FUNCTION_TAGS
+(True, False)
+"""
 NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
+"""Penn Treebank tags of nouns (the words Obj-IoU scores).
+
+>>> sorted(NOUN_TAGS)
+['NN', 'NNP', 'NNPS', 'NNS']
+"""
 
 Compat = Literal["default", "official"]
 _COLUMNS = [
@@ -54,6 +62,11 @@ class CaptionScore:
     skipped (official skip rule), else None. ``words`` is a DataFrame with one row per word; its ``start``/``stop``
     are token indices (of the re-tokenised text in official mode) and ``entry`` the index of the word's entry in
     ``obj_iou`` or ``func_iou``.
+
+    >>> s = CaptionScore(obj_iou=[0.8], func_iou=[0.9, 1.0], precision=[0.7], recall=[0.9], obj_labels=[17],
+    ...                  fg_threshold=0.4, caption="A cat on a sofa.", compat="default")
+    >>> summarize([s])["f1_iou"] > 0.8
+    True
     """
 
     obj_iou: list[float]
@@ -126,6 +139,23 @@ def score_caption(
         synonyms: default mode only: ``{word: category name(s)}``, None for :data:`SYNONYMS`, ``{}`` for none.
 
     See the :mod:`tam_widgets.metrics` docstring for the exact rules of each mode.
+
+    Example: a caption whose "cat" map covers the cat exactly (a word-level tokenizer made on the spot):
+
+    >>> from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    >>> from tam_widgets.metrics import COCO_CATEGORIES
+    >>> from transformers import PreTrainedTokenizerFast
+    >>> words = ["<|im_end|>", "\u2581A", "\u2581cat", "\u2581on", "\u2581a", "\u2581sofa"]
+    >>> vocab = {w: i for i, w in enumerate(words)}
+    >>> tk = Tokenizer(models.WordLevel(vocab, unk_token="<|im_end|>"))
+    >>> tk.pre_tokenizer, tk.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
+    >>> tokenizer = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<|im_end|>")
+    >>> ids = tokenizer(" A cat on a sofa")["input_ids"] + [tokenizer.eos_token_id]
+    >>> mask = np.zeros((8, 8), np.uint8); mask[2:6, 2:6] = 17          # the cat (COCO label 17)
+    >>> maps = np.zeros((len(ids), 8, 8), np.float32); maps[1, 2:6, 2:6] = 1.0  # " cat" looks at it
+    >>> s = score_caption(maps, ids, tokenizer, mask, COCO_CATEGORIES)
+    >>> s.obj_iou, s.obj_labels, len(s.func_iou)  # "sofa" -> couch is not in the mask: not scored
+    ([1.0], [17], 2)
     """
     if compat == "reference":
         compat = "official"

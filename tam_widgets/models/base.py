@@ -32,6 +32,10 @@ class VisualSpan:
             an image).
         boxes: ``[t, 4]`` float, the ``(x0, y0, x1, y1)`` box of the original picture, in its
             pixels, that each grid frame covers.
+
+    >>> span = VisualSpan("image", 0, np.arange(5, 11), (2, 3), [0], np.array([[0.0, 0.0, 640.0, 480.0]]))
+    >>> span.positions.size == int(np.prod(span.grid))  # one sequence position per grid cell
+    True
     """
 
     kind: str
@@ -54,7 +58,34 @@ def whole_picture_box(picture: np.ndarray) -> list[float]:
 
 
 class Adapter:
-    """Base adapter; a family subclasses it and registers with :func:`register_adapter`."""
+    """Base adapter; a family subclasses it and registers with :func:`register_adapter`.
+
+    A family overrides :meth:`visual_spans` (where each picture's tokens are and which pixels they
+    cover) and, when its model nests them elsewhere, :meth:`final_norm` and :meth:`lm_head`; chat inputs
+    come from the checkpoint's processor and chat template.
+
+    Example (the shape of LLaVA's adapter; see "Adding a model family" in the docs)::
+
+        import math
+
+        import numpy as np
+
+        from tam_widgets.models import Adapter, VisualSpan, register_adapter
+        from tam_widgets.models.base import positions_of, whole_picture_box
+
+
+        @register_adapter("my_vlm")  # config.model_type of the checkpoints it serves
+        class MyAdapter(Adapter):
+            family = "MyVLM"
+
+            def visual_spans(self, input_ids, inputs, images, videos):
+                pos = positions_of(input_ids, self.model.config.image_token_id)
+                n = len(pos) // len(images)  # tokens per picture: a square grid here
+                side = math.isqrt(n)
+                return [VisualSpan("image", i, pos[i * n:(i + 1) * n], (side, side), [0],
+                                   np.array([whole_picture_box(img)]))
+                        for i, img in enumerate(images)]
+    """
 
     family: str = "base"
     model_types: tuple[str, ...] = ()

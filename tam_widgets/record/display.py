@@ -19,8 +19,6 @@ from typing import Any
 
 import numpy as np
 
-#: Every map kind a record may store: its name in views and what its colour scale means (the legend).
-#: The one method vocabulary: each name is also a method of :mod:`tam_widgets.methods` computing it.
 METHOD_INFO: dict[str, tuple[str, str]] = {
     "tam": (
         "TAM",
@@ -41,27 +39,51 @@ METHOD_INFO: dict[str, tuple[str, str]] = {
         "earlier words' interference not removed",
     ),
 }
+"""Every map kind a record may store: ``{kind: (its name in views, what its colour scale means)}``. The one
+method vocabulary: each kind is also a method of :mod:`tam_widgets.methods` computing it.
 
-#: Text on a background whose relative sRGB luminance (WCAG: linearised channels, weights 0.2126,
-#: 0.7152, 0.0722) is below this is drawn white, else black: the figure's strip and the page's strip.
+>>> list(METHOD_INFO)
+['tam', 'cam', 'eci_only', 'filter_only']
+>>> METHOD_INFO["cam"][0]
+'CAM (baseline)'
+"""
+
 DARK_TEXT_LUMINANCE = 0.22
+"""Text on a background whose relative sRGB luminance (WCAG: linearised channels, weights 0.2126,
+0.7152, 0.0722) is below this is drawn white, else black: the figure's strip and the page's strip.
+
+>>> relative_luminance((0.0, 0.0, 0.5)) < DARK_TEXT_LUMINANCE  # dark blue: white text
+True
+"""
 
 #: Control characters a view cannot show (tab, newline and carriage return lay out the text, so they stay).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def escape_controls(text: str) -> str:
-    """``text`` with control characters other than tab, newline and carriage return as escapes (``\\x11``)."""
+    """``text`` with control characters other than tab, newline and carriage return as escapes (``\\x11``).
+
+    >>> print(escape_controls("bell" + chr(0x11) + "here"))
+    bell\\x11here
+    """
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def method_label(method: str) -> str:
-    """The name views give a map kind, e.g. ``"CAM (baseline)"``; unknown kinds keep their name."""
+    """The name views give a map kind; unknown kinds keep their name.
+
+    >>> method_label("cam"), method_label("my_method")
+    ('CAM (baseline)', 'my_method')
+    """
     return METHOD_INFO.get(method, (method, ""))[0]
 
 
 def legend_text(method: str) -> str:
-    """What the colour scale of ``method``'s maps means, for legends and tooltips."""
+    """What the colour scale of ``method``'s maps means, for legends and tooltips.
+
+    >>> legend_text("tam")[:15], legend_text("mine")
+    ('TAM activation:', 'mine activation (0-1)')
+    """
     return METHOD_INFO.get(method, (method, f"{method} activation (0-1)"))[1]
 
 
@@ -146,7 +168,15 @@ _VIEWER: dict[str, Callable[..., Any]] = {}
 def register_viewer(show: Callable[..., Any], to_html: Callable[..., Path]) -> None:
     """Tell records how to show themselves: ``show(exp, **view)`` returns a displayable widget and
     ``to_html(exp, path, **view)`` writes one offline page. :mod:`tam_widgets.widgets` calls this at import;
-    registering again replaces the earlier viewer."""
+    registering again replaces the earlier viewer.
+
+    Example::
+
+        from tam_widgets.record import register_viewer
+        from tam_widgets.widgets import TokenMapView, to_html
+
+        register_viewer(TokenMapView, to_html)  # what `import tam_widgets.widgets` does
+    """
     if not callable(show) or not callable(to_html):
         raise TypeError("register_viewer(show, to_html) takes two callables")
     _VIEWER.update(show=show, to_html=to_html)

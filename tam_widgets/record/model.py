@@ -35,10 +35,25 @@ import numpy as np
 from .display import display_scale, escape_controls, viewer
 
 ROLES = ("prompt", "answer", "special")
+"""The roles a :class:`Token` can have (``special``: chat-format tokens such as ``<|im_start|>``).
+
+>>> Token("cat", 5, "answer", 0, 9).role in ROLES
+True
+"""
 
 
 class RecordError(ValueError):
-    """A ``.tam`` file (or record data) that cannot be read: its message names the file and what is wrong."""
+    """A ``.tam`` file (or record data) that cannot be read: its message names the file and what is wrong.
+
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad.tam"
+    >>> _ = bad.write_bytes(b"not a record")
+    >>> try:
+    ...     Explanation.load(bad)
+    ... except RecordError as e:
+    ...     print("truncated or corrupt" in str(e) or "not a" in str(e))
+    True
+    """
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,10 @@ class VisualGrid:
         turn: the turn of the conversation that added the picture or video (0 for the first
             question; ``Token.turn`` counts the same way). Tokens of earlier turns could not see it:
             their maps are 0 over it.
+
+    >>> g = VisualGrid("image", "image 1", 0, (2, 3), [0], np.array([[0, 0, 60, 40]], np.float32))
+    >>> g.size  # visual tokens: 2 rows of 3
+    6
     """
 
     kind: str

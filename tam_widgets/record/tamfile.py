@@ -41,7 +41,17 @@ if TYPE_CHECKING:
     from .model import Explanation
 
 FORMAT = "tam-widgets-explanation"
+"""The ``format`` field of every ``.tam`` file's header.
+
+>>> FORMAT
+'tam-widgets-explanation'
+"""
 VERSION = 2
+"""The ``.tam`` format version written; files of this version and older are read.
+
+>>> VERSION >= 2
+True
+"""
 
 
 def payload(exp: Explanation) -> dict[str, np.ndarray]:
@@ -156,14 +166,32 @@ def from_payload(cls: type[Explanation], header: dict, data: dict[str, np.ndarra
 
 
 # -- file format helpers -----------------------------------------------------------------------
-#: Largest JSON header read (bytes); tokens, candidate texts and metadata of long videos fit easily.
 MAX_HEADER_BYTES = 64 << 20
-#: Deepest nesting of lists and dicts in the JSON header (metadata gets one level less).
+"""Largest JSON header read (bytes); tokens, candidate texts and metadata of long videos fit easily.
+
+>>> MAX_HEADER_BYTES // 2**20  # MiB
+64
+"""
 MAX_HEADER_DEPTH = 64
-#: Zip-bomb guard: an entry, and the whole archive, larger than ``BOMB_FLOOR`` bytes may not be more
-#: than ``MAX_RATIO`` times its compressed size (deflate tops out near 1032:1; real records are far below).
+"""Deepest nesting of lists and dicts in the JSON header (metadata gets one level less).
+
+>>> MAX_HEADER_DEPTH
+64
+"""
 BOMB_FLOOR = 32 << 20
+"""Zip-bomb guard: an entry, and the whole archive, larger than this many bytes may not be more than
+:data:`MAX_RATIO` times its compressed size.
+
+>>> BOMB_FLOOR // 2**20  # MiB
+32
+"""
 MAX_RATIO = 100
+"""Largest expansion of a big entry over its compressed size (deflate tops out near 1032:1; real records
+are far below).
+
+>>> MAX_RATIO
+100
+"""
 
 
 def _is_int(v: Any) -> bool:

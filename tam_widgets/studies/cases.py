@@ -27,8 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = ["STAR_TYPES", "Case", "match_choice", "okvqa", "parse_letter", "star", "star_question_type"]
 
-#: STAR's question types: the prefix of every ``question_id`` (``"Interaction_T1_13"``)
 STAR_TYPES = ("Interaction", "Sequence", "Prediction", "Feasibility")
+"""STAR's question types: the prefix of every ``question_id`` (``"Interaction_T1_13"``).
+
+>>> star_question_type("Interaction_T1_13") in STAR_TYPES
+True
+"""
 #: asked after the question with ``prompt="choices"``
 CHOICES_SUFFIX = "\nAnswer with the option's letter from the given choices directly."
 LETTERS = string.ascii_uppercase
@@ -48,6 +52,12 @@ class Case:
         prediction: the model's answer when known without a record (else it comes from the record).
         meta: anything else (file ids; ``prompt_mode`` of STAR: ``"open"`` or ``"choices"``; ``max_frames``
             sampled from a video, default 8).
+
+    >>> Case(id=7, question="What animal is this?", image="cat.jpg", answers=["cat"] * 10).id
+    '7'
+    >>> Case(id="Sequence_T1_3", question="What did the person do?", video="clip.mp4", start=1.0, end=4.5,
+    ...      choices=["Opened the door.", "Sat down."], answer="Sat down.", question_type="Sequence").choices
+    ['Opened the door.', 'Sat down.']
     """
 
     id: str
@@ -215,7 +225,11 @@ def parse_letter(answer: str, n_choices: int = 4) -> int | None:
 
 
 def star_question_type(question_id: str) -> str:
-    """The question type of a STAR question id: its prefix before ``_`` (``"Sequence_T1_3"`` -> ``"Sequence"``)."""
+    """The question type of a STAR question id: its prefix before ``_``.
+
+    >>> star_question_type("Sequence_T1_3")
+    'Sequence'
+    """
     return str(question_id).split("_", 1)[0]
 
 
@@ -245,6 +259,14 @@ def okvqa(
     ``limit`` keeps the first ones. The prompt is the question + ``suffix``. Pictures are read when a
     case is shown or explained (a missing one is an error on that case). ``study`` goes to :class:`Study`
     (``store=``, ``threshold=``, ...).
+
+    Example (illustrative: needs OK-VQA's files; ``explainer=None`` looks at cached records only):
+
+    >>> import tam_widgets as tw
+    >>> study = tw.studies.okvqa(tw.load("Qwen/Qwen2-VL-2B-Instruct"), "OpenEnded_mscoco_val2014_questions.json",
+    ...                          "mscoco_val2014_annotations.json", "val2014/", limit=200,
+    ...                          store="study/annotations.jsonl")  # doctest: +SKIP
+    >>> study.precompute(); tw.FailureCaseBoard(study)  # doctest: +SKIP
     """
     from ..datasets.base import natural_key, read_json
     from ..datasets.vqa import OKVQA, okvqa_records
@@ -304,6 +326,13 @@ def star(
     alone and its answer is matched to a choice by :func:`match_choice`; with ``prompt="choices"`` the
     options are listed as ``A. ...`` and the letter is read by :func:`parse_letter` (falling back to
     :func:`match_choice`). ``study`` goes to :class:`Study`.
+
+    Example (illustrative: needs STAR's annotations and the Charades videos):
+
+    >>> import tam_widgets as tw
+    >>> study = tw.studies.star(tw.load("Qwen/Qwen2-VL-2B-Instruct"), "STAR_val.json", "Charades_v1_480/",
+    ...                         limit=100, prompt="choices", store="star/annotations.jsonl")  # doctest: +SKIP
+    >>> study.cases.groupby("question_type").correct.mean()  # doctest: +SKIP
     """
     from ..datasets.video import STAR
     from .study import Study

@@ -32,7 +32,17 @@ _EMPTY = {"reason": None, "note": "", "flag": False, "token": None}
 
 
 class AnnotationWarning(JournalWarning):
-    """A line of the annotation store was skipped (the message says ``file:line`` and why)."""
+    """A line of the annotation store was skipped (the message says ``file:line`` and why).
+
+    >>> import tempfile, warnings
+    >>> path = Path(tempfile.mkdtemp()) / "annotations.jsonl"
+    >>> _ = path.write_text('{"case_id": "1", "note": "ok"}\\nnot json\\n')
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     rows = AnnotationStore(path).read()
+    >>> list(rows), caught[0].category.__name__
+    (['1'], 'AnnotationWarning')
+    """
 
 
 def _check(row: dict) -> str | None:
@@ -51,7 +61,18 @@ def _check(row: dict) -> str | None:
 
 
 class AnnotationStore:
-    """Annotations of a study's cases in a JSONL file (created with its folder on the first change)."""
+    """Annotations of a study's cases in a JSONL file (created with its folder on the first change).
+
+    Every change appends one line (flushed and fsynced), so a crash loses nothing saved; the last line of a
+    case wins.
+
+    >>> import tempfile
+    >>> store = AnnotationStore(Path(tempfile.mkdtemp()) / "study" / "annotations.jsonl")
+    >>> _ = store.put("17", reason="lack of knowledge", note="says 'dog'")
+    >>> _ = store.put("17", flag=True)  # merged into the case's latest row
+    >>> row = store.get("17"); row["reason"], row["note"], row["flag"]
+    ('lack of knowledge', "says 'dog'", True)
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(os.fspath(path))

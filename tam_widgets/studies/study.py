@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_REASONS", "CaseError", "Study", "auto_batch_size"]
 
-#: The failure reasons of the paper's analysis (a study's ``reasons`` list is editable).
 DEFAULT_REASONS = (
     "lack of knowledge",
     "question not understood",
@@ -51,6 +50,11 @@ DEFAULT_REASONS = (
     "missed object",
     "other",
 )
+"""The failure reasons of the paper's analysis (a study's ``reasons`` list is editable).
+
+>>> DEFAULT_REASONS[0], DEFAULT_REASONS[-1]
+('lack of knowledge', 'other')
+"""
 _KEEP: Any = object()
 
 
@@ -86,7 +90,15 @@ def auto_batch_size(explainer, generation: dict | None = None, *, free_bytes: in
 
 
 class CaseError(ValueError):
-    """A case could not be shown or explained (its picture or video unreadable, a stale record...)."""
+    """A case could not be shown or explained (its picture or video unreadable, a stale record...).
+
+    >>> study = Study([{"id": "1", "image": "missing.jpg", "question": "What?", "answers": ["cat"]}])
+    >>> try:
+    ...     study.pictures("1")
+    ... except CaseError as e:
+    ...     print("missing.jpg" in str(e))
+    True
+    """
 
 
 class Study:
@@ -104,6 +116,23 @@ class Study:
         wordnet: whether suggestions use WordNet (NLTK data, downloaded once when missing and ``NLTK_DATA``
             is unset); ``False`` leaves the synonym / hypernym rule out.
         generation: settings for the explainer (``max_new_tokens=...``).
+
+    Example (no model: the predictions are given; with an explainer they come from its records):
+
+    >>> import tempfile
+    >>> from tam_widgets.testing.records import picture
+    >>> cases = [{"id": "1", "image": picture(32, 32), "question": "What animal?", "answers": ["cat"] * 10,
+    ...           "prediction": "dog"},
+    ...          {"id": "2", "image": picture(32, 32), "question": "What drink?", "answers": ["coffee"] * 10,
+    ...           "prediction": "coffee"}]
+    >>> study = Study(cases, store=Path(tempfile.mkdtemp()) / "annotations.jsonl")
+    >>> study.cases[["id", "prediction", "score", "correct"]]
+      id prediction  score  correct
+    0  1        dog    0.0    False
+    1  2     coffee    1.0     True
+    >>> _ = study.annotate("1", reason="lack of knowledge", note="says dog", flag=True)
+    >>> study.annotations[["case_id", "reason", "flag"]].values.tolist()
+    [['1', 'lack of knowledge', True]]
     """
 
     #: records kept in memory with a store (the most recently opened); the others are read from their files again

@@ -127,6 +127,11 @@ def suggest_reasons(
 
     ``exp`` may be None (only the WordNet rule runs). Call it for failed cases: a right answer gets
     suggestions too if the rules fire. ``wordnet=False`` leaves the WordNet rule out (no NLTK data needed).
+
+    >>> from tam_widgets.studies import Case
+    >>> case = Case(id="1", question="What animal is this?", image="cat.jpg", answers=["cat"] * 10)
+    >>> [s["reason"] for s in suggest_reasons(case, None, "feline")]  # "feline" is a hypernym of "cat"
+    ['synonym / hypernym / hyponym of the answer']
     """
     out: list[dict] = []
     truths = _truths(case)

@@ -38,6 +38,9 @@ def bundle(name: str) -> Path:
     """Path of a built front-end file (``widget.js``, ``standalone.js``, ``widget.css``).
 
     Raises ``FileNotFoundError`` saying how to build it when it is missing.
+
+    >>> bundle("widget.js").name
+    'widget.js'
     """
     path = STATIC / name
     if not path.is_file():
@@ -133,6 +136,17 @@ class RecordsWidget(anywidget.AnyWidget):
     and a ``text/plain`` summary (:meth:`_picture`, :meth:`_summary`; :mod:`tam_widgets.widgets.snapshot`), so a
     saved notebook shows the view without its widget model; ``snapshot=False`` (or
     ``tam_widgets.widgets.snapshot.ENABLED = False`` for every later view) leaves them out.
+
+    Example: a new view over one record (its front end registers ``"my_view"`` in ``js/src/views/``)::
+
+        from tam_widgets.widgets import RecordsWidget
+
+
+        class MyView(RecordsWidget):
+            VIEW = "my_view"
+
+            def __init__(self, explanation, **kwargs):
+                super().__init__([explanation], **kwargs)
     """
 
     VIEW = ""

@@ -68,6 +68,12 @@ class CompareView(RecordsWidget):
     ``colormap``, ``opacity``, ``scale``, ``region``, ``frame`` (the video frame every column shows, as a
     picture index: a frame picked or played in one column shows in all). ``comparison`` holds the records, labels and
     :class:`~tam_widgets.compare.Alignment`.
+
+    >>> from tam_widgets.testing.comparisons import model_records  # hand-made records of three "models"
+    >>> records = model_records([[" A", " black", " cat"], [" a", " bl", "ack", " cat"], [" the", " cat"]])
+    >>> view = CompareView(records, labels=["Qwen", "InternVL", "LLaVA"], query="cat")
+    >>> view.comparison.labels
+    ['Qwen', 'InternVL', 'LLaVA']
     """
 
     VIEW = VIEW

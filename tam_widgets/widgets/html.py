@@ -90,6 +90,11 @@ def page_document(view: str, records: list[Explanation], state: dict[str, Any] |
 
     The kernel's widgets and the static page share this shape (``js/README.md``); ``state`` is checked
     and completed with the defaults of :mod:`tam_widgets.widgets.state` against the first record.
+
+    >>> from tam_widgets.testing.records import small_record
+    >>> doc = page_document("token_map", [small_record()], {"method": "cam"})
+    >>> doc["view"], doc["state"]["method"], doc["state"]["colormap"]  # the rest are the defaults
+    ('token_map', 'cam', 'jet')
     """
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; pages show {VIEWS}")
@@ -112,6 +117,13 @@ def write_page(doc: dict, path: str | os.PathLike | None = None, *, title: str |
 
     ``title`` defaults to the first record's title; ``static`` is the folder of the built bundle
     (default: the installed one). The file is written atomically (:func:`~tam_widgets.io.atomic_write`).
+
+    >>> import tempfile
+    >>> from tam_widgets.testing.records import small_record
+    >>> doc = page_document("token_map", [small_record()])
+    >>> path = write_page(doc, Path(tempfile.mkdtemp()) / "page.html", title="A cat")
+    >>> "<title>A cat</title>" in path.read_text()
+    True
     """
     folder = Path(static) if static is not None else None
 
@@ -164,7 +176,11 @@ def to_html(exp: Explanation, path: str | os.PathLike | None = None, *, title: s
     ``opacity``, ...; :mod:`tam_widgets.widgets.state`); ``image_format`` how pictures are encoded.
     The page is :func:`write_page` of a ``token_map`` :func:`page_document`.
 
-        exp.to_html("cat.html")   # open it in any browser, from disk, offline
+    >>> import tempfile
+    >>> from tam_widgets.testing.records import small_record
+    >>> path = to_html(small_record(), Path(tempfile.mkdtemp()) / "cat.html", method="cam")
+    >>> path.suffix, path.stat().st_size > 10_000  # one file, the viewer inlined: open it offline
+    ('.html', True)
     """
     check_showable(exp, "to_html")
     for name in ("widget.css", "standalone.js"):

@@ -56,7 +56,13 @@ PNG_MAX_PIXELS = 256 * 256
 
 @dataclass
 class Payload:
-    """The JSON ``meta`` and the binary buffers of a view (see the module docstring)."""
+    """The JSON ``meta`` and the binary buffers of a view (see the module docstring).
+
+    >>> from tam_widgets.testing.records import small_record
+    >>> payload = build_payload(small_record())
+    >>> list(payload.maps), len(payload.images), payload.meta["on_demand"]
+    (['tam', 'cam', 'eci_only', 'filter_only'], 1, False)
+    """
 
     meta: dict
     maps: dict[str, np.ndarray]
@@ -223,6 +229,10 @@ def build_payload(
     cache: dict | None = None,
 ) -> Payload:
     """Everything a view of ``exp`` sends to the page (see the module docstring).
+
+    >>> from tam_widgets.testing.records import small_record
+    >>> build_payload(small_record(), max_inline_bytes=100).meta["on_demand"]  # rows are fetched as needed
+    True
 
     ``meta["on_demand"]`` is set when the maps of all methods together pass ``max_inline_bytes``:
     the page then asks for rows in chunks of ``meta["chunk"]`` (about one megabyte each). ``cache``: a

@@ -48,6 +48,14 @@ class TokenMapView(RecordsWidget):
     :mod:`tam_widgets.widgets.state`): ``selected``, ``method``, ``colormap``, ``opacity``,
     ``show_specials``, ``frame`` (video frame shown) and ``region`` (``[]`` or
     ``[grid, frame, x0, y0, x1, y1]``, a box dragged on a picture, in stored pixels).
+
+    >>> from tam_widgets.testing.records import small_record  # a hand-made record, no model
+    >>> view = TokenMapView(small_record(), method="cam", colormap="viridis")
+    >>> view.token.text, view.method
+    (' A', 'cam')
+    >>> view.select(13)  # pin another answer token
+    >>> view.token.text
+    ' cat'
     """
 
     VIEW = "token_map"
