@@ -491,6 +491,9 @@ class Chat:
     def _reference_maps(self, inp) -> _TurnMaps:
         """``compat="reference"``: the official code's maps (its own choice of tokens) and their plain CAM.
 
+        The official code explains the first prompt token of its context, which in a later turn is a
+        token of the first turn, explained there already: each turn keeps only the rows of its own
+        tokens (those after the previous answer), so every token of the record is explained once.
         The default mode's maps come from :class:`~tam_widgets.core.incremental.IncrementalTAM`
         (:meth:`_engine`), token by token.
         """
@@ -498,8 +501,9 @@ class Chat:
         raw = base.flat_raw_maps
         lo, hi = raw.min(1, keepdims=True), raw.max(1, keepdims=True)
         maps = {"tam": base.flat_maps / 255.0, "cam": (raw - lo) / np.maximum(hi - lo, 1e-12)}
-        maps = {k: v.astype(np.float32) for k, v in maps.items()}
-        return _TurnMaps(maps, base.token_positions, base.context_positions, base.text_relevance)
+        own = base.token_positions >= max(seg.start for seg in self.segments if seg.start < inp.answer_start)
+        maps = {k: v[own].astype(np.float32) for k, v in maps.items()}
+        return _TurnMaps(maps, base.token_positions[own], base.context_positions, base.text_relevance[own])
 
     def method_input(self, turn: int = -1):
         """The state of an answered turn for the map-making methods (:mod:`tam_widgets.methods`)."""

@@ -122,8 +122,7 @@ def test_streaming_equals_plain_ask_map_for_map(family, compat, photos):
     events = []
     live.subscribe(events.append)
     turns = [("What is this?", None), ("And this?", [photos["chelsea"]])]
-    # compat="reference" holds one turn only: its first row of a later turn would be turn 1's first prompt token again.
-    for k, (prompt, images) in enumerate(turns if compat == "default" else turns[:1]):
+    for k, (prompt, images) in enumerate(turns):
         expected = plain.ask(prompt, images=images)
         del events[:]
         got = live.ask(prompt, images=images, stream=True)
@@ -137,11 +136,15 @@ def test_streaming_equals_plain_ask_map_for_map(family, compat, photos):
             exp = e.explanation
             answer = [i for i, t in enumerate(exp.tokens) if t.turn == k and start <= t.position]
             assert [exp.tokens[i].position for i in answer] == list(range(start, start + n))
+            explained = set(exp.explained.tolist())
             if compat == "default":
-                assert set(answer) <= set(exp.explained.tolist())
-            else:  # the official code explains the first prompt token instead of the first generated one
-                assert set(answer[1:]) <= set(exp.explained.tolist())
-            assert sum(exp.tokens[i].turn == k for i in exp.explained) == n
+                assert set(answer) <= explained
+                assert sum(exp.tokens[i].turn == k for i in exp.explained) == n
+            else:  # the official code explains the first prompt token instead of the first generated one,
+                # and in a later turn that token is turn 1's, explained there once
+                assert set(answer[1:]) <= explained and answer[0] not in explained
+                assert sum(exp.tokens[i].turn == k for i in exp.explained) == n - (k > 0)
+                assert len(explained) == exp.explained.size
             assert exp.metadata["answer_spans"][-1] == [start, start + n]
             rows = [r for r, i in enumerate(exp.explained) if exp.tokens[i].turn < k or exp.tokens[i].position < start]
             for name in exp.maps:  # earlier rows are already final
