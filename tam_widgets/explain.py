@@ -15,6 +15,7 @@ chat as it was. Records of the tiny random test checkpoints carry ``metadata["un
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import warnings
@@ -146,6 +147,27 @@ class ChatEvent:
     explanation: Explanation | None = None
     error: BaseException | None = None
     stopped: bool = False
+
+
+class _TokenEvent(ChatEvent):
+    """A ``token`` event whose record is made when first read (then kept): a subscriber that does not
+    read it (a timeline between its pushes) costs the ask nothing. Read it before the chat's next ask."""
+
+    def __init__(self, turn: int, make: Callable[[], Explanation]):
+        for name, value in (("kind", "token"), ("turn", turn), ("error", None), ("stopped", False),
+                            ("_make", make), ("_made", None), ("_lock", threading.Lock())):
+            object.__setattr__(self, name, value)
+
+    @property
+    def explanation(self) -> Explanation:  # type: ignore[override]
+        with self._lock:
+            if self._made is None:
+                object.__setattr__(self, "_made", self._make())
+                object.__setattr__(self, "_make", None)
+            return self._made
+
+    def __repr__(self) -> str:
+        return f"ChatEvent(kind='token', turn={self.turn}, explanation=<made when read>, error=None, stopped=False)"
 
 
 @dataclass
@@ -424,7 +446,8 @@ class Chat:
         # turns are those of their own passes, so one tensor serves every turn.
         self.hidden = hidden
         if live is not None:
-            turn.result = live.final(sequence)
+            with live.lock:
+                turn.result = live.final(sequence)
         elif self.explainer.compat == "default":  # the same maps, token by token, after generation
             engine = self._engine(hidden, sequence.numpy(), answer_start)
             for p in range(answer_start, len(sequence)):
@@ -433,7 +456,8 @@ class Chat:
             maps = {m: [v] for m, v in _record_maps(rows).items()}
             turn.result = _engine_maps(maps, [rows.text_relevance], ctx, answer_start)
         self.turns.append(turn)
-        self.explanation = self._build(sequence, settings, cache=live.cache if live else None)
+        with live.lock if live is not None else contextlib.nullcontext():
+            self.explanation = self._build(sequence, settings, cache=live.cache if live else None)
         self._pending_images, self._pending_videos = [], []
         return self.explanation
 
@@ -737,19 +761,23 @@ def _record_maps(rows: TAMRows) -> dict[str, np.ndarray]:
     return {"tam": rows.tam, "cam": normalize_rows(rows.raw), "eci_only": rows.unfiltered, "filter_only": rows.no_eci}
 
 
-def _engine_maps(maps: dict[str, list[np.ndarray]], texts: list[np.ndarray], ctx, answer_start: int) -> _TurnMaps:
+def _engine_maps(maps: dict[str, list[np.ndarray]], texts: list[np.ndarray], ctx, answer_start: int,
+                 k: int | None = None) -> _TurnMaps:
     """A turn's stored maps from consecutive chunks of rows (:func:`_record_maps` and each chunk's
     text relevance over the context before its tokens, padded to the turn's whole context: the
-    prompt's text, then the answer)."""
-    k = sum(len(t) for t in texts)
+    prompt's text, then the answer), of its first ``k`` tokens (all by default)."""
+    k = sum(len(t) for t in texts) if k is None else k
     positions = np.arange(answer_start, answer_start + k)
     context = np.concatenate([ctx, positions])
     text = np.zeros((k, len(context)), np.float32)
     i = 0
     for t in texts:
-        text[i : i + len(t), : t.shape[1]] = t
+        if i >= k:
+            break
+        cols = min(t.shape[1], len(context))  # a chunk's later rows may see more context than the first k do
+        text[i : i + len(t), :cols] = t[: k - i, :cols]
         i += len(t)
-    return _TurnMaps({m: np.concatenate(v) for m, v in maps.items()}, positions, context, text)
+    return _TurnMaps({m: np.concatenate(v)[:k] for m, v in maps.items()}, positions, context, text)
 
 
 class _Live:
@@ -765,9 +793,11 @@ class _Live:
         self.maps: dict[str, list[np.ndarray]] = {}
         self.texts: list[np.ndarray] = []
         self.cache: dict = {}  # for Chat._build
+        self.lock = threading.RLock()  # records of token events are made on the reader's thread
+        self.n_segments = len(chat.segments)
 
     def step(self, seq: torch.Tensor, states: list[torch.Tensor], topk: TopK) -> None:
-        chat, n = self.chat, len(seq)
+        chat = self.chat
         if chat.explainer.compat == "default":
             if self.engine is None:  # the first token: the prefill's states hold the whole prompt
                 prefill = torch.cat(states, 0)
@@ -778,18 +808,30 @@ class _Live:
             self.engine.add(int(seq[-1]), states[-1][-1])
         if not chat._subscribers:
             return  # nobody looks: the maps not yet made are made at the end
-        ids, probs = torch.stack(topk.ids).numpy(), torch.stack(topk.probs).numpy()
-        partial = _Turn(self.prompt, self.answer_start, n, ids, probs, self._maps(seq, states))
-        exp = chat._build(seq, self.settings, [*chat.turns, partial], self.cache)
-        chat._emit(ChatEvent("token", self.turn, exp))
+        seq, states, ids, probs, turns = seq.clone(), list(states), list(topk.ids), list(topk.probs), list(chat.turns)
+        chat._emit(_TokenEvent(self.turn, lambda: self.record(seq, states, ids, probs, turns)))
 
-    def _maps(self, seq: torch.Tensor, states: list[torch.Tensor]) -> _TurnMaps:
-        """The maps of the answer so far (``seq`` the conversation up to its latest token)."""
+    def record(self, seq: torch.Tensor, states: list[torch.Tensor], ids: list, probs: list,
+               turns: list[_Turn]) -> Explanation:
+        """The conversation up to the token ``seq[-1]`` (what its event's ``explanation`` reads)."""
+        with self.lock:
+            if len(self.chat.segments) != self.n_segments:
+                raise RuntimeError(
+                    "a token event's record is made when it is first read, and this chat has gone on to another "
+                    "ask since: read event.explanation in the subscriber, or before the next ask"
+                )
+            partial = _Turn(self.prompt, self.answer_start, len(seq), torch.stack(ids).numpy(),
+                            torch.stack(probs).numpy(), self._maps(seq, states, turns))
+            return self.chat._build(seq, self.settings, [*turns, partial], self.cache)
+
+    def _maps(self, seq: torch.Tensor, states: list[torch.Tensor], turns: list[_Turn]) -> _TurnMaps:
+        """The maps of the answer so far (``seq`` the conversation up to its latest token; ``turns`` the
+        answered turns before it), whichever token's record was made before."""
         chat, n = self.chat, len(seq)
         if self.engine is None:  # compat="reference": the official computation on the turn so far
             t = _Turn(self.prompt, self.answer_start, n, np.zeros((0, 3), np.int64), np.zeros((0, 3), np.float32))
             inputs = chat.adapter.resize_tokens(self.inputs, n, seq)
-            return chat._reference_maps(chat._method_input(t, inputs, torch.cat(states, 0), [*chat.turns, t]))
+            return chat._reference_maps(chat._method_input(t, inputs, torch.cat(states, 0), [*turns, t]))
         k = n - self.answer_start
         if self.n_done < k:  # rows are the same made alone, as tokens come, or together at the end
             rows = self.engine.rows(self.n_done, k)
@@ -797,11 +839,11 @@ class _Live:
                 self.maps.setdefault(m, []).append(v)
             self.texts.append(rows.text_relevance)
             self.n_done = k
-        return _engine_maps(self.maps, self.texts, self.ctx, self.answer_start)
+        return _engine_maps(self.maps, self.texts, self.ctx, self.answer_start, k)
 
     def final(self, seq: torch.Tensor) -> _TurnMaps | None:
         """The final maps of the turn (None in reference mode: the batch computation makes them)."""
-        return None if self.engine is None else self._maps(seq, [])
+        return None if self.engine is None else self._maps(seq, [], self.chat.turns)
 
 
 def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[str]:

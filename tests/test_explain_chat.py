@@ -261,3 +261,24 @@ def test_stop_ends_a_plain_ask_too(photos):
     assert end - start == 2 and [e.kind for e in events] == ["start", "end"] and events[-1].stopped
     again = chat.ask("And now?", max_new_tokens=3, min_new_tokens=3)
     assert np.diff(again.metadata["answer_spans"][1]).item() == 3 and not events[-1].stopped
+
+
+def test_token_records_are_made_when_read_in_any_order_and_not_after_the_next_ask(photos):
+    explainer = tw.load(tiny_model("qwen2_vl"), max_new_tokens=5, min_new_tokens=5)
+    chat, again = explainer.chat(image=photos["coffee"]), explainer.chat(image=photos["coffee"])
+    events, in_order = [], []
+    chat.subscribe(events.append)
+    again.subscribe(lambda e: e.kind == "token" and in_order.append(e.explanation))
+    chat.ask("What is this?", stream=True)
+    again.ask("What is this?", stream=True)
+    tokens = [e for e in events if e.kind == "token"]
+    assert "made when read" in repr(tokens[0])
+    for e, expected in reversed(list(zip(tokens, in_order))):  # the last token's record first
+        _same_records(e.explanation, expected)
+    assert tokens[2].explanation is tokens[2].explanation  # made once
+    del events[:]
+    chat.ask("And the colour?", stream=True)
+    unread = events[1]
+    chat.ask("And the size?")
+    with pytest.raises(RuntimeError, match="before the next ask"):
+        _ = unread.explanation
