@@ -10,13 +10,16 @@ Run: ``.venv/bin/python benchmarks/bench_stream.py [--tokens 32] [--repeats 5]``
 2. On the tiny random models of every family, in one process (median of repeats), the same
    number of new tokens (``min_new_tokens`` = ``max_new_tokens``): a user's plain pipeline
    (processor + ``model.generate``), ``chat.ask`` (maps after generation), ``ask(stream=True)``
-   with nobody subscribed (each token's scores and ECI during generation, the rest at the end)
-   and ``ask(stream=True)`` with a subscriber that takes every token event's record. Target:
+   with nobody subscribed (each token's scores and ECI during generation, the rest at the end),
+   ``ask(stream=True)`` shown live in a ``ChatTimeline`` (its pushes: the turn's first token's whole
+   record, then at most every 100 ms what the turn added), the same with whole-record pushes and a
+   subscriber that reads every token's record (how the timeline worked before pushes carried only what
+   is new), and with a subscriber that takes every token event's record. Target:
    ``ask(stream=True)`` within 25% of ``generate()``. Tiny models make the model itself nearly
    free, so these ratios are an upper bound; with a real model each token costs far more.
 
 Times are the process's CPU time (``time.process_time``, median of repeats after a warm-up; the
-four runs of a family interleaved, ratios the median of each repeat's ratio), not wall time: on a
+runs of a family interleaved, ratios the median of each repeat's ratio), not wall time: on a
 shared machine other processes' load would otherwise dominate. Run with
 ``OMP_NUM_THREADS=1`` so that CPU time and wall time agree on an idle machine.
 """
@@ -24,6 +27,7 @@ shared machine other processes' load would otherwise dominate. Run with
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -84,9 +88,17 @@ def main() -> None:
 
     import tam_widgets as tw
     from tam_widgets.testing import tiny_model
+    from tam_widgets.widgets.timeline import ChatTimeline
+
+    class WholeRecords(ChatTimeline):
+        """The timeline as it was: every push a whole record (the page built it again)."""
+
+        def _show(self, exp, seq=None, *, grow=False, final=False):
+            super()._show(exp, seq)
 
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU times in ms")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU times in ms; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("\nincremental maps per generated token, 24x32 grid, 64 context tokens (target <= 2 ms):")
     print(f"{'hidden d':>9s} {'take token':>11s} {'make maps':>10s} {'per token':>10s} {'maps at end':>12s}")
     for dim in (64, 1536):
@@ -96,29 +108,36 @@ def main() -> None:
     image, prompt, n = _photo(), "Describe this image.", args.tokens
     print(f"\nend to end on the tiny models, {n} new tokens (target: stream within 25% of generate):")
     print(
-        f"{'family':12s} {'generate':>9s} {'ask':>9s} {'stream':>9s} {'stream+sub':>11s}"
-        f" {'ask/gen':>8s} {'stream/gen':>11s} {'stream+sub/gen':>15s}"
+        f"{'family':12s} {'generate':>9s} {'ask':>9s} {'stream':>9s} {'+timeline':>10s} {'+whole':>8s} {'+records':>9s}"
+        f" {'ask/gen':>8s} {'stream/gen':>11s} {'+timeline/gen':>14s} {'+whole/gen':>11s} {'+records/gen':>13s}"
     )
     for family in FAMILIES:
         explainer = tw.load(tiny_model(family), max_new_tokens=n, min_new_tokens=n)
 
-        def ask(stream: bool, subscribe: bool, e=explainer):
+        def ask(stream: bool, subscribe: bool, view: str = "", e=explainer):
             chat = e.chat(image=image)
             if subscribe:
                 seen = []
                 chat.subscribe(lambda event: seen.append(event.explanation))
-            return chat.ask(prompt, stream=stream)
+            tl = (WholeRecords if view == "whole" else ChatTimeline)(chat, snapshot=False) if view else None
+            try:
+                return chat.ask(prompt, stream=stream)
+            finally:
+                if tl is not None:
+                    tl.close()
 
         runs = {
             "generate": lambda e=explainer: _plain(e, image, prompt, n),
             "ask": lambda: ask(False, False),
             "stream": lambda: ask(True, False),
-            "stream+sub": lambda: ask(True, True),
+            "timeline": lambda: ask(True, False, "timeline"),
+            "whole": lambda: ask(True, True, "whole"),
+            "records": lambda: ask(True, True),
         }
         for fn in runs.values():  # warm-up
             fn()
         times: dict[str, list[float]] = {k: [] for k in runs}
-        for _ in range(args.repeats):  # interleaved, so that a change of load hits all four alike
+        for _ in range(args.repeats):  # interleaved, so that a change of load hits all runs alike
             for k, fn in runs.items():
                 t = time.process_time()
                 fn()
@@ -126,9 +145,11 @@ def main() -> None:
         med = {k: statistics.median(v) for k, v in times.items()}
         ratio = {k: statistics.median(np.divide(v, times["generate"])) for k, v in times.items()}
         print(
-            f"{family:12s} {med['generate']:9.1f} {med['ask']:9.1f} {med['stream']:9.1f} {med['stream+sub']:11.1f}"
-            f" {ratio['ask']:8.2f} {ratio['stream']:11.2f} {ratio['stream+sub']:15.2f}"
+            f"{family:12s} {med['generate']:9.1f} {med['ask']:9.1f} {med['stream']:9.1f} {med['timeline']:10.1f}"
+            f" {med['whole']:8.1f} {med['records']:9.1f} {ratio['ask']:8.2f} {ratio['stream']:11.2f}"
+            f" {ratio['timeline']:14.2f} {ratio['whole']:11.2f} {ratio['records']:13.2f}"
         )
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
