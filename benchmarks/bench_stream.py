@@ -10,7 +10,8 @@ Run: ``.venv/bin/python benchmarks/bench_stream.py [--tokens 32] [--repeats 5]``
 2. On the tiny random models of every family, in one process (median of repeats), the same
    number of new tokens (``min_new_tokens`` = ``max_new_tokens``): a user's plain pipeline
    (processor + ``model.generate``), ``chat.ask`` (maps after generation), ``ask(stream=True)``
-   with nobody subscribed (each token's scores and ECI during generation, the rest at the end),
+   with nobody subscribed (the maps made at the end, as ``ask`` makes them; a token's maps are made
+   when its event's record is read),
    ``ask(stream=True)`` shown live in a ``ChatTimeline`` (its pushes: the turn's first token's whole
    record, then at most every 100 ms what the turn added), the same with whole-record pushes and a
    subscriber that reads every token's record (how the timeline worked before pushes carried only what

@@ -447,7 +447,7 @@ class Chat:
         self.hidden = hidden
         if live is not None:
             with live.lock:
-                turn.result = live.final(sequence)
+                turn.result = live.final(sequence, hidden)
         elif self.explainer.compat == "default":  # the same maps, token by token, after generation
             engine = self._engine(hidden, sequence.numpy(), answer_start)
             for p in range(answer_start, len(sequence)):
@@ -781,14 +781,21 @@ def _engine_maps(maps: dict[str, list[np.ndarray]], texts: list[np.ndarray], ctx
 
 
 class _Live:
-    """One streaming ask: each generated token's maps as it comes, and its ``token`` event."""
+    """One streaming ask: a ``token`` event per generated token, whose maps are made when its record is read.
+
+    The incremental maps (:class:`IncrementalTAM`) take the tokens in order, as far as the newest record
+    read (or, at the end, the whole answer): with nobody reading, the streamed turn costs what a plain ask
+    does, and its maps are the same.
+    """
 
     def __init__(self, chat: Chat, prompt: str, answer_start: int, settings: dict, inputs: dict):
         self.chat, self.prompt, self.answer_start = chat, prompt, answer_start
         self.settings, self.inputs = settings, inputs
         self.turn = len(chat.turns)
+        self.reference = chat.explainer.compat != "default"
         self.engine: IncrementalTAM | None = None
         self.ctx = np.zeros(0, np.int64)
+        self.n_taken = 0  # tokens the engine has taken
         self.n_done = 0  # tokens whose maps are made, kept in chunks:
         self.maps: dict[str, list[np.ndarray]] = {}
         self.texts: list[np.ndarray] = []
@@ -798,16 +805,8 @@ class _Live:
 
     def step(self, seq: torch.Tensor, states: list[torch.Tensor], topk: TopK) -> None:
         chat = self.chat
-        if chat.explainer.compat == "default":
-            if self.engine is None:  # the first token: the prefill's states hold the whole prompt
-                prefill = torch.cat(states, 0)
-                if prefill.shape[0] != self.answer_start:
-                    raise RuntimeError(f"captured {prefill.shape[0]} prompt states for {self.answer_start} tokens")
-                self.engine = chat._engine(prefill, seq.numpy(), self.answer_start)
-                self.ctx = chat._context(seq.numpy(), self.answer_start)
-            self.engine.add(int(seq[-1]), states[-1][-1])
         if not chat._subscribers:
-            return  # nobody looks: the maps not yet made are made at the end
+            return  # nobody looks: the maps are made at the end
         seq, states, ids, probs, turns = seq.clone(), list(states), list(topk.ids), list(topk.probs), list(chat.turns)
         chat._emit(_TokenEvent(self.turn, lambda: self.record(seq, states, ids, probs, turns)))
 
@@ -824,15 +823,29 @@ class _Live:
                             torch.stack(probs).numpy(), self._maps(seq, states, turns))
             return self.chat._build(seq, self.settings, [*turns, partial], self.cache)
 
+    def _take(self, seq: torch.Tensor, hidden: torch.Tensor) -> None:
+        """Give the engine the answer's tokens up to ``seq[-1]`` (``hidden``: the states that predicted them)."""
+        chat = self.chat
+        if self.engine is None:  # the prefill's states hold the whole prompt
+            if hidden.shape[0] < self.answer_start:
+                raise RuntimeError(f"captured {hidden.shape[0]} prompt states for {self.answer_start} tokens")
+            self.engine = chat._engine(hidden, seq.numpy(), self.answer_start)
+            self.ctx = chat._context(seq.numpy(), self.answer_start)
+        for p in range(self.answer_start + self.n_taken, len(seq)):  # in order, as a plain ask takes them
+            self.engine.add(int(seq[p]), hidden[p - 1])
+        self.n_taken = max(self.n_taken, len(seq) - self.answer_start)
+
     def _maps(self, seq: torch.Tensor, states: list[torch.Tensor], turns: list[_Turn]) -> _TurnMaps:
-        """The maps of the answer so far (``seq`` the conversation up to its latest token; ``turns`` the
-        answered turns before it), whichever token's record was made before."""
+        """The maps of the answer so far (``seq`` the conversation up to its latest token, ``states`` the
+        captured hidden states; ``turns`` the answered turns before it), whichever token's record was made before."""
         chat, n = self.chat, len(seq)
-        if self.engine is None:  # compat="reference": the official computation on the turn so far
+        if self.reference:  # compat="reference": the official computation on the turn so far
             t = _Turn(self.prompt, self.answer_start, n, np.zeros((0, 3), np.int64), np.zeros((0, 3), np.float32))
             inputs = chat.adapter.resize_tokens(self.inputs, n, seq)
             return chat._reference_maps(chat._method_input(t, inputs, torch.cat(states, 0), [*turns, t]))
         k = n - self.answer_start
+        if self.n_taken < k:
+            self._take(seq, torch.cat(states, 0))
         if self.n_done < k:  # rows are the same made alone, as tokens come, or together at the end
             rows = self.engine.rows(self.n_done, k)
             for m, v in _record_maps(rows).items():
@@ -841,9 +854,9 @@ class _Live:
             self.n_done = k
         return _engine_maps(self.maps, self.texts, self.ctx, self.answer_start, k)
 
-    def final(self, seq: torch.Tensor) -> _TurnMaps | None:
+    def final(self, seq: torch.Tensor, hidden: torch.Tensor) -> _TurnMaps | None:
         """The final maps of the turn (None in reference mode: the batch computation makes them)."""
-        return None if self.engine is None else self._maps(seq, [], self.chat.turns)
+        return None if self.reference else self._maps(seq, [hidden], self.chat.turns)
 
 
 def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[str]:
