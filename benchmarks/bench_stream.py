@@ -19,6 +19,11 @@ Run: ``.venv/bin/python benchmarks/bench_stream.py [--tokens 32] [--repeats 5]``
    ``ask(stream=True)`` within 25% of ``generate()``. Tiny models make the model itself nearly
    free, so these ratios are an upper bound; with a real model each token costs far more.
 
+3. A long conversation on the tiny Qwen2-VL (``--turns`` turns of ``--long-tokens`` answer tokens): while
+   one more turn is written, the kernel's cost of one live push of the timeline: reading a token event's
+   record (made when read) and :func:`~tam_widgets.widgets.payload.append_payload` of what it added since
+   the previous push, against the whole record's payload (what a push cost before).
+
 Times are the process's CPU time (``time.process_time``, median of repeats after a warm-up; the
 runs of a family interleaved, ratios the median of each repeat's ratio), not wall time: on a
 shared machine other processes' load would otherwise dominate. Run with
@@ -79,10 +84,50 @@ def per_token(dim: int, grid=(24, 32), n_context: int = 64, n_answer: int = 64) 
     }
 
 
+def long_chat(turns: int, tokens: int, every: int = 16) -> dict[str, float]:
+    """Median ms of one timeline push's kernel work while turn ``turns + 1`` of a long chat is written."""
+    from skimage import data
+
+    import tam_widgets as tw
+    from tam_widgets.testing import tiny_model
+    from tam_widgets.widgets.payload import append_payload, build_payload
+
+    explainer = tw.load(tiny_model("qwen2_vl"), max_new_tokens=tokens, min_new_tokens=tokens)
+    # a random model's long answer may write a picture placeholder, which the next turn cannot take
+    vision = ["<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>"]
+    explainer.generation["suppress_tokens"] = explainer.processor.tokenizer.convert_tokens_to_ids(vision)
+    chat = explainer.chat(image=data.astronaut())
+    for t in range(turns):
+        chat.ask(f"Question {t + 1} about the picture?")
+    events = []
+    chat.subscribe(lambda e: e.kind == "token" and events.append(e))
+    chat.ask("One more question?", stream=True)
+    picked = events[every - 1 :: every]
+    read, append, whole = [], [], []
+    previous, cache = picked[0].explanation, {}
+    build_payload(previous, cache=cache)  # rows and pictures already prepared, as a live timeline keeps them
+    for e in picked[1:]:
+        t0 = time.process_time()
+        exp = e.explanation
+        t1 = time.process_time()
+        append_payload(previous, exp)
+        t2 = time.process_time()
+        build_payload(exp, cache=cache)
+        t3 = time.process_time()
+        read.append(t1 - t0)
+        append.append(t2 - t1)
+        whole.append(t3 - t2)
+        previous = exp
+    return {"tokens": len(exp.tokens), "read": 1e3 * statistics.median(read),
+            "append": 1e3 * statistics.median(append), "whole": 1e3 * statistics.median(whole)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=32, help="answer length (default: %(default)s)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--turns", type=int, default=10, help="earlier turns of the long chat (0: skip it)")
+    parser.add_argument("--long-tokens", type=int, default=128, help="answer tokens per turn of the long chat")
     args = parser.parse_args()
     import torch
     from bench_explain import FAMILIES, _photo, _plain
@@ -150,6 +195,12 @@ def main() -> None:
             f" {med['whole']:8.1f} {med['records']:9.1f} {ratio['ask']:8.2f} {ratio['stream']:11.2f}"
             f" {ratio['timeline']:14.2f} {ratio['whole']:11.2f} {ratio['records']:13.2f}"
         )
+    if args.turns:
+        r = long_chat(args.turns, args.long_tokens)
+        print(f"\nlong chat on qwen2_vl: turn {args.turns + 1} written after {args.turns} turns of {args.long_tokens} "
+              f"tokens ({r['tokens']} tokens at the end); one timeline push in the kernel: the token's record "
+              f"{r['read']:.1f} ms + what it added {r['append']:.1f} ms (was: a record for every token, and per push "
+              f"the whole payload, {r['whole']:.1f} ms with its earlier rows and pictures cached)")
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
