@@ -271,6 +271,19 @@ def test_token_records_are_made_when_read_in_any_order_and_not_after_the_next_as
     again.subscribe(lambda e: e.kind == "token" and in_order.append(e.explanation))
     chat.ask("What is this?", stream=True)
     again.ask("What is this?", stream=True)
+    # a reader of every other token (a live view between its pushes): the maps skip nothing
+    sparse, seen = explainer.chat(image=photos["coffee"]), []
+
+    def every_other(e):
+        if e.kind == "token":
+            seen.append(e.explanation if len(seen) % 2 else None)
+
+    sparse.subscribe(every_other)
+    _same_records(sparse.ask("What is this?", stream=True), explainer.chat(image=photos["coffee"]).ask("What is this?"))
+    assert len(seen) == len(in_order) == 5 and sum(x is not None for x in seen) == 2
+    for got, expected in zip(seen, in_order):
+        if got is not None:
+            _same_records(got, expected)
     tokens = [e for e in events if e.kind == "token"]
     assert "made when read" in repr(tokens[0])
     for e, expected in reversed(list(zip(tokens, in_order))):  # the last token's record first
