@@ -110,6 +110,19 @@ class TopK:
         return scores
 
 
+class NoPlaceholders:
+    """A logits processor that keeps the model from writing media placeholders (after :class:`TopK` has
+    recorded the candidates as the model gave them): an answer holding one could not be continued."""
+
+    def __init__(self, ids: Sequence[int]):
+        self.ids = torch.as_tensor(list(ids), dtype=torch.long)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if self.ids.numel():
+            scores[:, self.ids.to(scores.device)] = -torch.inf
+        return scores
+
+
 @dataclass
 class _Segment:
     """One processed chunk of a chat: its inputs, pictures and visual spans."""
@@ -607,7 +620,8 @@ class Chat:
                 return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
         settings = dict(settings)
-        processors = LogitsProcessorList([*(settings.pop("logits_processor", None) or []), topk])
+        processors = LogitsProcessorList([*(settings.pop("logits_processor", None) or []), topk,
+                                          NoPlaceholders(adapter.placeholder_ids())])
         criteria = StoppingCriteriaList([*(settings.pop("stopping_criteria", None) or []), Steps()])
         device = model.device
         batch = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in inputs.items()}

@@ -295,3 +295,22 @@ def test_token_records_are_made_when_read_in_any_order_and_not_after_the_next_as
     chat.ask("And the size?")
     with pytest.raises(RuntimeError, match="before the next ask"):
         _ = unread.explanation
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "llava", "internvl"])
+def test_a_model_never_writes_a_picture_placeholder_so_the_chat_goes_on(family, photos):
+    explainer = tw.load(tiny_model(family), max_new_tokens=4, min_new_tokens=4)
+    placeholders = explainer.adapter.placeholder_ids()
+    assert placeholders
+
+    def eager(input_ids, scores):  # a model that would answer with a picture placeholder
+        scores[:, placeholders[-1]] += 1e4
+        return scores
+
+    chat = explainer.chat(image=photos["coffee"])
+    first = chat.ask("What is this?", logits_processor=[eager], stream=True)
+    answer = [t.id for t in first.tokens if t.role != "prompt" and t.turn == 0][-4:]
+    assert not set(answer) & set(placeholders)
+    assert first.candidate_ids[-1, 0] == placeholders[-1]  # the candidates show what the model wanted
+    second = chat.ask("And the colour?")  # the placeholder would be counted as a picture it does not have
+    assert max(t.turn for t in second.tokens) == 1
