@@ -15,6 +15,7 @@ chat as it was. Records of the tiny random test checkpoints carry ``metadata["un
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import warnings
@@ -118,6 +119,19 @@ class TopK:
         return ids, torch.stack([x[b] for x in self.probs[:steps]]).numpy()
 
 
+class NoPlaceholders:
+    """A logits processor that keeps the model from writing media placeholders (after :class:`TopK` has
+    recorded the candidates as the model gave them): an answer holding one could not be continued."""
+
+    def __init__(self, ids: Sequence[int]):
+        self.ids = torch.as_tensor(list(ids), dtype=torch.long)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if self.ids.numel():
+            scores[:, self.ids.to(scores.device)] = -torch.inf
+        return scores
+
+
 @dataclass
 class _Segment:
     """One processed chunk of a chat: its inputs, pictures and visual spans."""
@@ -167,6 +181,27 @@ class ChatEvent:
     explanation: Explanation | None = None
     error: BaseException | None = None
     stopped: bool = False
+
+
+class _TokenEvent(ChatEvent):
+    """A ``token`` event whose record is made when first read (then kept): a subscriber that does not
+    read it (a timeline between its pushes) costs the ask nothing. Read it before the chat's next ask."""
+
+    def __init__(self, turn: int, make: Callable[[], Explanation]):
+        for name, value in (("kind", "token"), ("turn", turn), ("error", None), ("stopped", False),
+                            ("_make", make), ("_made", None), ("_lock", threading.Lock())):
+            object.__setattr__(self, name, value)
+
+    @property
+    def explanation(self) -> Explanation:  # type: ignore[override]
+        with self._lock:
+            if self._made is None:
+                object.__setattr__(self, "_made", self._make())
+                object.__setattr__(self, "_make", None)
+            return self._made
+
+    def __repr__(self) -> str:
+        return f"ChatEvent(kind='token', turn={self.turn}, explanation=<made when read>, error=None, stopped=False)"
 
 
 @dataclass
@@ -553,7 +588,8 @@ class Chat:
         # turns are those of their own passes, so one tensor serves every turn.
         self.hidden = hidden
         if live is not None:
-            turn.result = live.final(sequence)
+            with live.lock:
+                turn.result = live.final(sequence, hidden)
         elif self.explainer.compat == "default":  # the same maps, token by token, after generation
             engine = self._engine(hidden, sequence.numpy(), answer_start)
             for p in range(answer_start, len(sequence)):
@@ -562,7 +598,8 @@ class Chat:
             maps = {m: [v] for m, v in _record_maps(rows).items()}
             turn.result = _engine_maps(maps, [rows.text_relevance], ctx, answer_start)
         self.turns.append(turn)
-        self.explanation = self._build(sequence, settings, cache=live.cache if live else None)
+        with live.lock if live is not None else contextlib.nullcontext():
+            self.explanation = self._build(sequence, settings, cache=live.cache if live else None)
         self._pending_images, self._pending_videos = [], []
         return self.explanation
 
@@ -620,6 +657,9 @@ class Chat:
     def _reference_maps(self, inp) -> _TurnMaps:
         """``compat="reference"``: the official code's maps (its own choice of tokens) and their plain CAM.
 
+        The official code explains the first prompt token of its context, which in a later turn is a
+        token of the first turn, explained there already: each turn keeps only the rows of its own
+        tokens (those after the previous answer), so every token of the record is explained once.
         The default mode's maps come from :class:`~tam_widgets.core.incremental.IncrementalTAM`
         (:meth:`_engine`), token by token.
         """
@@ -627,8 +667,9 @@ class Chat:
         raw = base.flat_raw_maps
         lo, hi = raw.min(1, keepdims=True), raw.max(1, keepdims=True)
         maps = {"tam": base.flat_maps / 255.0, "cam": (raw - lo) / np.maximum(hi - lo, 1e-12)}
-        maps = {k: v.astype(np.float32) for k, v in maps.items()}
-        return _TurnMaps(maps, base.token_positions, base.context_positions, base.text_relevance)
+        own = base.token_positions >= max(seg.start for seg in self.segments if seg.start < inp.answer_start)
+        maps = {k: v[own].astype(np.float32) for k, v in maps.items()}
+        return _TurnMaps(maps, base.token_positions[own], base.context_positions, base.text_relevance[own])
 
     def method_input(self, turn: int = -1):
         """The state of an answered turn for the map-making methods (:mod:`tam_widgets.methods`)."""
@@ -864,7 +905,8 @@ def _generate(
             return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
     settings = dict(settings)
-    processors = LogitsProcessorList([*(settings.pop("logits_processor", None) or []), topk])
+    processors = LogitsProcessorList([*(settings.pop("logits_processor", None) or []), topk,
+                                      NoPlaceholders(adapter.placeholder_ids())])
     criteria = StoppingCriteriaList([*(settings.pop("stopping_criteria", None) or []), Steps()])
     lengths = [int(x["input_ids"].shape[1]) for x in batch]
     extra: dict = {}
@@ -914,71 +956,103 @@ def _record_maps(rows: TAMRows) -> dict[str, np.ndarray]:
     return {"tam": rows.tam, "cam": normalize_rows(rows.raw), "eci_only": rows.unfiltered, "filter_only": rows.no_eci}
 
 
-def _engine_maps(maps: dict[str, list[np.ndarray]], texts: list[np.ndarray], ctx, answer_start: int) -> _TurnMaps:
+def _engine_maps(maps: dict[str, list[np.ndarray]], texts: list[np.ndarray], ctx, answer_start: int,
+                 k: int | None = None) -> _TurnMaps:
     """A turn's stored maps from consecutive chunks of rows (:func:`_record_maps` and each chunk's
     text relevance over the context before its tokens, padded to the turn's whole context: the
-    prompt's text, then the answer)."""
-    k = sum(len(t) for t in texts)
+    prompt's text, then the answer), of its first ``k`` tokens (all by default)."""
+    k = sum(len(t) for t in texts) if k is None else k
     positions = np.arange(answer_start, answer_start + k)
     context = np.concatenate([ctx, positions])
     text = np.zeros((k, len(context)), np.float32)
     i = 0
     for t in texts:
-        text[i : i + len(t), : t.shape[1]] = t
+        if i >= k:
+            break
+        cols = min(t.shape[1], len(context))  # a chunk's later rows may see more context than the first k do
+        text[i : i + len(t), :cols] = t[: k - i, :cols]
         i += len(t)
-    return _TurnMaps({m: np.concatenate(v) for m, v in maps.items()}, positions, context, text)
+    return _TurnMaps({m: np.concatenate(v)[:k] for m, v in maps.items()}, positions, context, text)
 
 
 class _Live:
-    """One streaming ask: each generated token's maps as it comes, and its ``token`` event."""
+    """One streaming ask: a ``token`` event per generated token, whose maps are made when its record is read.
+
+    The incremental maps (:class:`IncrementalTAM`) take the tokens in order, as far as the newest record
+    read (or, at the end, the whole answer): with nobody reading, the streamed turn costs what a plain ask
+    does, and its maps are the same.
+    """
 
     def __init__(self, chat: Chat, prompt: str, answer_start: int, settings: dict, inputs: dict):
         self.chat, self.prompt, self.answer_start = chat, prompt, answer_start
         self.settings, self.inputs = settings, inputs
         self.turn = len(chat.turns)
+        self.reference = chat.explainer.compat != "default"
         self.engine: IncrementalTAM | None = None
         self.ctx = np.zeros(0, np.int64)
+        self.n_taken = 0  # tokens the engine has taken
         self.n_done = 0  # tokens whose maps are made, kept in chunks:
         self.maps: dict[str, list[np.ndarray]] = {}
         self.texts: list[np.ndarray] = []
         self.cache: dict = {}  # for Chat._build
+        self.lock = threading.RLock()  # records of token events are made on the reader's thread
+        self.n_segments = len(chat.segments)
 
     def step(self, seq: torch.Tensor, states: list[torch.Tensor], topk: TopK) -> None:
-        chat, n = self.chat, len(seq)
-        if chat.explainer.compat == "default":
-            if self.engine is None:  # the first token: the prefill's states hold the whole prompt
-                prefill = torch.cat(states, 0)
-                if prefill.shape[0] != self.answer_start:
-                    raise RuntimeError(f"captured {prefill.shape[0]} prompt states for {self.answer_start} tokens")
-                self.engine = chat._engine(prefill, seq.numpy(), self.answer_start)
-                self.ctx = chat._context(seq.numpy(), self.answer_start)
-            self.engine.add(int(seq[-1]), states[-1][-1])
+        chat = self.chat
         if not chat._subscribers:
-            return  # nobody looks: the maps not yet made are made at the end
-        ids, probs = topk.rows(0)
-        partial = _Turn(self.prompt, self.answer_start, n, ids, probs, self._maps(seq, states))
-        exp = chat._build(seq, self.settings, [*chat.turns, partial], self.cache)
-        chat._emit(ChatEvent("token", self.turn, exp))
+            return  # nobody looks: the maps are made at the end
+        ids, probs = [x[0] for x in topk.ids], [x[0] for x in topk.probs]  # a lone input: batch row 0
+        seq, states, turns = seq.clone(), list(states), list(chat.turns)
+        chat._emit(_TokenEvent(self.turn, lambda: self.record(seq, states, ids, probs, turns)))
 
-    def _maps(self, seq: torch.Tensor, states: list[torch.Tensor]) -> _TurnMaps:
-        """The maps of the answer so far (``seq`` the conversation up to its latest token)."""
+    def record(self, seq: torch.Tensor, states: list[torch.Tensor], ids: list, probs: list,
+               turns: list[_Turn]) -> Explanation:
+        """The conversation up to the token ``seq[-1]`` (what its event's ``explanation`` reads)."""
+        with self.lock:
+            if len(self.chat.segments) != self.n_segments:
+                raise RuntimeError(
+                    "a token event's record is made when it is first read, and this chat has gone on to another "
+                    "ask since: read event.explanation in the subscriber, or before the next ask"
+                )
+            partial = _Turn(self.prompt, self.answer_start, len(seq), torch.stack(ids).numpy(),
+                            torch.stack(probs).numpy(), self._maps(seq, states, turns))
+            return self.chat._build(seq, self.settings, [*turns, partial], self.cache)
+
+    def _take(self, seq: torch.Tensor, hidden: torch.Tensor) -> None:
+        """Give the engine the answer's tokens up to ``seq[-1]`` (``hidden``: the states that predicted them)."""
+        chat = self.chat
+        if self.engine is None:  # the prefill's states hold the whole prompt
+            if hidden.shape[0] < self.answer_start:
+                raise RuntimeError(f"captured {hidden.shape[0]} prompt states for {self.answer_start} tokens")
+            self.engine = chat._engine(hidden, seq.numpy(), self.answer_start)
+            self.ctx = chat._context(seq.numpy(), self.answer_start)
+        for p in range(self.answer_start + self.n_taken, len(seq)):  # in order, as a plain ask takes them
+            self.engine.add(int(seq[p]), hidden[p - 1])
+        self.n_taken = max(self.n_taken, len(seq) - self.answer_start)
+
+    def _maps(self, seq: torch.Tensor, states: list[torch.Tensor], turns: list[_Turn]) -> _TurnMaps:
+        """The maps of the answer so far (``seq`` the conversation up to its latest token, ``states`` the
+        captured hidden states; ``turns`` the answered turns before it), whichever token's record was made before."""
         chat, n = self.chat, len(seq)
-        if self.engine is None:  # compat="reference": the official computation on the turn so far
+        if self.reference:  # compat="reference": the official computation on the turn so far
             t = _Turn(self.prompt, self.answer_start, n, np.zeros((0, 3), np.int64), np.zeros((0, 3), np.float32))
             inputs = chat.adapter.resize_tokens(self.inputs, n, seq)
-            return chat._reference_maps(chat._method_input(t, inputs, torch.cat(states, 0), [*chat.turns, t]))
+            return chat._reference_maps(chat._method_input(t, inputs, torch.cat(states, 0), [*turns, t]))
         k = n - self.answer_start
+        if self.n_taken < k:
+            self._take(seq, torch.cat(states, 0))
         if self.n_done < k:  # rows are the same made alone, as tokens come, or together at the end
             rows = self.engine.rows(self.n_done, k)
             for m, v in _record_maps(rows).items():
                 self.maps.setdefault(m, []).append(v)
             self.texts.append(rows.text_relevance)
             self.n_done = k
-        return _engine_maps(self.maps, self.texts, self.ctx, self.answer_start)
+        return _engine_maps(self.maps, self.texts, self.ctx, self.answer_start, k)
 
-    def final(self, seq: torch.Tensor) -> _TurnMaps | None:
+    def final(self, seq: torch.Tensor, hidden: torch.Tensor) -> _TurnMaps | None:
         """The final maps of the turn (None in reference mode: the batch computation makes them)."""
-        return None if self.engine is None else self._maps(seq, [])
+        return None if self.reference else self._maps(seq, [hidden], self.chat.turns)
 
 
 def token_texts(tokenizer, ids: np.ndarray, positions: Sequence[int] | None = None) -> list[str]:

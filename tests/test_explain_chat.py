@@ -122,8 +122,7 @@ def test_streaming_equals_plain_ask_map_for_map(family, compat, photos):
     events = []
     live.subscribe(events.append)
     turns = [("What is this?", None), ("And this?", [photos["chelsea"]])]
-    # compat="reference" holds one turn only: its first row of a later turn would be turn 1's first prompt token again.
-    for k, (prompt, images) in enumerate(turns if compat == "default" else turns[:1]):
+    for k, (prompt, images) in enumerate(turns):
         expected = plain.ask(prompt, images=images)
         del events[:]
         got = live.ask(prompt, images=images, stream=True)
@@ -137,11 +136,15 @@ def test_streaming_equals_plain_ask_map_for_map(family, compat, photos):
             exp = e.explanation
             answer = [i for i, t in enumerate(exp.tokens) if t.turn == k and start <= t.position]
             assert [exp.tokens[i].position for i in answer] == list(range(start, start + n))
+            explained = set(exp.explained.tolist())
             if compat == "default":
-                assert set(answer) <= set(exp.explained.tolist())
-            else:  # the official code explains the first prompt token instead of the first generated one
-                assert set(answer[1:]) <= set(exp.explained.tolist())
-            assert sum(exp.tokens[i].turn == k for i in exp.explained) == n
+                assert set(answer) <= explained
+                assert sum(exp.tokens[i].turn == k for i in exp.explained) == n
+            else:  # the official code explains the first prompt token instead of the first generated one,
+                # and in a later turn that token is turn 1's, explained there once
+                assert set(answer[1:]) <= explained and answer[0] not in explained
+                assert sum(exp.tokens[i].turn == k for i in exp.explained) == n - (k > 0)
+                assert len(explained) == exp.explained.size
             assert exp.metadata["answer_spans"][-1] == [start, start + n]
             rows = [r for r, i in enumerate(exp.explained) if exp.tokens[i].turn < k or exp.tokens[i].position < start]
             for name in exp.maps:  # earlier rows are already final
@@ -258,3 +261,56 @@ def test_stop_ends_a_plain_ask_too(photos):
     assert end - start == 2 and [e.kind for e in events] == ["start", "end"] and events[-1].stopped
     again = chat.ask("And now?", max_new_tokens=3, min_new_tokens=3)
     assert np.diff(again.metadata["answer_spans"][1]).item() == 3 and not events[-1].stopped
+
+
+def test_token_records_are_made_when_read_in_any_order_and_not_after_the_next_ask(photos):
+    explainer = tw.load(tiny_model("qwen2_vl"), max_new_tokens=5, min_new_tokens=5)
+    chat, again = explainer.chat(image=photos["coffee"]), explainer.chat(image=photos["coffee"])
+    events, in_order = [], []
+    chat.subscribe(events.append)
+    again.subscribe(lambda e: e.kind == "token" and in_order.append(e.explanation))
+    chat.ask("What is this?", stream=True)
+    again.ask("What is this?", stream=True)
+    # a reader of every other token (a live view between its pushes): the maps skip nothing
+    sparse, seen = explainer.chat(image=photos["coffee"]), []
+
+    def every_other(e):
+        if e.kind == "token":
+            seen.append(e.explanation if len(seen) % 2 else None)
+
+    sparse.subscribe(every_other)
+    _same_records(sparse.ask("What is this?", stream=True), explainer.chat(image=photos["coffee"]).ask("What is this?"))
+    assert len(seen) == len(in_order) == 5 and sum(x is not None for x in seen) == 2
+    for got, expected in zip(seen, in_order):
+        if got is not None:
+            _same_records(got, expected)
+    tokens = [e for e in events if e.kind == "token"]
+    assert "made when read" in repr(tokens[0])
+    for e, expected in reversed(list(zip(tokens, in_order))):  # the last token's record first
+        _same_records(e.explanation, expected)
+    assert tokens[2].explanation is tokens[2].explanation  # made once
+    del events[:]
+    chat.ask("And the colour?", stream=True)
+    unread = events[1]
+    chat.ask("And the size?")
+    with pytest.raises(RuntimeError, match="before the next ask"):
+        _ = unread.explanation
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "llava", "internvl"])
+def test_a_model_never_writes_a_picture_placeholder_so_the_chat_goes_on(family, photos):
+    explainer = tw.load(tiny_model(family), max_new_tokens=4, min_new_tokens=4)
+    placeholders = explainer.adapter.placeholder_ids()
+    assert placeholders
+
+    def eager(input_ids, scores):  # a model that would answer with a picture placeholder
+        scores[:, placeholders[-1]] += 1e4
+        return scores
+
+    chat = explainer.chat(image=photos["coffee"])
+    first = chat.ask("What is this?", logits_processor=[eager], stream=True)
+    answer = [t.id for t in first.tokens if t.role != "prompt" and t.turn == 0][-4:]
+    assert not set(answer) & set(placeholders)
+    assert first.candidate_ids[-1, 0] == placeholders[-1]  # the candidates show what the model wanted
+    second = chat.ask("And the colour?")  # the placeholder would be counted as a picture it does not have
+    assert max(t.turn for t in second.tokens) == 1

@@ -15,6 +15,8 @@ export interface RecordDoc {
     relevance?: string;
     images?: string[];
   };
+  /** the number of the live push the record is current at (a timeline's `_records[0].seq`), when known */
+  seq?: number;
 }
 
 export interface PageDoc {
@@ -103,6 +105,7 @@ export function recordFromDoc(rec: RecordDoc): RecordEntry {
     scales: base64ToDataView(b.scales ?? ""),
     relevance: base64ToDataView(b.relevance ?? ""),
     images: (b.images ?? []).map((s) => base64ToDataView(s)),
+    ...(typeof rec.seq === "number" ? { seq: rec.seq } : {}),
   };
 }
 

@@ -234,6 +234,21 @@ class Adapter:
         found.update(v for a in self.placeholder_attrs if isinstance(v := getattr(self.processor, a, None), str))
         return sorted((s for s in found if s), key=lambda s: (-len(s), s))
 
+    def placeholder_ids(self) -> list[int]:
+        """Ids of the processor's media placeholders (``<|image_pad|>``, ``<image>``, ...): a model must not
+        write them, since the next turn would count them as pictures it does not have.
+
+        >>> from types import SimpleNamespace
+        >>> tok = SimpleNamespace(convert_tokens_to_ids=lambda s: {"<image>": 7}.get(s, 0), unk_token_id=0)
+        >>> a = object.__new__(Adapter); a.tokenizer, a.processor = tok, SimpleNamespace(image_token="<image>")
+        >>> a.placeholder_ids()
+        [7]
+        """
+        names = {v for a in self.placeholder_attrs if isinstance(v := getattr(self.processor, a, None), str) and v}
+        unknown = getattr(self.tokenizer, "unk_token_id", None)
+        ids = {self.tokenizer.convert_tokens_to_ids(s) for s in names}
+        return sorted(i for i in ids if isinstance(i, int) and i >= 0 and i != unknown)
+
     def check_user_text(self, text: str) -> None:
         """Refuse user text holding a control string: it would become a real special token and could forge
         a turn (``<|im_end|>``) or a picture (``<image>``). Raises ``ValueError`` naming the string."""

@@ -152,10 +152,13 @@ def silent_cells(nb: Mapping) -> list[tuple[int, str]]:
 
 def kernel_env(home: str | os.PathLike) -> dict[str, str]:
     """The kernel's environment: this process's, with this copy of ``tam_widgets`` first on the path and
-    IPython's and matplotlib's own files under ``home`` (nothing written outside it)."""
+    IPython's and matplotlib's own files under ``home`` (nothing written outside it); a relative ``NLTK_DATA``
+    is made absolute, since the kernel starts in another folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON", "MPLBACKEND"))}
     src = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+    if env.get("NLTK_DATA"):  # the kernel runs in another folder: a relative data path must still point there
+        env["NLTK_DATA"] = os.pathsep.join(os.path.abspath(p) for p in env["NLTK_DATA"].split(os.pathsep) if p)
     for key, sub in (("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl")):
         path = Path(home) / sub
         path.mkdir(parents=True, exist_ok=True)

@@ -288,3 +288,90 @@ def build_payload(
     relevance = np.ascontiguousarray(exp.text_relevance, dtype=np.float16)
     return Payload(meta, maps, scales, relevance, [b for b, _ in encoded])
 
+
+
+@dataclass
+class Append:
+    """What a growing record (a chat's turn being written) adds to the page's copy of it.
+
+    ``meta``: ``tokens {start, items}`` (new :func:`token_entry` s from token ``start`` on), ``words
+    {start, items}`` (the word ranges from word ``start`` on, replacing the page's), ``rows {start,
+    explained, candidates}`` (the new explained tokens from row ``start`` on) and ``n_tokens``. Buffers,
+    in :meth:`buffers` order: each method's uint8 rows ``[k, n_visual]`` (as :func:`build_payload`
+    quantizes them), float32 ``scales [n_methods, k, 2]``, float16 ``relevance [k, n_tokens]``.
+    """
+
+    meta: dict
+    maps: dict[str, np.ndarray]
+    scales: np.ndarray
+    relevance: np.ndarray
+
+    def buffers(self) -> list[memoryview]:
+        """The binary parts in the order the page reads them."""
+        return [*(memoryview(m.reshape(-1)) for m in self.maps.values()), memoryview(self.scales.reshape(-1)),
+                memoryview(self.relevance.reshape(-1).view(np.uint8))]
+
+    def raw_nbytes(self) -> int:
+        """Bytes of the buffers."""
+        return sum(m.nbytes for m in self.maps.values()) + self.scales.nbytes + self.relevance.nbytes
+
+
+def _extends(old: Explanation, new: Explanation) -> bool:
+    """``new`` is ``old`` with tokens and explained rows added to its last turn, and nothing else changed."""
+    n0, r0 = len(old.tokens), int(old.explained.size)
+    if (list(new.maps) != list(old.maps) or len(new.tokens) < n0 or new.explained.size < r0
+            or len(new.grids) != len(old.grids) or len(new.images) != len(old.images)
+            or sum(g.size for g in new.grids) != sum(g.size for g in old.grids)
+            or provenance(new.metadata) != provenance(old.metadata)
+            or new.metadata.get("model_id") != old.metadata.get("model_id")):
+        return False
+    if not np.array_equal(new.explained[:r0], old.explained) or (r0 < new.explained.size and new.explained[r0] < n0):
+        return False
+    last = old.tokens[-1].turn if n0 else 0
+    first = next((i for i in range(n0 - 1, -1, -1) if old.tokens[i].turn != last), -1) + 1
+    return all(t.turn == last for t in new.tokens[n0:]) and all(
+        token_entry(a) == token_entry(b) for a, b in zip(old.tokens[first:n0], new.tokens[first:n0]))
+
+
+def append_payload(old: Explanation, new: Explanation) -> Append | None:
+    """What the page showing ``old`` needs to show ``new``, or None when ``new`` is not ``old`` grown within its
+    last turn (then the page gets :func:`build_payload` of ``new``: a new turn, a picture, a failed turn).
+
+    The rows, scales, texts and words it carries are those :func:`build_payload` of ``new`` holds, so
+    the page's copy after any number of appends equals the full payload.
+
+    >>> from tam_widgets.testing.fake_chat import Turn, conversation_record
+    >>> old = conversation_record([Turn("Describe.", 2, images=1, closed=False)])
+    >>> new = conversation_record([Turn("Describe.", 3, images=1, closed=False)])
+    >>> a = append_payload(old, new)
+    >>> a.meta["tokens"], a.meta["rows"]["start"], a.maps["tam"].shape, a.relevance.shape
+    ({'start': 11, 'items': [[' w2', 'answer', 0]]}, 2, (1, 48), (1, 12))
+    >>> append_payload(new, old) is None
+    True
+    """
+    if not _extends(old, new):
+        return None
+    n0, r0, n = len(old.tokens), int(old.explained.size), len(new.tokens)
+    rows = new.explained[r0:]
+    maps, scales = {}, np.zeros((len(new.maps), len(rows), 2), np.float32)
+    for j, (name, m) in enumerate(new.maps.items()):
+        maps[name], scales[j, :, 0], scales[j, :, 1] = quantize(m[r0:])
+    before, after = cover_words(old.words, n0), cover_words(new.words, n)
+    w0 = next((k for k, (a, b) in enumerate(zip(before, after)) if a != b), min(len(before), len(after)))
+    byte_labels = {t.id: t.label for t in new.tokens if t.raw_bytes is not None}
+    meta = {
+        "tokens": {"start": n0, "items": [token_entry(t) for t in new.tokens[n0:]]},
+        "words": {"start": w0, "items": [[int(s), int(e)] for s, e in after[w0:]]},
+        "rows": {
+            "start": r0,
+            "explained": [int(i) for i in rows],
+            "candidates": [
+                candidate_entries(texts, ids, probs, new.tokens[int(i)].id, byte_labels)
+                for texts, ids, probs, i in zip(new.candidate_texts[r0:], new.candidate_ids[r0:],
+                                                new.candidate_probs[r0:], rows)
+            ],
+        },
+        "n_tokens": n,
+    }
+    relevance = np.ascontiguousarray(new.text_relevance[r0:], dtype=np.float16)
+    return Append(meta, maps, scales, relevance)

@@ -10,9 +10,13 @@ pictures it could see (a grid's ``turn`` <= the token's turn); later pictures sh
 conversation". Built from a chat, the widget subscribes to it: every ask, from the page's box or from
 Python (``chat.ask("...", stream=True)``), updates the displayed timeline as tokens are written.
 
-What travels to the page: the record's payload (:mod:`tam_widgets.widgets.payload`) as ``_records[0]``,
-the synced attributes of :data:`~tam_widgets.widgets.state.TIMELINE_VIEW`, and the messages
-``{type: "ask", text}`` / ``{type: "stop"}`` from the page (``js/README.md``).
+What travels to the page: the record's payload (:mod:`tam_widgets.widgets.payload`) as ``_records[0]``
+(with ``seq``, the number of the push it is current at), the synced attributes of
+:data:`~tam_widgets.widgets.state.TIMELINE_VIEW`, and the messages ``{type: "ask", text}`` / ``{type: "stop"}``
+from the page. While a turn is written only its first token brings a whole record; later pushes are
+``append`` messages carrying the new tokens and rows alone (:func:`~tam_widgets.widgets.payload.append_payload`),
+numbered one after the other; a page that misses one sends ``{type: "resync"}`` and gets the whole record
+again (``js/README.md``).
 """
 
 from __future__ import annotations
@@ -26,13 +30,13 @@ from ..record import Explanation, Token
 from . import state
 from .base import RecordsWidget, bundle, record_entry, record_id
 from .html import PAGE_FORMAT, PAGE_VERSION, record_document, write_page
-from .payload import MAX_INLINE_BYTES, Payload, build_payload, check_showable
+from .payload import MAX_INLINE_BYTES, Payload, append_payload, build_payload, check_showable
 from .snapshot import _cut, snapshot_png
 from .state import starting_point, timeline_state
 
 #: The front end's name of the view.
 VIEW = "chat_timeline"
-#: While a turn is written, the growing record reaches the page at most this often (seconds); the first
+#: While a turn is written, what it adds reaches the page at most this often (seconds); the first
 #: token of a turn and its end are sent at once.
 PUSH_INTERVAL = 0.1
 #: ... and no faster than this many bytes per second reach the page (a long conversation's record is megabytes).
@@ -215,6 +219,9 @@ class ChatTimeline(RecordsWidget):
         self._cache: dict = {}  # rows and pictures already prepared for the page (a growing record)
         self._push_cost = 0.0
         self._push_bytes = 0
+        self._wire = 0  # number of the last push (whole record or append); the page's record says its own
+        self._page: Explanation | None = exp  # the record the page holds after the pushes so far
+        self._records = [self._entry(0, p) for p in self.payloads.values()]
         self._unsubscribe = chat.subscribe(self._on_event) if chat is not None else None
 
     # -- what the page shows ---------------------------------------------------------------------
@@ -223,9 +230,21 @@ class ChatTimeline(RecordsWidget):
             self._seq += 1
             return self._seq
 
-    def _show(self, exp: Explanation | None, seq: int | None = None) -> None:
+    @staticmethod
+    def _entry(wire: int, payload: Payload) -> dict:
+        """An entry of ``_records``: the record's payload and ``seq``, the number of the push it is current at."""
+        return {**record_entry(record_id(0), payload), "seq": wire}
+
+    def _show(self, exp: Explanation | None, seq: int | None = None, *, grow: bool = False, final: bool = False,
+              ) -> None:
         """Send ``exp`` (the conversation so far; ``None``: nothing yet) to the page, unless a newer record
-        (``seq``: its place in the chat's order) went already."""
+        (``seq``: its place in the chat's order) went already.
+
+        ``grow``: when ``exp`` is the page's record grown within its last turn, send only what it adds (an
+        ``append`` message numbered after the last push, see :func:`~tam_widgets.widgets.payload.append_payload`);
+        else, or when ``final`` after it, ``_records`` gets the whole record, numbered as the page's copy
+        is then (the page rebuilds only when its number differs).
+        """
         seq = self._next() if seq is None else seq
         with self._push_lock:
             if seq < self._shown_seq:
@@ -238,17 +257,33 @@ class ChatTimeline(RecordsWidget):
                 self.selected = -1  # the pinned token went with a failed turn: the page picks one again
             if exp is None:
                 self.selected = -1
+            started = time.monotonic()
+            delta = append_payload(self._page, exp) if grow and exp is not None and self._page is not None else None
             self.explanation = exp
             self.explanations = {record_id(0): exp} if exp is not None else {}
-            started = time.monotonic()
-            self.payloads = {rid: timeline_payload(e, cache=self._cache, **self._options)
-                             for rid, e in self.explanations.items()}
-            self._records = [record_entry(rid, p) for rid, p in self.payloads.items()]
+            if delta is not None:
+                self._wire += 1
+                self.send({"type": "append", "record": record_id(0), "seq": self._wire, **delta.meta}, delta.buffers())
+                self._page = exp
+                self._push_bytes = delta.raw_nbytes()
+            if delta is None or final:
+                self._wire += delta is None
+                self.payloads = {rid: timeline_payload(e, cache=self._cache, **self._options)
+                                 for rid, e in self.explanations.items()}
+                self._records = [self._entry(self._wire, p) for p in self.payloads.values()]
+                self._page = exp
+                self._push_bytes = sum(p.raw_nbytes() for p in self.payloads.values())
             if exp is not None and self.method not in exp.methods:
                 self.method = starting_point(exp, None, None)[1]
             self._last_push = time.monotonic()
             self._push_cost = self._last_push - started
-            self._push_bytes = sum(p.raw_nbytes() for p in self.payloads.values())
+
+    def _resync(self) -> None:
+        """The page missed a push (a gap in the numbers, or a view opened while a turn was written): the whole
+        record again, under a new number."""
+        with self._push_lock:
+            self._page = None
+            self._show(self.explanation, self._shown_seq)
 
     def _flush(self) -> None:
         """Send the newest record the tokens left waiting (on the timer's thread, not the chat's)."""
@@ -258,19 +293,20 @@ class ChatTimeline(RecordsWidget):
             latest, self._latest = self._latest, None
         if latest is not None:
             try:
-                self._show(latest[1], latest[0])
+                self._show(latest[1].explanation, latest[0], grow=True)
             except Exception as e:  # the next push or the end of the turn tries again
                 import warnings
 
                 warnings.warn(f"ChatTimeline could not send the record ({type(e).__name__}: {e})", stacklevel=2)
 
-    def _queue(self, exp: Explanation) -> None:
-        """A token's record: sent at once when it is the turn's first, else from a timer thread at most every
-        ``PUSH_INTERVAL`` (longer for a costly record: at most a third of the time spent preparing pushes,
-        at most ``PUSH_BYTES_PER_SECOND``); the chat's thread never waits for a push in progress."""
+    def _queue(self, event: Any) -> None:
+        """A token's event: its record goes at once when it is the turn's first, else from a timer thread at most
+        every ``PUSH_INTERVAL`` (longer for a costly record: at most a third of the time spent preparing pushes,
+        at most ``PUSH_BYTES_PER_SECOND``), only the newest one's, read then; the chat's thread never waits for
+        a push in progress, nor makes the records of the tokens in between."""
         with self._queue_lock:
             self._seq += 1
-            self._latest = (self._seq, exp)
+            self._latest = (self._seq, event)
             first, self._fresh_turn = self._fresh_turn, False
             if not first and self._timer is None:
                 every = max(PUSH_INTERVAL, 3 * self._push_cost, self._push_bytes / PUSH_BYTES_PER_SECOND)
@@ -298,11 +334,11 @@ class ChatTimeline(RecordsWidget):
                 self._fresh_turn = True
                 self.error = ""
                 self.busy = True
-            elif kind == "token" and event.explanation is not None:
-                self._queue(event.explanation)
+            elif kind == "token":
+                self._queue(event)
             elif kind == "end":
                 self._cancel()
-                self._show(event.explanation)
+                self._show(event.explanation, grow=True, final=True)
                 self.busy = False
             elif kind == "error":
                 self._cancel()
@@ -317,9 +353,12 @@ class ChatTimeline(RecordsWidget):
 
     # -- messages from the page ------------------------------------------------------------------
     def _on_message(self, widget: Any, content: Any, buffers: list) -> None:
-        """``{type: "ask", text}`` and ``{type: "stop"}`` go to the chat; everything else to the row protocol."""
+        """``{type: "ask", text}`` and ``{type: "stop"}`` go to the chat, ``{type: "resync"}`` gets the whole
+        record again; everything else goes to the row protocol."""
         kind = content.get("type") if isinstance(content, dict) else None
-        if kind == "ask":
+        if kind == "resync":
+            self._resync()
+        elif kind == "ask":
             problem = self.ask_from_page(content.get("text"))
             if problem:
                 self.send({"type": "ask", "error": problem})

@@ -68,3 +68,14 @@ def test_execute_runs_this_checkout_in_the_given_folder_and_reports_a_failing_ce
         execute(nb, cwd=work, home=tmp_path / "home")
     assert "1 / (x - 1)" in str(err.value) and "\x1b[" not in str(err.value)
     assert not list(work.iterdir())
+
+
+def test_kernel_env_makes_a_relative_nltk_data_path_absolute(tmp_path, monkeypatch):
+    """`NLTK_DATA=../shared/nltk_data pytest ...` must reach a kernel that starts in a temp folder."""
+    import os
+
+    from tam_widgets.testing.notebooks import kernel_env
+
+    monkeypatch.setenv("NLTK_DATA", os.pathsep.join(["../shared/nltk_data", "/abs/data"]))
+    got = kernel_env(tmp_path)["NLTK_DATA"].split(os.pathsep)
+    assert got == [os.path.abspath("../shared/nltk_data"), "/abs/data"]

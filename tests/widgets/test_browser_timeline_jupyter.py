@@ -19,6 +19,13 @@ HEAT = """(grid) => { const c = document.querySelector(`.tam-timeline canvas.tam
   return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }"""
 ANSWER_TOKENS = """(turn) => document.querySelectorAll(
   `.tam-timeline .tam-turn[data-turn="${turn}"] .tam-turn-answer .tam-tok.tam-explained`).length"""
+#: What a researcher sees of the turns (every strip's tokens, classes and colours; every sparkline's values),
+#: once the turns scrolled out of the list are recoloured; the hover bar (where the pointer went) aside.
+TURNS = """async () => { await new Promise((r) => setTimeout(r, 400));
+  const root = document.querySelector('.tam-timeline');
+  return {turns: [...root.querySelectorAll('.tam-turn')].map((t) =>
+            t.outerHTML.replace(/<div class="tam-hoverbox"[^>]*>/g, '')),
+          builds: root.dataset.builds, appends: root.dataset.appends}; }"""
 
 
 def test_ask_in_the_page_tokens_appear_and_turn_two_maps(browser, tmp_path):
@@ -49,11 +56,25 @@ def test_ask_in_the_page_tokens_appear_and_turn_two_maps(browser, tmp_path):
                 counts.add(page.evaluate(ANSWER_TOKENS, 1))
                 if 12 in counts:
                     break
+                if 5 in counts and not (shots / "jupyter_timeline_midstream.png").exists():
+                    page.screenshot(path=str(shots / "jupyter_timeline_midstream.png"))
                 page.wait_for_timeout(100)
             assert 12 in counts and len(counts - {0, 12}) >= 2, f"tokens did not appear one by one: {sorted(counts)}"
             assert kernel.wait_for("tl.busy", False) is False
             assert kernel.eval("max(t.turn for t in tl.explanation.tokens)") == 1
             page.screenshot(path=str(shots / "jupyter_timeline_asked.png"))
+            # the turn came as pushes of what it added, and the page built from them equals the whole record
+            # built at once (the offline page of the same conversation, at the same token)
+            live = page.evaluate(TURNS)
+            assert live["builds"] == "2" and int(live["appends"]) >= 2, live  # the first token built the turn
+            static = tmp_path / "static.html"
+            kernel.execute(f"tl.to_html({str(static)!r})")
+            other = browser.new_page(viewport={"width": 1400, "height": 1000})
+            other.goto(static.as_uri())
+            other.locator(".tam-timeline .tam-turn").first.wait_for()
+            whole = other.evaluate(TURNS)
+            other.close()
+            assert live["turns"] == whole["turns"]
 
             # click a token of turn 2: the map changes, and the click reaches the kernel
             view.locator('.tam-turn[data-turn="0"] .tam-turn-answer .tam-tok.tam-explained').nth(0).click()

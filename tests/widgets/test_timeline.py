@@ -343,3 +343,83 @@ def test_a_real_chat_streams_into_its_timeline_and_page_asks_run_in_the_backgrou
     tl._worker.join(60)
     assert not tl._worker.is_alive() and tl.error == "" and tl.busy is False
     assert max(t.turn for t in tl.explanation.tokens) == 2 and tl.explanation is chat.explanation
+
+
+def apply_pushes(entry: dict, appends: list[tuple[dict, list]]) -> dict:
+    """The page's copy after ``appends`` (what ``js/src/components/growth.ts`` does), as whole arrays."""
+    meta = json.loads(json.dumps(entry["meta"]))
+    methods = [m["name"] for m in meta["methods"]]
+    nv, n = meta["n_visual"], len(meta["tokens"])
+    rows = len(meta["explained"])
+    maps = {m: np.frombuffer(entry["maps"][m], np.uint8).reshape(rows, nv) for m in methods}
+    scales = np.frombuffer(entry["scales"], np.float32).reshape(len(methods), rows, 2)
+    rel = [r for r in np.frombuffer(entry["relevance"], np.float16).reshape(rows, n)]
+    seq = entry["seq"]
+    for msg, buffers in appends:
+        assert msg["seq"] == seq + 1 and msg["tokens"]["start"] == len(meta["tokens"])
+        assert msg["rows"]["start"] == len(meta["explained"])
+        k = len(msg["rows"]["explained"])
+        meta["tokens"] += msg["tokens"]["items"]
+        meta["words"][msg["words"]["start"]:] = msg["words"]["items"]
+        meta["explained"] += msg["rows"]["explained"]
+        meta["candidates"] += msg["rows"]["candidates"]
+        for j, m in enumerate(methods):
+            maps[m] = np.concatenate([maps[m], np.frombuffer(buffers[j], np.uint8).reshape(k, nv)])
+        added = np.frombuffer(buffers[len(methods)], np.float32).reshape(len(methods), k, 2)
+        scales = np.concatenate([scales, added], 1)
+        rel += list(np.frombuffer(buffers[-1], np.float16).reshape(k, msg["n_tokens"]))
+        seq = msg["seq"]
+    n = len(meta["tokens"])
+    relevance = np.stack([np.pad(r, (0, n - len(r))) for r in rel])
+    return {"meta": meta, "maps": maps, "scales": scales, "relevance": relevance, "seq": seq}
+
+
+def test_pushes_after_a_turns_first_carry_only_what_is_new_and_add_up_to_the_record():
+    chat = FakeChat(answer_tokens=24, token_delay=0.02, methods=("tam", "cam"))
+    chat.ask("Describe the image.", images=None)
+    tl = ChatTimeline(chat, snapshot=False)
+    sent, entries = [], []
+    tl.send = lambda content, buffers=None: sent.append((content, [bytes(b) for b in buffers or []]))
+    tl.observe(lambda ch: entries.append(ch["new"][0]), "_records")
+    exp = chat.ask("Which dog is fatter?", stream=True)
+    appends = [(m, b) for m, b in sent if m["type"] == "append"]
+    # the turn's first token: the whole record (a new turn); the end: the whole record again, numbered as the
+    # page's copy is then, so the page keeps what it built
+    assert len(entries) == 2 and 3 <= len(appends) < 24, (len(entries), len(appends))
+    first, last = entries
+    assert sum(t[1] == "answer" and t[2] == 1 for t in first["meta"]["tokens"]) == 1
+    nv = first["meta"]["n_visual"]
+    for msg, buffers in appends:
+        k = len(msg["rows"]["explained"])
+        assert 1 <= k < 24 and all(msg["tokens"]["start"] <= i for i in msg["rows"]["explained"])
+        assert [len(b) for b in buffers] == [k * nv, k * nv, 2 * k * 2 * 4, k * msg["n_tokens"] * 2]  # new rows only
+    page = apply_pushes(first, appends)
+    assert page["seq"] == last["seq"] == tl._wire
+    whole = timeline.timeline_payload(exp)
+    assert page["meta"] == json.loads(json.dumps(whole.meta))
+    for m in exp.methods:
+        np.testing.assert_array_equal(page["maps"][m], whole.maps[m])
+    np.testing.assert_array_equal(page["scales"], whole.scales)
+    np.testing.assert_array_equal(page["relevance"], whole.relevance)
+
+
+def test_a_page_that_missed_a_push_gets_the_whole_record_again():
+    chat = FakeChat(answer_tokens=30, token_delay=0.01)
+    chat.ask("Describe the image.")
+    tl = ChatTimeline(chat, snapshot=False)
+    sent = []
+    tl.send = lambda content, buffers=None: sent.append((content, [bytes(b) for b in buffers or []]))
+    worker = threading.Thread(target=lambda: chat.ask("Which dog?", stream=True))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not any(m["type"] == "append" for m, _ in sent) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    wire = tl._wire
+    tl._on_message(tl, {"type": "resync", "record": "r0", "have": wire - 1}, [])  # the page saw a gap
+    entry = tl._records[0]
+    assert entry["seq"] > wire and len(entry["meta"]["tokens"]) == len(tl.explanation.tokens)
+    worker.join()
+    later = [m for m, _ in sent if m["type"] == "append" and m["seq"] > entry["seq"]]
+    assert later and later[0]["seq"] == entry["seq"] + 1  # pushes go on from the whole record
+    assert later[0]["tokens"]["start"] == len(entry["meta"]["tokens"])
+    assert tl._records[0]["seq"] == tl._wire and len(tl._records[0]["meta"]["explained"]) == 60

@@ -37,6 +37,10 @@ export class MapStore {
   error: string | null = null;
   /** why rows can no longer be fetched (the kernel is gone), or null */
   lost: string | null = null;
+  /** rows from `nRows` on (a record growing while a chat turn is written), or null */
+  tail: ((method: string, r: number) => Uint8Array | null) | null = null;
+  /** the record's rows when the store was made: those it holds or fetches (later ones come from `tail`) */
+  private readonly base: number;
 
   constructor(
     readonly record: string,
@@ -44,10 +48,12 @@ export class MapStore {
     private send: (msg: MapsRequest) => void,
     private arrived: (method: string) => void,
     private timeoutMs = REQUEST_TIMEOUT_MS,
-  ) {}
+  ) {
+    this.base = p.meta.explained.length;
+  }
 
   private get nRows(): number {
-    return this.p.meta.explained.length;
+    return this.base;
   }
   private get chunk(): number {
     return this.p.meta.chunk;
@@ -66,6 +72,7 @@ export class MapStore {
 
   /** Row `r` of `method`, or null while its chunk is on its way (it is requested). */
   row(method: string, r: number): Uint8Array | null {
+    if (r >= this.base) return this.tail ? this.tail(method, r) : null;
     const n = this.p.meta.n_visual;
     const full = this.p.maps[method];
     if (full) return full.length >= (r + 1) * n ? mapRow(full, r, n) : null;
@@ -95,6 +102,7 @@ export class MapStore {
   }
 
   has(method: string, r: number): boolean {
+    if (r >= this.base) return !!this.tail?.(method, r);
     if (this.p.maps[method]) return true;
     return !!this.chunks.get(method)?.[Math.floor(r / this.chunk)];
   }

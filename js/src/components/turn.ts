@@ -49,6 +49,8 @@ export class TurnBlock {
   readonly answer: TokenStrip;
   readonly spark: Sparkline;
   readonly thumbs: HTMLElement;
+  private answerSet: Set<number>;
+  private answerBox: HTMLElement;
 
   constructor(
     meta: Meta,
@@ -89,11 +91,30 @@ export class TurnBlock {
     });
     head.appendChild(this.spark.root);
     answer.appendChild(head);
-    const answerSet = new Set(parts.answer);
+    const answerSet = (this.answerSet = new Set(parts.answer));
     this.answer = new TokenStrip(meta, ev, (i) => answerSet.has(i));
     answer.appendChild(this.answer.root);
+    this.answerBox = answer;
     if (!parts.answer.length) answer.classList.add("tam-turn-pending");
     this.root.append(user, answer);
+  }
+
+  /**
+   * The answer grew (a turn being written): tokens `tokens` (indices into the record's tokens, which hold
+   * them now) join it, `explained` of them explained; only the answer's strip is built again. False (and
+   * nothing changed) when a token belongs before the answer: the turn must be built whole.
+   */
+  grow(meta: Meta, tokens: number[], explained: Set<number>, showSpecials: boolean): boolean {
+    if (!this.parts.answer.length && tokens.length && meta.tokens[tokens[0]][1] !== "answer") return false;
+    for (const i of tokens) {
+      const role = meta.tokens[i][1];
+      this.parts.answer.push(i);
+      this.answerSet.add(i);
+      if (explained.has(i) && role === "answer") this.parts.explained.push(i);
+    }
+    this.answerBox.classList.toggle("tam-turn-pending", !this.parts.answer.length);
+    this.answer.build(showSpecials);
+    return true;
   }
 
   /** (Re)build both strips. */

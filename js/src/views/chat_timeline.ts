@@ -25,6 +25,8 @@ import { StripKey } from "../components/strip_key";
 import type { StripEvents } from "../components/strip";
 import { TokenInfo } from "../components/token_info";
 import { TurnBlock, splitTurns } from "../components/turn";
+import { Growth, isAppend } from "../components/growth";
+import type { AppendMsg } from "../components/growth";
 
 /** The synced attributes of the chat timeline (defaults and checks: `tam_widgets/widgets/state.py`). */
 export interface ChatTimelineState {
@@ -87,6 +89,16 @@ export class ChatTimelineView {
   private images: ImageCache | null = null;
   private recolourFrame = 0;
   private unbind: (() => void)[] = [];
+  /** what `append` pushes added to the record (null before the first record) */
+  private growth: Growth | null = null;
+  /** the page asked for the whole record again (a push did not follow its copy); cleared when it comes */
+  private resyncAsked = false;
+  /** each turn's sparkline values and their common top */
+  private sparks: Float32Array[] = [];
+  private sparkTop = 0;
+  /** whole builds and appended pushes so far (`data-builds`, `data-appends` on the root) */
+  private builds = 0;
+  private appends = 0;
 
   constructor(
     private model: AnyModel<ChatTimelineState>,
@@ -97,7 +109,7 @@ export class ChatTimelineView {
     host.appendChild(this.root);
     const m = model;
     this.unbind.push(
-      bind(m, "_records", () => this.rebuild(), false),
+      bind(m, "_records", () => this.onRecords(), false),
       bind(m, "selected", (v) => this.c && this.onSelected(v), false),
       bind(m, "method", (v) => this.c && this.setMethod(String(v)), false),
       bind(m, "colormap", (v) => this.c && this.setColormap(String(v)), false),
@@ -133,6 +145,16 @@ export class ChatTimelineView {
     this.c?.panels.dispose();
     this.c?.store.dispose();
     this.c = null;
+    this.sparks = [];
+    this.sparkTop = 0;
+  }
+
+  /** A new `_records`: built again, unless it is the record the page holds already (its pushes added it). */
+  private onRecords(): void {
+    const entry = (this.model.get("_records") ?? [])[0];
+    const seq = typeof entry?.seq === "number" ? entry.seq : null;
+    if (this.c && this.growth && !this.resyncAsked && seq !== null && seq === this.growth.seq) return;
+    this.rebuild();
   }
 
   // -------------------------------------------------------------- build
@@ -168,6 +190,9 @@ export class ChatTimelineView {
       return;
     }
     const meta = (this.meta = p.meta);
+    const growth = (this.growth = new Growth(meta, typeof entry.seq === "number" ? entry.seq : -1));
+    this.resyncAsked = false;
+    this.root.dataset.builds = String(++this.builds);
     const n = meta.tokens.length;
     this.rowOf = new Map(meta.explained.map((t, r) => [t, r]));
     this.relBuf = new Float32Array(n);
@@ -224,6 +249,7 @@ export class ChatTimelineView {
       list,
       notes,
     });
+    c.store.tail = (method, r) => growth.row(meta.methods.findIndex((x) => x.name === method), r);
     if (meta.warning) this.root.appendChild(warningBanner(String(meta.warning)));
     const side = h("div", "tam-tl-side");
     side.append(c.info.root, c.legend.root, c.panels.root);
@@ -438,6 +464,7 @@ export class ChatTimelineView {
 
   private onCustom(msg: unknown, buffers: unknown[] | undefined): void {
     const m = msg as { type?: unknown; error?: unknown } | null;
+    if (isAppend(msg)) return this.onAppend(msg, buffers);
     if (m && (m.type === "ask" || m.type === "stop") && m.error) {
       this.ask?.setBusy(!!this.model.get("busy"));
       this.ask?.setError(String(m.error));
@@ -445,6 +472,78 @@ export class ChatTimelineView {
     }
     const c = this.c;
     if (c && !c.store.receive(msg, buffers as any[]) && c.store.replyError(msg)) this.paintInfo();
+  }
+
+  /**
+   * A push of what a turn being written added: the tokens join the last turn's answer (its strip alone is
+   * built again), the rows the maps; the newest token is shown while the page follows the model. A push
+   * that does not follow the page's copy asks the kernel for the whole record instead.
+   */
+  private onAppend(msg: AppendMsg, buffers: unknown[] | undefined): void {
+    const c = this.c;
+    const g = this.growth;
+    if (this.dead || !c || !g || msg.record !== c.store.record || msg.seq <= g.seq) return;
+    const last = c.turns[c.turns.length - 1];
+    const items = msg.tokens.items;
+    const problem =
+      g.problem(msg, buffers) ??
+      (!last || items.some((t) => Number(t[2]) !== last.parts.turn) ? "tokens of another turn" : null) ??
+      (!last.parts.answer.length && items.length && items[0][1] !== "answer" ? "tokens before the answer" : null);
+    if (problem) return this.resync(problem);
+    const meta = this.meta;
+    const n0 = meta.tokens.length;
+    const r0 = meta.explained.length;
+    g.apply(msg, buffers!);
+    const n = meta.tokens.length;
+    msg.rows.explained.forEach((t, k) => this.rowOf.set(t, r0 + k));
+    const turnOf = new Int32Array(n);
+    turnOf.set(this.turnOf);
+    for (let i = n0; i < n; i++) turnOf[i] = Math.max(0, Number(meta.tokens[i][2]) || 0);
+    this.turnOf = turnOf;
+    this.relBuf = new Float32Array(n);
+    const added = Array.from({ length: n - n0 }, (_, k) => n0 + k);
+    last.grow(meta, added, new Set(msg.rows.explained), this.showSpecials);
+    this.root.dataset.appends = String(++this.appends);
+    this.paintSparks(last.parts.turn);
+    const newest = meta.explained[meta.explained.length - 1];
+    if (this.follow && this.model.get("busy") && msg.rows.explained.length) {
+      this.pinned = newest;
+      this.paintAll();
+      c.list.scrollTop = c.list.scrollHeight;
+      this.stripOf(newest)?.reveal(newest);
+    } else {
+      this.paintStrip();
+      this.paintMarks();
+    }
+  }
+
+  /** Ask the kernel for the whole record (once until it comes). */
+  private resync(why: string): void {
+    const c = this.c;
+    if (!c || this.resyncAsked) return;
+    this.resyncAsked = true;
+    this.model.send({ type: "resync", record: c.store.record, have: this.growth?.seq ?? -1, why });
+  }
+
+  /** `(lo, span)` of row `row` of method `j` (the shown method by default), wherever the row is kept. */
+  private scaleOf(row: number, j = this.methodIdx): [number, number] {
+    const g = this.growth;
+    if (g && row >= g.baseRows) return g.scale(j, row) ?? [0, 1];
+    return rowScale(this.p!.scales, j, row, g ? g.baseRows : this.meta.explained.length);
+  }
+
+  /** Text relevance of row `row` over every token into `relBuf` (0 past its tokens); false when absent. */
+  private relevanceOf(row: number): boolean {
+    const g = this.growth;
+    const out = this.relBuf;
+    if (row < 0) return false;
+    if (g && row >= g.baseRows) return g.relevance(row, out);
+    const nb = g ? g.baseTokens : this.meta.tokens.length;
+    const p = this.p!;
+    if (p.relevance.length < (row + 1) * nb * 2) return false;
+    decodeFloat16(p.relevance, row * nb, nb, out);
+    out.fill(0, nb);
+    return true;
   }
 
   private onArrived(method: string): void {
@@ -479,11 +578,7 @@ export class ChatTimelineView {
     const c = this.c!;
     c.key.update(this.cmap, false);
     const row = this.rowOf.get(this.pinned) ?? -1;
-    const n = this.meta.tokens.length;
-    const p = this.p!;
-    const has = row >= 0 && p.relevance.length >= (row + 1) * n * 2;
-    if (has) decodeFloat16(p.relevance, row * n, n, this.relBuf);
-    this.relOk = has;
+    this.relOk = this.relevanceOf(row);
     const mine = this.pinned >= 0 ? this.turnOf[this.pinned] : -1;
     for (const t of c.turns) {
       const k = t.parts.turn;
@@ -501,7 +596,7 @@ export class ChatTimelineView {
     if (!t) return;
     this.stale.delete(k);
     const row = this.rowOf.get(this.pinned) ?? -1;
-    const [lo, span] = rowScale(this.p!.scales, this.methodIdx, Math.max(0, row), this.meta.explained.length);
+    const [lo, span] = this.scaleOf(Math.max(0, row));
     const rel = this.relOk ? this.relBuf : null;
     t.user.paintRelevance(this.pinned, rel, lo, span, this.cmap);
     t.answer.paintRelevance(this.pinned, rel, lo, span, this.cmap);
@@ -537,11 +632,14 @@ export class ChatTimelineView {
     }
   }
 
-  /** Each turn's sparkline: the peak of each answer token's map (map units) on one scale for the conversation. */
-  private paintSparks(): void {
+  /**
+   * Each turn's sparkline: the peak of each answer token's map (map units) on one scale for the
+   * conversation; `only`: just that turn's values changed (the others are redrawn if the top moved).
+   */
+  private paintSparks(only = -1): void {
     const c = this.c!;
-    const rows = this.meta.explained.length;
-    const values = c.turns.map((t) => {
+    const values = c.turns.map((t, k) => {
+      if (only >= 0 && k !== only && this.sparks[k]) return this.sparks[k];
       const out = new Float32Array(t.parts.explained.length).fill(Number.NaN);
       t.parts.explained.forEach((tok, k) => {
         const r = this.rowOf.get(tok)!;
@@ -549,14 +647,19 @@ export class ChatTimelineView {
         if (!data) return;
         let mx = 0;
         for (let j = 0; j < data.length; j++) if (data[j] > mx) mx = data[j];
-        const [lo, span] = rowScale(this.p!.scales, this.methodIdx, r, rows);
+        const [lo, span] = this.scaleOf(r);
         out[k] = lo + (span * mx) / 255;
       });
       return out;
     });
     let top = 0;
     for (const v of values) for (const x of v) if (Number.isFinite(x) && x > top) top = x;
-    c.turns.forEach((t, k) => t.spark.set(values[k], top, t.parts.explained.indexOf(this.pinned)));
+    const moved = top !== this.sparkTop;
+    this.sparks = values;
+    this.sparkTop = top;
+    c.turns.forEach((t, k) => {
+      if (only < 0 || k === only || moved) t.spark.set(values[k], top, t.parts.explained.indexOf(this.pinned));
+    });
   }
 
   private paintMarks(): void {
@@ -586,7 +689,7 @@ export class ChatTimelineView {
     const c = this.c!;
     const tok = this.shown();
     const row = this.rowOf.get(tok) ?? -1;
-    const [lo, span] = rowScale(this.p!.scales, this.methodIdx, Math.max(0, row), this.meta.explained.length);
+    const [lo, span] = this.scaleOf(Math.max(0, row));
     c.legend.update(this.cmap, lo, span, this.methodInfo().legend);
     const data = row >= 0 ? c.store.row(this.method, row) : null;
     const unloaded = !data && c.store.lost ? "not loaded before the kernel went away: rerun the cell for this map" : null;

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { renderView } from "../../src/views";
 import { FakeModel } from "../helpers";
-import { chatPayload, timelineState } from "./chat_timeline_fixture";
+import { chatPayload, grownPayload, timelineState } from "./chat_timeline_fixture";
 
 function mount(records: unknown[] = [chatPayload()], extra: Record<string, unknown> = {}) {
   const model = new FakeModel(timelineState(records, extra));
@@ -158,5 +158,64 @@ describe("ImageCache.adopt", () => {
     next.adopt(old);
     expect(next.get(0)).toBe(a); // the same picture: decoded once
     expect(next.get(1)).not.toBe(b); // another picture at that place: decoded anew
+  });
+});
+
+describe("ChatTimelineView, a turn being written", () => {
+  /** What a researcher sees of the turns: every strip's tokens and classes, every sparkline's values. */
+  const looks = (root: HTMLElement) => ({
+    turns: [...root.querySelectorAll<HTMLElement>(".tam-turn")].map((t) =>
+      t.outerHTML.replace(/<div class="tam-hoverbox"[^>]*>/g, "<hoverbox>")), // where the pointer went last
+    sparks: [...root.querySelectorAll<HTMLElement>("canvas.tam-spark")].map((c) => c.getAttribute("aria-label")),
+    readout: root.querySelector(".tam-tl-side")!.textContent,
+  });
+
+  it("adds each push's tokens and rows without building again, and ends as the whole record built at once", async () => {
+    const { full, part, pushes } = grownPayload(3);
+    const { model, root } = mount([part], { live: true });
+    model.set("busy", true); // a turn is being written: the page follows it
+    expect(root.dataset.builds).toBe("1");
+    expect(root.querySelectorAll('.tam-turn[data-turn="1"] .tam-tok.tam-explained').length).toBe(1);
+    for (const { msg, buffers } of pushes) model.emit("msg:custom", msg, buffers);
+    expect(root.dataset.builds).toBe("1");
+    expect(root.dataset.appends).toBe(String(pushes.length));
+    expect(pinned(root)).toEqual([9]); // it follows the newest token
+    model.set("_records", [full]); // the end of the turn: the record the page holds already
+    expect(root.dataset.builds).toBe("1");
+    model.set("busy", false);
+    await frames();
+    const whole = mount([full], { live: true, selected: 9 }).root;
+    await frames();
+    expect(looks(root)).toEqual(looks(whole));
+    // the appended row is a row like any other: a click on an earlier token and back repaints from it
+    root.querySelector<HTMLElement>('.tam-tok[data-i="3"]')!.click();
+    root.querySelector<HTMLElement>('.tam-tok[data-i="9"]')!.click();
+    await frames();
+    expect(looks(root)).toEqual(looks(whole));
+    expect(model.sent.filter((m) => m.type === "resync")).toEqual([]);
+  });
+
+  it("asks once for the whole record when a push is missing, and takes it", () => {
+    const { full, part, pushes } = grownPayload(2);
+    const { model, root } = mount([part], { live: true, busy: true });
+    model.emit("msg:custom", { ...pushes[1].msg, seq: pushes[1].msg.seq }, pushes[1].buffers); // push 1 was lost
+    model.emit("msg:custom", pushes[1].msg, pushes[1].buffers);
+    const asked = model.sent.filter((m) => m.type === "resync");
+    expect(asked).toEqual([{ type: "resync", record: "r0", have: 1, why: "push 3 after push 1" }]);
+    expect(root.dataset.appends).toBeUndefined(); // nothing was added
+    model.set("_records", [{ ...full, seq: 9 }]);
+    expect(root.dataset.builds).toBe("2");
+    expect(root.querySelectorAll(".tam-tok.tam-explained").length).toBe(4);
+  });
+
+  it("asks for the whole record for a push of another turn's tokens or of the wrong size", () => {
+    const { part, pushes } = grownPayload(2); // push 1 starts the next turn: a page builds a new turn whole
+    const { model } = mount([part], { live: true, busy: true });
+    model.emit("msg:custom", pushes[0].msg, pushes[0].buffers);
+    expect(model.sent.filter((m) => m.type === "resync").map((m) => m.why)).toEqual(["tokens of another turn"]);
+    const other = grownPayload(3);
+    const view = mount([other.part], { live: true, busy: true });
+    view.model.emit("msg:custom", other.pushes[0].msg, other.pushes[0].buffers.slice(1));
+    expect(view.model.sent.filter((m) => m.type === "resync").map((m) => m.why)).toEqual(["3 buffers for 2 methods"]);
   });
 });

@@ -57,3 +57,69 @@ export function timelineState(records: unknown[] = [chatPayload()], extra: Recor
     show_specials: false, live: false, busy: false, error: "", ...extra,
   };
 }
+
+/**
+ * `chatPayload()` cut after its first `keep` rows and their tokens (the last turn being written), and the
+ * `append` messages (with their buffers) that grow it back to the whole record, one row each, numbered
+ * from `seq + 1`, as `tam_widgets.widgets.payload.append_payload` makes them.
+ */
+export function grownPayload(keep: number, seq = 1) {
+  const full = chatPayload();
+  const m = full.meta;
+  const nt = m.tokens.length;
+  const rows = m.explained.length;
+  const nm = m.methods.length;
+  const nv = m.n_visual;
+  const tam = new Uint8Array(full.maps.tam.buffer);
+  const cam = new Uint8Array(full.maps.cam.buffer);
+  const scales = new Float32Array(full.scales.buffer);
+  const rel = new Uint16Array(full.relevance.buffer);
+  const upto = (r: number) => (r < rows ? m.explained[r - 1] + 1 : nt); // tokens held with rows 0..r-1
+  const cutTokens = upto(keep);
+  const relRows = (r0: number, r1: number, n: number) => {
+    const out = new Uint16Array((r1 - r0) * n);
+    for (let r = r0; r < r1; r++) for (let i = 0; i < n; i++) out[(r - r0) * n + i] = rel[r * nt + i];
+    return out;
+  };
+  const scaleRows = (r0: number, r1: number, total: number) => {
+    const out = new Float32Array(nm * (r1 - r0) * 2);
+    for (let j = 0; j < nm; j++)
+      for (let r = r0; r < r1; r++) for (let q = 0; q < 2; q++) out[(j * (r1 - r0) + r - r0) * 2 + q] = scales[(j * total + r) * 2 + q];
+    return out;
+  };
+  const part = {
+    ...full,
+    seq,
+    meta: {
+      ...m,
+      tokens: m.tokens.slice(0, cutTokens),
+      explained: m.explained.slice(0, keep),
+      words: m.words.slice(0, cutTokens),
+      candidates: m.candidates.slice(0, keep),
+    },
+    maps: { tam: new DataView(tam.slice(0, keep * nv).buffer), cam: new DataView(cam.slice(0, keep * nv).buffer) },
+    scales: new DataView(scaleRows(0, keep, rows).buffer),
+    relevance: new DataView(relRows(0, keep, cutTokens).buffer),
+  };
+  const pushes: { msg: any; buffers: DataView[] }[] = [];
+  for (let r = keep; r < rows; r++) {
+    const t0 = upto(r);
+    const t1 = upto(r + 1);
+    pushes.push({
+      msg: {
+        type: "append", record: "r0", seq: seq + 1 + (r - keep),
+        tokens: { start: t0, items: m.tokens.slice(t0, t1) },
+        words: { start: t0, items: m.words.slice(t0, t1) },
+        rows: { start: r, explained: [m.explained[r]], candidates: [m.candidates[r]] },
+        n_tokens: t1,
+      },
+      buffers: [
+        new DataView(tam.slice(r * nv, (r + 1) * nv).buffer),
+        new DataView(cam.slice(r * nv, (r + 1) * nv).buffer),
+        new DataView(scaleRows(r, r + 1, rows).buffer),
+        new DataView(relRows(r, r + 1, t1).buffer),
+      ],
+    });
+  }
+  return { full: { ...full, seq: seq + rows - keep }, part, pushes };
+}
