@@ -75,7 +75,7 @@ export class Growth {
     const scales = decodeFloat32(buffers[nm] as ArrayBuffer); // [nm, k, 2]
     for (let j = 0; j < nm; j++) {
       this.maps[j] = grow(this.maps[j], this.rows * nv, asBytes(buffers[j] as ArrayBuffer));
-      this.scales[j] = growF(this.scales[j], this.rows * 2, scales.subarray(j * k * 2, (j + 1) * k * 2));
+      this.scales[j] = grow(this.scales[j], this.rows * 2, scales.subarray(j * k * 2, (j + 1) * k * 2));
     }
     const rel = asBytes(buffers[nm + 1] as ArrayBuffer);
     const stride = msg.n_tokens * 2;
@@ -110,21 +110,13 @@ export class Growth {
   }
 }
 
-/** `old[0:used]` followed by `add`, in a buffer that doubles when full. */
-function grow(old: Uint8Array, used: number, add: Uint8Array): Uint8Array {
-  let buf = old;
-  if (used + add.length > old.length) {
-    buf = new Uint8Array(Math.max(used + add.length, 2 * old.length));
-    buf.set(old.subarray(0, used));
-  }
-  buf.set(add, used);
-  return buf;
-}
+type Growable = Uint8Array | Float32Array;
 
-function growF(old: Float32Array, used: number, add: Float32Array): Float32Array {
+/** `old[0:used]` followed by `add`, in a buffer of the same kind that doubles when full. */
+function grow<T extends Growable>(old: T, used: number, add: T): T {
   let buf = old;
   if (used + add.length > old.length) {
-    buf = new Float32Array(Math.max(used + add.length, 2 * old.length));
+    buf = new (old.constructor as new (n: number) => T)(Math.max(used + add.length, 2 * old.length));
     buf.set(old.subarray(0, used));
   }
   buf.set(add, used);
