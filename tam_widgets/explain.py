@@ -16,6 +16,7 @@ chat as it was. Records of the tiny random test checkpoints carry ``metadata["un
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import threading
 import warnings
@@ -130,6 +131,11 @@ class NoPlaceholders:
         if self.ids.numel():
             scores[:, self.ids.to(scores.device)] = -torch.inf
         return scores
+
+
+# transformers reads every logits processor's signature at every generated token; a stored one is read at once.
+for _processor in (TopK, NoPlaceholders):
+    _processor.__call__.__signature__ = inspect.signature(_processor.__call__)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -898,7 +904,7 @@ def _generate(
 
         def __call__(self, input_ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
             if live is not None:
-                live.step(input_ids[0].cpu(), [s[0] for s in states], topk)
+                live.step(input_ids, states, topk)
             stop = chat is not None and chat._stop.is_set()
             if chat is not None:
                 chat._stopped = chat._stopped or stop
@@ -998,12 +1004,15 @@ class _Live:
         self.lock = threading.RLock()  # records of token events are made on the reader's thread
         self.n_segments = len(chat.segments)
 
-    def step(self, seq: torch.Tensor, states: list[torch.Tensor], topk: TopK) -> None:
+    def step(self, input_ids: torch.Tensor, states: list[torch.Tensor], topk: TopK) -> None:
+        """After each generated token (``input_ids``: the batch so far, ``states``: the captured
+        ``[batch, tokens, hidden]`` states of each pass): its ``token`` event, if anyone subscribes."""
         chat = self.chat
         if not chat._subscribers:
-            return  # nobody looks: the maps are made at the end
-        ids, probs = [x[0] for x in topk.ids], [x[0] for x in topk.probs]  # a lone input: batch row 0
-        seq, states, turns = seq.clone(), list(states), list(chat.turns)
+            return  # nobody looks: the maps are made at the end (and nothing is copied per token)
+        # A lone input: batch row 0.
+        ids, probs = [x[0] for x in topk.ids], [x[0] for x in topk.probs]
+        seq, states, turns = input_ids[0].cpu().clone(), [s[0] for s in states], list(chat.turns)
         chat._emit(_TokenEvent(self.turn, lambda: self.record(seq, states, ids, probs, turns)))
 
     def record(self, seq: torch.Tensor, states: list[torch.Tensor], ids: list, probs: list,
@@ -1041,7 +1050,7 @@ class _Live:
             return chat._reference_maps(chat._method_input(t, inputs, torch.cat(states, 0), [*turns, t]))
         k = n - self.answer_start
         if self.n_taken < k:
-            self._take(seq, torch.cat(states, 0))
+            self._take(seq, states[0] if len(states) == 1 else torch.cat(states, 0))
         if self.n_done < k:  # rows are the same made alone, as tokens come, or together at the end
             rows = self.engine.rows(self.n_done, k)
             for m, v in _record_maps(rows).items():

@@ -112,6 +112,7 @@ class IncrementalTAM:
         self._raw = torch.zeros(cap, n_v, dtype=self.dtype, device=self.device)  # context tokens' raw maps
         self._ids = torch.zeros(cap, dtype=torch.int64, device=self.device)
         self.n = 0
+        self._class = torch.zeros(1, dtype=torch.int64, device=self.device)  # add()'s token, reused
         self._rows: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] = []
         if len(ids):
             classes, inverse = np.unique(ids, return_inverse=True)
@@ -169,7 +170,7 @@ class IncrementalTAM:
         if hidden.shape[0] != self._states.shape[1]:
             raise ValueError(f"hidden must be one state of width {self._states.shape[1]}, got {hidden.shape[0]} values")
         n, n_v = self.n, self.n_visual
-        cls = torch.tensor([c], device=self.device)
+        cls = self._class.fill_(c)
         # A broken state shows in the scores of the next token, which read it as context.
         scores = self._scores(cls, self._states[: n_v + n])[0]  # visual tokens, then context
         self._check_finite(scores, "the visual or context tokens")
@@ -191,12 +192,18 @@ class IncrementalTAM:
         picked = self._rows[start:stop]
         k = len(picked)
         n_ctx = max((len(r[2]) for r in picked), default=0)
-        raw = torch.zeros(k, self.n_visual, dtype=self.dtype, device=self.device)
-        maps, relevance = torch.zeros_like(raw), torch.zeros(k, n_ctx, dtype=self.dtype, device=self.device)
-        mask = torch.zeros(k, n_ctx, dtype=torch.bool, device=self.device)
-        scales = torch.zeros(k, dtype=self.dtype)
-        for i, (a, m, rel, s) in enumerate(picked):
-            raw[i], maps[i], relevance[i, : len(rel)], mask[i, : len(rel)], scales[i] = a, m, rel, True, s
+        if k:
+            raw, maps = torch.stack([r[0] for r in picked]), torch.stack([r[1] for r in picked])
+            scales = torch.stack([r[3] for r in picked]).cpu()
+        else:
+            raw = torch.zeros(0, self.n_visual, dtype=self.dtype, device=self.device)
+            maps, scales = torch.zeros_like(raw), torch.zeros(0, dtype=self.dtype)
+        # Each row's context: the tokens before it (later context 0 and masked out).
+        lengths = torch.tensor([len(r[2]) for r in picked], dtype=torch.int64, device=self.device)
+        mask = torch.arange(n_ctx, device=self.device)[None] < lengths[:, None]
+        relevance = torch.zeros(k, n_ctx, dtype=self.dtype, device=self.device)
+        if k:
+            relevance[mask] = torch.cat([r[2] for r in picked])
         unfiltered, text = multimodal_normalize(maps, relevance, mask)
         no_eci, _ = multimodal_normalize(raw, relevance, mask)
         filtered = filter_grids(torch.cat([unfiltered, no_eci]), self.grids, "rank_gaussian")
