@@ -260,6 +260,14 @@ class Explainer:
         self.adapter: Adapter = adapter_for(model, processor)
         self.model_id = model_id or getattr(model.config, "_name_or_path", "")
         self.generation = {"max_new_tokens": 64, "do_sample": False, **generation}
+        self._texts: dict = {}  # the tokenizer's decodes, kept across asks (see _texts_memo)
+
+    def _texts_memo(self, limit: int = 200_000) -> dict:
+        """The memo of :func:`token_pieces` and candidate texts: decodes by id (and id pair) of this
+        explainer's tokenizer, the same in every ask; emptied when it holds more than ``limit`` pairs."""
+        if len(self._texts.get("pairs", ())) > limit:
+            self._texts.clear()
+        return self._texts
 
     def __repr__(self) -> str:
         return f"Explainer({self.model_id!r}, family={self.adapter.family}, device={self.model.device})"
@@ -735,7 +743,7 @@ class Chat:
         return mask
 
     # -- the record ----------------------------------------------------------------------------
-    def _before_last(self, seq: np.ndarray, turns: list[_Turn], n_vis: int, cache: dict) -> dict:
+    def _before_last(self, seq: np.ndarray, turns: list[_Turn], n_vis: int) -> dict:
         """The record's part before the last turn's answer: its tokens and the earlier turns' rows."""
         start = turns[-1].answer_start
         visual = np.concatenate([s.positions for seg in self.segments for s in seg.spans] or [np.zeros(0, np.int64)])
@@ -746,7 +754,7 @@ class Chat:
         for k, seg in enumerate(self.segments):
             turn_of[seg.start :] = k
         text_pos = np.flatnonzero(~is_visual)
-        pieces = token_pieces(self.adapter.tokenizer, seq, text_pos, memo=cache.setdefault("decode", {}))
+        pieces = token_pieces(self.adapter.tokenizer, seq, text_pos, memo=self.explainer._texts_memo())
         tokens = [
             Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p), raw_bytes=b)
             for (text, b), p in zip(pieces, text_pos)
@@ -794,7 +802,7 @@ class Chat:
         """The record of the conversation ``sequence`` answered in ``turns`` (the chat's by default).
 
         ``cache`` (a dict kept across calls for the same turn) saves re-reading the text before the
-        last answer and the candidates' texts while a streaming turn grows.
+        last answer while a streaming turn grows; the tokens' texts are kept by the explainer.
         """
         turns = self.turns if turns is None else turns
         cache = {} if cache is None else cache
@@ -810,12 +818,13 @@ class Chat:
         # the same whatever follows): it is made once per turn and kept in ``cache``.
         key = (len(turns), last.answer_start, n_vis)
         if cache.get("before", (None,))[0] != key:
-            cache["before"] = (key, self._before_last(seq, turns, n_vis, cache))
+            cache["before"] = (key, self._before_last(seq, turns, n_vis))
         before = cache["before"][1]
         tail = np.arange(last.answer_start, n)
         role = self._roles(seq, [last])[last.answer_start :]
         turn_of = len(self.segments) - 1
-        pieces = token_pieces(tok, seq, tail, memo=cache.setdefault("decode", {}))
+        memo = self.explainer._texts_memo()
+        pieces = token_pieces(tok, seq, tail, memo=memo)
         tokens = before["tokens"] + [
             Token(text, int(seq[p]), str(r), turn_of, int(p), raw_bytes=b)
             for (text, b), p, r in zip(pieces, tail, role)
@@ -823,7 +832,7 @@ class Chat:
         if last.result is None:
             last.result = self._reference_maps(self._method_input(last, self.inputs, self.hidden, turns))
         part = self._turn_part(last, np.concatenate([before["text_pos"], tail]), n_vis)
-        texts = cache.setdefault("candidates", {})
+        texts = memo.setdefault("candidates", {})
         cand_ids_all = np.concatenate([before["cand_ids"], part["cand_ids"]])
         rel = np.zeros((len(before["explained"]) + len(part["explained"]), len(tokens)), np.float16)
         rel[: len(before["explained"]), : before["rel"].shape[1]] = before["rel"]

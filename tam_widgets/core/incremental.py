@@ -113,6 +113,7 @@ class IncrementalTAM:
         self._ids = torch.zeros(cap, dtype=torch.int64, device=self.device)
         self.n = 0
         self._class = torch.zeros(1, dtype=torch.int64, device=self.device)  # add()'s token, reused
+        # per added token: raw map, ECI map, relevance over the context before it, scale (each [1, ...])
         self._rows: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] = []
         if len(ids):
             classes, inverse = np.unique(ids, return_inverse=True)
@@ -143,6 +144,15 @@ class IncrementalTAM:
 
     def _append(self, ids: torch.Tensor, raw: torch.Tensor, hidden: torch.Tensor) -> None:
         k, n_v = len(ids), self.n_visual
+        self._reserve(k)
+        self._states[n_v + self.n : n_v + self.n + k] = hidden.to(self.device, self.dtype)
+        self._raw[self.n : self.n + k] = raw
+        self._ids[self.n : self.n + k] = ids.to(self.device)
+        self.n += k
+
+    def _reserve(self, k: int) -> None:
+        """Room for ``k`` more context tokens."""
+        n_v = self.n_visual
         while self.n + k > self._raw.shape[0]:
             cap = 2 * self._raw.shape[0]
             states = torch.zeros(n_v + cap, self._states.shape[1], dtype=self.dtype, device=self.device)
@@ -152,10 +162,6 @@ class IncrementalTAM:
             ids_all = torch.zeros(cap, dtype=torch.int64, device=self.device)
             ids_all[: self.n] = self._ids[: self.n]
             self._states, self._raw, self._ids = states, raw_all, ids_all
-        self._states[n_v + self.n : n_v + self.n + k] = hidden.to(self.device, self.dtype)
-        self._raw[self.n : self.n + k] = raw
-        self._ids[self.n : self.n + k] = ids.to(self.device)
-        self.n += k
 
     def add(self, token_id: int, hidden: torch.Tensor) -> int:
         """Take the next generated token (``token_id``, predicted by the hidden state ``hidden [d]``).
@@ -170,15 +176,18 @@ class IncrementalTAM:
         if hidden.shape[0] != self._states.shape[1]:
             raise ValueError(f"hidden must be one state of width {self._states.shape[1]}, got {hidden.shape[0]} values")
         n, n_v = self.n, self.n_visual
-        cls = self._class.fill_(c)
         # A broken state shows in the scores of the next token, which read it as context.
-        scores = self._scores(cls, self._states[: n_v + n])[0]  # visual tokens, then context
+        scores = self._scores(self._class.fill_(c), self._states[: n_v + n])  # [1, visual tokens, then context]
         self._check_finite(scores, "the visual or context tokens")
-        raw = scores[:n_v].clamp_min(0)
-        relevance = scores[n_v:].clamp_min(0)
-        maps, scale = eci(raw[None], self._raw[:n], relevance[None], (self._ids[:n] != c)[None], "ls")
-        self._rows.append((raw, maps[0], relevance, scale[0]))
-        self._append(cls, raw[None], hidden[None])
+        positive = scores.clamp_min(0)
+        raw, relevance = positive[:, :n_v], positive[:, n_v:]
+        maps, scale = eci(raw, self._raw[:n], relevance, (self._ids[:n] != c)[None], "ls")
+        self._rows.append((raw, maps, relevance, scale))  # each [1, ...]
+        self._reserve(1)
+        self._states[n_v + n] = hidden
+        self._raw[n] = raw[0]
+        self._ids[n] = c
+        self.n += 1
         return len(self._rows) - 1
 
     def rows(self, start: int = 0, stop: int | None = None) -> TAMRows:
@@ -191,19 +200,20 @@ class IncrementalTAM:
 
         picked = self._rows[start:stop]
         k = len(picked)
-        n_ctx = max((len(r[2]) for r in picked), default=0)
+        widths = [r[2].shape[1] for r in picked]
+        n_ctx = max(widths, default=0)
         if k:
-            raw, maps = torch.stack([r[0] for r in picked]), torch.stack([r[1] for r in picked])
-            scales = torch.stack([r[3] for r in picked]).cpu()
+            raw, maps = torch.cat([r[0] for r in picked]), torch.cat([r[1] for r in picked])
+            scales = torch.cat([r[3] for r in picked]).cpu()
         else:
             raw = torch.zeros(0, self.n_visual, dtype=self.dtype, device=self.device)
             maps, scales = torch.zeros_like(raw), torch.zeros(0, dtype=self.dtype)
         # Each row's context: the tokens before it (later context 0 and masked out).
-        lengths = torch.tensor([len(r[2]) for r in picked], dtype=torch.int64, device=self.device)
+        lengths = torch.tensor(widths, dtype=torch.int64, device=self.device)
         mask = torch.arange(n_ctx, device=self.device)[None] < lengths[:, None]
         relevance = torch.zeros(k, n_ctx, dtype=self.dtype, device=self.device)
         if k:
-            relevance[mask] = torch.cat([r[2] for r in picked])
+            relevance[mask] = torch.cat([r[2] for r in picked], 1)[0]
         unfiltered, text = multimodal_normalize(maps, relevance, mask)
         no_eci, _ = multimodal_normalize(raw, relevance, mask)
         filtered = filter_grids(torch.cat([unfiltered, no_eci]), self.grids, "rank_gaussian")
