@@ -129,7 +129,9 @@ class NoPlaceholders:
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         if self.ids.numel():
-            scores[:, self.ids.to(scores.device)] = -torch.inf
+            if self.ids.device != scores.device:
+                self.ids = self.ids.to(scores.device)
+            scores.index_fill_(1, self.ids, -torch.inf)
         return scores
 
 
