@@ -608,8 +608,7 @@ class Chat:
                 turn.result = live.final(sequence, hidden)
         elif self.explainer.compat == "default":  # the same maps, token by token, after generation
             engine = self._engine(hidden, sequence.numpy(), answer_start)
-            for p in range(answer_start, len(sequence)):
-                engine.add(int(sequence[p]), hidden[p - 1])
+            engine.extend(sequence[answer_start:].numpy(), hidden[answer_start - 1 : len(sequence) - 1])
             rows, ctx = engine.rows(), self._context(sequence.numpy(), answer_start)
             maps = {m: [v] for m, v in _record_maps(rows).items()}
             turn.result = _engine_maps(maps, [rows.text_relevance], ctx, answer_start)
@@ -1047,8 +1046,8 @@ class _Live:
                 raise RuntimeError(f"captured {hidden.shape[0]} prompt states for {self.answer_start} tokens")
             self.engine = chat._engine(hidden, seq.numpy(), self.answer_start)
             self.ctx = chat._context(seq.numpy(), self.answer_start)
-        for p in range(self.answer_start + self.n_taken, len(seq)):  # in order, as a plain ask takes them
-            self.engine.add(int(seq[p]), hidden[p - 1])
+        start = self.answer_start + self.n_taken  # in order, as a plain ask takes them
+        self.engine.extend(seq[start:].numpy(), hidden[start - 1 : len(seq) - 1])
         self.n_taken = max(self.n_taken, len(seq) - self.answer_start)
 
     def _maps(self, seq: torch.Tensor, states: list[torch.Tensor], turns: list[_Turn]) -> _TurnMaps:

@@ -172,7 +172,9 @@ class IncrementalTAM:
         c = int(token_id)
         if not 0 <= c < self.vocab_size:
             raise ValueError(f"token id {c} is outside the vocabulary [0, {self.vocab_size})")
-        hidden = as_tensor(hidden, "hidden").reshape(-1)
+        hidden = as_tensor(hidden, "hidden")
+        if hidden.dim() != 1:
+            hidden = hidden.reshape(-1)
         if hidden.shape[0] != self._states.shape[1]:
             raise ValueError(f"hidden must be one state of width {self._states.shape[1]}, got {hidden.shape[0]} values")
         n, n_v = self.n, self.n_visual
@@ -189,6 +191,26 @@ class IncrementalTAM:
         self._ids[n] = c
         self.n += 1
         return len(self._rows) - 1
+
+    def extend(self, token_ids, hidden: torch.Tensor) -> list[int]:
+        """:meth:`add` for consecutive tokens in order (``hidden [k, d]``: the state that predicted each).
+
+        >>> import torch
+        >>> from tam_widgets.core import synthetic_example
+        >>> ex = synthetic_example()
+        >>> h, ctx, a = torch.as_tensor(ex.hidden), ex.prompt_positions, ex.answer_start
+        >>> inc = IncrementalTAM(h[ex.visual_positions], torch.as_tensor(ex.lm_head_weight), ex.grid,
+        ...                      ex.input_ids[ctx], h[ctx - 1])
+        >>> inc.extend(ex.input_ids[a : a + 3], h[a - 1 : a + 2])
+        [0, 1, 2]
+        """
+        ids = np.asarray(token_ids).reshape(-1).tolist()
+        hidden = as_tensor(hidden, "hidden")
+        if hidden.dim() != 2 or hidden.shape[0] != len(ids):
+            raise ValueError(
+                f"hidden must be [k, d] with k = {len(ids)} (one state per token), got {tuple(hidden.shape)}"
+            )
+        return [self.add(t, h) for t, h in zip(ids, hidden.unbind(0))]
 
     def rows(self, start: int = 0, stop: int | None = None) -> TAMRows:
         """The maps of the added tokens ``start:stop`` (all by default).
