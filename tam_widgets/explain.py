@@ -16,6 +16,7 @@ chat as it was. Records of the tiny random test checkpoints carry ``metadata["un
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import threading
 import warnings
@@ -128,8 +129,15 @@ class NoPlaceholders:
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         if self.ids.numel():
-            scores[:, self.ids.to(scores.device)] = -torch.inf
+            if self.ids.device != scores.device:
+                self.ids = self.ids.to(scores.device)
+            scores.index_fill_(1, self.ids, -torch.inf)
         return scores
+
+
+# transformers reads every logits processor's signature at every generated token; a stored one is read at once.
+for _processor in (TopK, NoPlaceholders):
+    _processor.__call__.__signature__ = inspect.signature(_processor.__call__)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -254,6 +262,14 @@ class Explainer:
         self.adapter: Adapter = adapter_for(model, processor)
         self.model_id = model_id or getattr(model.config, "_name_or_path", "")
         self.generation = {"max_new_tokens": 64, "do_sample": False, **generation}
+        self._texts: dict = {}  # the tokenizer's decodes, kept across asks (see _texts_memo)
+
+    def _texts_memo(self, limit: int = 200_000) -> dict:
+        """The memo of :func:`token_pieces` and candidate texts: decodes by id (and id pair) of this
+        explainer's tokenizer, the same in every ask; emptied when it holds more than ``limit`` pairs."""
+        if len(self._texts.get("pairs", ())) > limit:
+            self._texts.clear()
+        return self._texts
 
     def __repr__(self) -> str:
         return f"Explainer({self.model_id!r}, family={self.adapter.family}, device={self.model.device})"
@@ -592,8 +608,7 @@ class Chat:
                 turn.result = live.final(sequence, hidden)
         elif self.explainer.compat == "default":  # the same maps, token by token, after generation
             engine = self._engine(hidden, sequence.numpy(), answer_start)
-            for p in range(answer_start, len(sequence)):
-                engine.add(int(sequence[p]), hidden[p - 1])
+            engine.extend(sequence[answer_start:].numpy(), hidden[answer_start - 1 : len(sequence) - 1])
             rows, ctx = engine.rows(), self._context(sequence.numpy(), answer_start)
             maps = {m: [v] for m, v in _record_maps(rows).items()}
             turn.result = _engine_maps(maps, [rows.text_relevance], ctx, answer_start)
@@ -729,7 +744,7 @@ class Chat:
         return mask
 
     # -- the record ----------------------------------------------------------------------------
-    def _before_last(self, seq: np.ndarray, turns: list[_Turn], n_vis: int, cache: dict) -> dict:
+    def _before_last(self, seq: np.ndarray, turns: list[_Turn], n_vis: int) -> dict:
         """The record's part before the last turn's answer: its tokens and the earlier turns' rows."""
         start = turns[-1].answer_start
         visual = np.concatenate([s.positions for seg in self.segments for s in seg.spans] or [np.zeros(0, np.int64)])
@@ -740,7 +755,7 @@ class Chat:
         for k, seg in enumerate(self.segments):
             turn_of[seg.start :] = k
         text_pos = np.flatnonzero(~is_visual)
-        pieces = token_pieces(self.adapter.tokenizer, seq, text_pos, memo=cache.setdefault("decode", {}))
+        pieces = token_pieces(self.adapter.tokenizer, seq, text_pos, memo=self.explainer._texts_memo())
         tokens = [
             Token(text, int(seq[p]), str(role[p]), int(turn_of[p]), int(p), raw_bytes=b)
             for (text, b), p in zip(pieces, text_pos)
@@ -788,7 +803,7 @@ class Chat:
         """The record of the conversation ``sequence`` answered in ``turns`` (the chat's by default).
 
         ``cache`` (a dict kept across calls for the same turn) saves re-reading the text before the
-        last answer and the candidates' texts while a streaming turn grows.
+        last answer while a streaming turn grows; the tokens' texts are kept by the explainer.
         """
         turns = self.turns if turns is None else turns
         cache = {} if cache is None else cache
@@ -804,12 +819,13 @@ class Chat:
         # the same whatever follows): it is made once per turn and kept in ``cache``.
         key = (len(turns), last.answer_start, n_vis)
         if cache.get("before", (None,))[0] != key:
-            cache["before"] = (key, self._before_last(seq, turns, n_vis, cache))
+            cache["before"] = (key, self._before_last(seq, turns, n_vis))
         before = cache["before"][1]
         tail = np.arange(last.answer_start, n)
         role = self._roles(seq, [last])[last.answer_start :]
         turn_of = len(self.segments) - 1
-        pieces = token_pieces(tok, seq, tail, memo=cache.setdefault("decode", {}))
+        memo = self.explainer._texts_memo()
+        pieces = token_pieces(tok, seq, tail, memo=memo)
         tokens = before["tokens"] + [
             Token(text, int(seq[p]), str(r), turn_of, int(p), raw_bytes=b)
             for (text, b), p, r in zip(pieces, tail, role)
@@ -817,7 +833,7 @@ class Chat:
         if last.result is None:
             last.result = self._reference_maps(self._method_input(last, self.inputs, self.hidden, turns))
         part = self._turn_part(last, np.concatenate([before["text_pos"], tail]), n_vis)
-        texts = cache.setdefault("candidates", {})
+        texts = memo.setdefault("candidates", {})
         cand_ids_all = np.concatenate([before["cand_ids"], part["cand_ids"]])
         rel = np.zeros((len(before["explained"]) + len(part["explained"]), len(tokens)), np.float16)
         rel[: len(before["explained"]), : before["rel"].shape[1]] = before["rel"]
@@ -898,7 +914,7 @@ def _generate(
 
         def __call__(self, input_ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
             if live is not None:
-                live.step(input_ids[0].cpu(), [s[0] for s in states], topk)
+                live.step(input_ids, states, topk)
             stop = chat is not None and chat._stop.is_set()
             if chat is not None:
                 chat._stopped = chat._stopped or stop
@@ -998,12 +1014,15 @@ class _Live:
         self.lock = threading.RLock()  # records of token events are made on the reader's thread
         self.n_segments = len(chat.segments)
 
-    def step(self, seq: torch.Tensor, states: list[torch.Tensor], topk: TopK) -> None:
+    def step(self, input_ids: torch.Tensor, states: list[torch.Tensor], topk: TopK) -> None:
+        """After each generated token (``input_ids``: the batch so far, ``states``: the captured
+        ``[batch, tokens, hidden]`` states of each pass): its ``token`` event, if anyone subscribes."""
         chat = self.chat
         if not chat._subscribers:
-            return  # nobody looks: the maps are made at the end
-        ids, probs = [x[0] for x in topk.ids], [x[0] for x in topk.probs]  # a lone input: batch row 0
-        seq, states, turns = seq.clone(), list(states), list(chat.turns)
+            return  # nobody looks: the maps are made at the end (and nothing is copied per token)
+        # A lone input: batch row 0.
+        ids, probs = [x[0] for x in topk.ids], [x[0] for x in topk.probs]
+        seq, states, turns = input_ids[0].cpu().clone(), [s[0] for s in states], list(chat.turns)
         chat._emit(_TokenEvent(self.turn, lambda: self.record(seq, states, ids, probs, turns)))
 
     def record(self, seq: torch.Tensor, states: list[torch.Tensor], ids: list, probs: list,
@@ -1027,8 +1046,8 @@ class _Live:
                 raise RuntimeError(f"captured {hidden.shape[0]} prompt states for {self.answer_start} tokens")
             self.engine = chat._engine(hidden, seq.numpy(), self.answer_start)
             self.ctx = chat._context(seq.numpy(), self.answer_start)
-        for p in range(self.answer_start + self.n_taken, len(seq)):  # in order, as a plain ask takes them
-            self.engine.add(int(seq[p]), hidden[p - 1])
+        start = self.answer_start + self.n_taken  # in order, as a plain ask takes them
+        self.engine.extend(seq[start:].numpy(), hidden[start - 1 : len(seq) - 1])
         self.n_taken = max(self.n_taken, len(seq) - self.answer_start)
 
     def _maps(self, seq: torch.Tensor, states: list[torch.Tensor], turns: list[_Turn]) -> _TurnMaps:
@@ -1041,7 +1060,7 @@ class _Live:
             return chat._reference_maps(chat._method_input(t, inputs, torch.cat(states, 0), [*turns, t]))
         k = n - self.answer_start
         if self.n_taken < k:
-            self._take(seq, torch.cat(states, 0))
+            self._take(seq, states[0] if len(states) == 1 else torch.cat(states, 0))
         if self.n_done < k:  # rows are the same made alone, as tokens come, or together at the end
             rows = self.engine.rows(self.n_done, k)
             for m, v in _record_maps(rows).items():

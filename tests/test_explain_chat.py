@@ -160,6 +160,18 @@ def test_a_stream_without_subscribers_gives_the_same_record(photos):
     _same_records(a, b)
 
 
+def test_token_texts_are_kept_by_the_explainer_across_asks_and_bounded(photos):
+    explainer = tw.load(tiny_model("qwen2_5_vl"), max_new_tokens=5, min_new_tokens=5)
+    first = explainer.chat(image=photos["coffee"]).ask("What is this?")
+    memo = explainer._texts_memo()
+    assert memo["alone"] and memo["pairs"] and memo["candidates"]  # kept for the next ask
+    again = explainer.chat(image=photos["coffee"]).ask("What is this?", stream=True)  # read from the memo
+    _same_records(first, again)
+    assert [t.text for t in again.tokens] == [t.text for t in first.tokens]
+    assert again.candidate_texts == first.candidate_texts
+    assert explainer._texts_memo(limit=0) == {}  # emptied once it holds more pairs than the limit
+
+
 def test_stream_refuses_beam_search(photos):
     chat = tw.load(tiny_model("qwen2_vl"), max_new_tokens=3).chat(image=photos["coffee"])
     with pytest.raises(ValueError, match="num_beams"):

@@ -112,6 +112,8 @@ class IncrementalTAM:
         self._raw = torch.zeros(cap, n_v, dtype=self.dtype, device=self.device)  # context tokens' raw maps
         self._ids = torch.zeros(cap, dtype=torch.int64, device=self.device)
         self.n = 0
+        self._class = torch.zeros(1, dtype=torch.int64, device=self.device)  # add()'s token, reused
+        # per added token: raw map, ECI map, relevance over the context before it, scale (each [1, ...])
         self._rows: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] = []
         if len(ids):
             classes, inverse = np.unique(ids, return_inverse=True)
@@ -142,6 +144,15 @@ class IncrementalTAM:
 
     def _append(self, ids: torch.Tensor, raw: torch.Tensor, hidden: torch.Tensor) -> None:
         k, n_v = len(ids), self.n_visual
+        self._reserve(k)
+        self._states[n_v + self.n : n_v + self.n + k] = hidden.to(self.device, self.dtype)
+        self._raw[self.n : self.n + k] = raw
+        self._ids[self.n : self.n + k] = ids.to(self.device)
+        self.n += k
+
+    def _reserve(self, k: int) -> None:
+        """Room for ``k`` more context tokens."""
+        n_v = self.n_visual
         while self.n + k > self._raw.shape[0]:
             cap = 2 * self._raw.shape[0]
             states = torch.zeros(n_v + cap, self._states.shape[1], dtype=self.dtype, device=self.device)
@@ -151,10 +162,6 @@ class IncrementalTAM:
             ids_all = torch.zeros(cap, dtype=torch.int64, device=self.device)
             ids_all[: self.n] = self._ids[: self.n]
             self._states, self._raw, self._ids = states, raw_all, ids_all
-        self._states[n_v + self.n : n_v + self.n + k] = hidden.to(self.device, self.dtype)
-        self._raw[self.n : self.n + k] = raw
-        self._ids[self.n : self.n + k] = ids.to(self.device)
-        self.n += k
 
     def add(self, token_id: int, hidden: torch.Tensor) -> int:
         """Take the next generated token (``token_id``, predicted by the hidden state ``hidden [d]``).
@@ -165,20 +172,45 @@ class IncrementalTAM:
         c = int(token_id)
         if not 0 <= c < self.vocab_size:
             raise ValueError(f"token id {c} is outside the vocabulary [0, {self.vocab_size})")
-        hidden = as_tensor(hidden, "hidden").reshape(-1)
+        hidden = as_tensor(hidden, "hidden")
+        if hidden.dim() != 1:
+            hidden = hidden.reshape(-1)
         if hidden.shape[0] != self._states.shape[1]:
             raise ValueError(f"hidden must be one state of width {self._states.shape[1]}, got {hidden.shape[0]} values")
         n, n_v = self.n, self.n_visual
-        cls = torch.tensor([c], device=self.device)
         # A broken state shows in the scores of the next token, which read it as context.
-        scores = self._scores(cls, self._states[: n_v + n])[0]  # visual tokens, then context
+        scores = self._scores(self._class.fill_(c), self._states[: n_v + n])  # [1, visual tokens, then context]
         self._check_finite(scores, "the visual or context tokens")
-        raw = scores[:n_v].clamp_min(0)
-        relevance = scores[n_v:].clamp_min(0)
-        maps, scale = eci(raw[None], self._raw[:n], relevance[None], (self._ids[:n] != c)[None], "ls")
-        self._rows.append((raw, maps[0], relevance, scale[0]))
-        self._append(cls, raw[None], hidden[None])
+        positive = scores.clamp_min(0)
+        raw, relevance = positive[:, :n_v], positive[:, n_v:]
+        maps, scale = eci(raw, self._raw[:n], relevance, (self._ids[:n] != c)[None], "ls")
+        self._rows.append((raw, maps, relevance, scale))  # each [1, ...]
+        self._reserve(1)
+        self._states[n_v + n] = hidden
+        self._raw[n] = raw[0]
+        self._ids[n] = c
+        self.n += 1
         return len(self._rows) - 1
+
+    def extend(self, token_ids, hidden: torch.Tensor) -> list[int]:
+        """:meth:`add` for consecutive tokens in order (``hidden [k, d]``: the state that predicted each).
+
+        >>> import torch
+        >>> from tam_widgets.core import synthetic_example
+        >>> ex = synthetic_example()
+        >>> h, ctx, a = torch.as_tensor(ex.hidden), ex.prompt_positions, ex.answer_start
+        >>> inc = IncrementalTAM(h[ex.visual_positions], torch.as_tensor(ex.lm_head_weight), ex.grid,
+        ...                      ex.input_ids[ctx], h[ctx - 1])
+        >>> inc.extend(ex.input_ids[a : a + 3], h[a - 1 : a + 2])
+        [0, 1, 2]
+        """
+        ids = np.asarray(token_ids).reshape(-1).tolist()
+        hidden = as_tensor(hidden, "hidden")
+        if hidden.dim() != 2 or hidden.shape[0] != len(ids):
+            raise ValueError(
+                f"hidden must be [k, d] with k = {len(ids)} (one state per token), got {tuple(hidden.shape)}"
+            )
+        return [self.add(t, h) for t, h in zip(ids, hidden.unbind(0))]
 
     def rows(self, start: int = 0, stop: int | None = None) -> TAMRows:
         """The maps of the added tokens ``start:stop`` (all by default).
@@ -190,13 +222,20 @@ class IncrementalTAM:
 
         picked = self._rows[start:stop]
         k = len(picked)
-        n_ctx = max((len(r[2]) for r in picked), default=0)
-        raw = torch.zeros(k, self.n_visual, dtype=self.dtype, device=self.device)
-        maps, relevance = torch.zeros_like(raw), torch.zeros(k, n_ctx, dtype=self.dtype, device=self.device)
-        mask = torch.zeros(k, n_ctx, dtype=torch.bool, device=self.device)
-        scales = torch.zeros(k, dtype=self.dtype)
-        for i, (a, m, rel, s) in enumerate(picked):
-            raw[i], maps[i], relevance[i, : len(rel)], mask[i, : len(rel)], scales[i] = a, m, rel, True, s
+        widths = [r[2].shape[1] for r in picked]
+        n_ctx = max(widths, default=0)
+        if k:
+            raw, maps = torch.cat([r[0] for r in picked]), torch.cat([r[1] for r in picked])
+            scales = torch.cat([r[3] for r in picked]).cpu()
+        else:
+            raw = torch.zeros(0, self.n_visual, dtype=self.dtype, device=self.device)
+            maps, scales = torch.zeros_like(raw), torch.zeros(0, dtype=self.dtype)
+        # Each row's context: the tokens before it (later context 0 and masked out).
+        lengths = torch.tensor(widths, dtype=torch.int64, device=self.device)
+        mask = torch.arange(n_ctx, device=self.device)[None] < lengths[:, None]
+        relevance = torch.zeros(k, n_ctx, dtype=self.dtype, device=self.device)
+        if k:
+            relevance[mask] = torch.cat([r[2] for r in picked], 1)[0]
         unfiltered, text = multimodal_normalize(maps, relevance, mask)
         no_eci, _ = multimodal_normalize(raw, relevance, mask)
         filtered = filter_grids(torch.cat([unfiltered, no_eci]), self.grids, "rank_gaussian")

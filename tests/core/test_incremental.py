@@ -95,3 +95,17 @@ def test_bad_input_is_refused_with_a_clear_error():
     inc.add(int(ex.input_ids[ex.answer_start]), torch.full_like(h[0], float("nan")))  # a broken state ...
     with pytest.raises(ValueError, match="NaN or inf"):  # ... is refused when the next token reads it
         inc.add(int(ex.input_ids[ex.answer_start + 1]), h[ex.answer_start])
+
+
+def test_extend_is_add_token_by_token():
+    ex = synthetic_example(n_prompt=8, n_answer=12)
+    one_by_one = _run(ex).rows()
+    hidden, ctx, a = ex.hidden, ex.prompt_positions, ex.answer_start
+    inc = IncrementalTAM(hidden[ex.visual_positions], ex.lm_head_weight, ex.grid, ex.input_ids[ctx], hidden[ctx - 1])
+    assert inc.extend(ex.input_ids[a : a + 5], hidden[a - 1 : a + 4]) == [0, 1, 2, 3, 4]
+    assert inc.extend(ex.input_ids[a + 5 :], hidden[a + 4 : a + 11]) == list(range(5, 12))
+    together = inc.rows()
+    for field in ("tam", "unfiltered", "no_eci", "raw", "text_relevance", "scales"):
+        np.testing.assert_array_equal(getattr(together, field), getattr(one_by_one, field))
+    with pytest.raises(ValueError, match=r"k = 2 \(one state per token\)"):
+        inc.extend([1, 2], hidden[:3])
