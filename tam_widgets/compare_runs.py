@@ -193,10 +193,10 @@ def compare_runs(
         min_count: a word's mean is shown for a model when the word occurs in at least this many of that
             model's scored captions.
 
-    Example (illustrative: needs folders written by ``tam-widgets evaluate``):
+    Example (illustrative: needs folders written by ``tam-widgets evaluate``)::
 
-    >>> cmp = compare_runs(["runs/qwen", "runs/llava"], min_count=3)  # doctest: +SKIP
-    >>> cmp.table, cmp.words, cmp.best("qwen", 5), cmp.samples("dog")  # doctest: +SKIP
+        cmp = compare_runs(["runs/qwen", "runs/llava"], min_count=3)
+        cmp.table, cmp.words, cmp.best("qwen", 5), cmp.samples("dog")
     """
     if isinstance(runs, (str, os.PathLike)) or not isinstance(runs, Sequence):
         raise TypeError("runs must be a list of run folders, e.g. compare_runs(['runs/qwen', 'runs/llava'])")
@@ -234,12 +234,12 @@ def _word_key(text: str) -> str:
 class RunComparison:
     """Several evaluation runs side by side (made by :func:`compare_runs`; see the module docstring).
 
-    Example (illustrative: needs finished evaluation folders):
+    Example (illustrative: needs finished evaluation folders)::
 
-    >>> cmp = compare_runs(["runs/qwen2vl", "runs/llava"], labels=["Qwen2-VL", "LLaVA"])  # doctest: +SKIP
-    >>> cmp.table  # Obj-IoU, Func-IoU, F1-IoU per model, as in the paper's Table 3  # doctest: +SKIP
-    >>> cmp.best("Qwen2-VL", 5), cmp.samples("dog")  # doctest: +SKIP
-    >>> cmp.open(cmp.samples("dog").id[0])  # one sample's records (--save-records)  # doctest: +SKIP
+        cmp = compare_runs(["runs/qwen2vl", "runs/llava"], labels=["Qwen2-VL", "LLaVA"])
+        cmp.table  # Obj-IoU, Func-IoU, F1-IoU per model, as in the paper's Table 3
+        cmp.best("Qwen2-VL", 5), cmp.samples("dog")
+        cmp.open(cmp.samples("dog").id[0])  # one sample's records (--save-records)
     """
 
     def __init__(self, runs: list[Run], labels: list[str], min_count: int):

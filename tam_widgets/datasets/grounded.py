@@ -302,10 +302,10 @@ class GranDf(_GroundedDescription):
 
     References are ``[caption]``; ``categories`` is the per-image ``{name: label}``.
 
-    Example (illustrative: needs the data set; layouts in ``tam-widgets evaluate --help``):
+    Example (illustrative: needs the data set; layouts in ``tam-widgets evaluate --help``)::
 
-    >>> ds = GranDf("/data/grandf", shard=(0, 4))  # doctest: +SKIP
-    >>> s = ds[0]; s.prompt, s.references, s.categories  # doctest: +SKIP
+        ds = GranDf("/data/grandf", shard=(0, 4))
+        s = ds[0]; s.prompt, s.references, s.categories
     """
 
     prompt = GRANDF_PROMPT
@@ -318,10 +318,10 @@ class OpenPSG(_GroundedDescription):
     caption, ``split`` selects PSG's ``test_image_ids`` (default) or the rest, and the label of a
     segment is its ``category_id + 1``.
 
-    Example (illustrative: needs the data set):
+    Example (illustrative: needs the data set)::
 
-    >>> ds = OpenPSG("/data/openpsg", load_pixels=False)  # ids, prompts and categories only  # doctest: +SKIP
-    >>> len(ds), ds[0].prompt  # doctest: +SKIP
+        ds = OpenPSG("/data/openpsg", load_pixels=False)  # ids, prompts and categories only
+        len(ds), ds[0].prompt
     """
 
     prompt = OPENPSG_PROMPT

@@ -33,11 +33,11 @@ def read_video_frames(path: str | Path, start: float = 0.0, end: float | None = 
     Returns ``(frames, frame_indices, fps)``. ``end=None`` means the end of the video; the range is
     clipped to the video. Frames are read sequentially (robust for codecs with inexact seeking).
 
-    Example (illustrative: needs a video file):
+    Example (illustrative: needs a video file)::
 
-    >>> frames, indices, fps = read_video_frames("clip.mp4", start=1.0, end=4.5, max_frames=8)  # doctest: +SKIP
-    >>> len(frames), frames[0].shape  # doctest: +SKIP
-    (8, (480, 640, 3))
+        frames, indices, fps = read_video_frames("clip.mp4", start=1.0, end=4.5, max_frames=8)
+        len(frames), frames[0].shape
+        # -> (8, (480, 640, 3))
     """
     import cv2
 
@@ -94,10 +94,10 @@ class STAR(EvalDataset):
     ``choice_id``); ``answers = [answer]``; ``meta`` has ``answer_letter``, ``choices``,
     ``video_id``, ``start``, ``end`` and after loading ``frame_indices`` and ``fps``.
 
-    Example (illustrative: needs STAR and the Charades videos):
+    Example (illustrative: needs STAR and the Charades videos)::
 
-    >>> ds = STAR("/data/star", max_frames=8)  # doctest: +SKIP
-    >>> s = ds[0]; len(s.frames), s.answers, s.meta["answer_letter"]  # doctest: +SKIP
+        ds = STAR("/data/star", max_frames=8)
+        s = ds[0]; len(s.frames), s.answers, s.meta["answer_letter"]
     """
 
     #: The expected folder layout (shown in error messages and ``tam-widgets evaluate --help``).

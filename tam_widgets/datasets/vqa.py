@@ -66,10 +66,10 @@ class OKVQA(EvalDataset):
     One sample per question; ``id`` is the question id; ``answers`` holds the (10) human answers
     in file order; ``meta`` has ``question_id``, ``image_id``, ``question`` and the answer types.
 
-    Example (illustrative: needs OK-VQA's files and COCO val2014):
+    Example (illustrative: needs OK-VQA's files and COCO val2014)::
 
-    >>> ds = OKVQA("/data/okvqa", suffix=OKVQA.SHORT_ANSWER)  # doctest: +SKIP
-    >>> s = ds[0]; s.prompt, s.answers[:3]  # doctest: +SKIP
+        ds = OKVQA("/data/okvqa", suffix=OKVQA.SHORT_ANSWER)
+        s = ds[0]; s.prompt, s.answers[:3]
     """
 
     SHORT_ANSWER = " Answer the question using a single word or phrase."
