@@ -15,7 +15,6 @@ chat as it was. Records of the tiny random test checkpoints carry ``metadata["un
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import os
 import threading
@@ -603,18 +602,14 @@ class Chat:
         # The latest pass covers the whole conversation causally: its hidden states at earlier
         # turns are those of their own passes, so one tensor serves every turn.
         self.hidden = hidden
-        if live is not None:
-            with live.lock:
-                turn.result = live.final(sequence, hidden)
-        elif self.explainer.compat == "default":  # the same maps, token by token, after generation
-            engine = self._engine(hidden, sequence.numpy(), answer_start)
-            engine.extend(sequence[answer_start:].numpy(), hidden[answer_start - 1 : len(sequence) - 1])
-            rows, ctx = engine.rows(), self._context(sequence.numpy(), answer_start)
-            maps = {m: [v] for m, v in _record_maps(rows).items()}
-            turn.result = _engine_maps(maps, [rows.text_relevance], ctx, answer_start)
+        # A plain ask makes its maps as a stream nobody read does, after generation: the same code, the same maps
+        # (None in reference mode: the batch computation in _build makes them).
+        live = live or _Live(self, prompt, answer_start, settings, merged)
+        with live.lock:
+            turn.result = live.final(sequence, hidden)
         self.turns.append(turn)
-        with live.lock if live is not None else contextlib.nullcontext():
-            self.explanation = self._build(sequence, settings, cache=live.cache if live else None)
+        with live.lock:
+            self.explanation = self._build(sequence, settings, cache=live.cache)
         self._pending_images, self._pending_videos = [], []
         return self.explanation
 
