@@ -38,6 +38,7 @@ import numpy as np
 
 from tam_widgets.studies import Study
 from tam_widgets.testing.browser import browser_problem, launch
+from tam_widgets.testing.comm import capture_sends
 from tam_widgets.testing.records import picture, synthetic_record
 from tam_widgets.widgets.board import FailureCaseBoard
 
@@ -109,42 +110,17 @@ def make_study(folder: Path, n: int, records: int, annotated: int = 0) -> Study:
     return study
 
 
-class CountingComm:
-    """Stands for the front end's comm: the board's state updates are serialised as they would be sent."""
-
-    kernel, comm_id = object(), "bench"
-
-    def __init__(self):
-        self.sizes: list[int] = []
-
-    def send(self, *args, **kwargs):
-        pass
-
-    def close(self, *args, **kwargs):
-        pass
-
-    def on_msg(self, *args, **kwargs):
-        pass
-
-
 def annotate_side(study: Study, repeat: int = 150) -> None:
     """``board.annotate`` at this many annotations: fsynced journal line + the synced state it sends, vs the
     whole annotation table synced on each change (the way saved state kept every note before, up to 2,000)."""
     board = FailureCaseBoard(study)
-    comm = CountingComm()
-    board.comm = comm
-    folds: list[int] = []
-
-    def send(msg, buffers=None):
-        comm.sizes.append(len(json.dumps(msg).encode()))
-        if "_notes" in msg["state"]:
-            folds.append(comm.sizes[-1])
-
-    board._send = send
+    sent = capture_sends(board, lambda msg: (len(json.dumps(msg).encode()), "_notes" in msg["state"]))
     n = len(board._all_notes())
     ms = median_ms(lambda k: board.annotate(f"q{(k * 37) % len(study.case_list)}", note=f"changed {k}"), repeat)
-    per_change = statistics.median(comm.sizes)
-    mean = sum(comm.sizes) / len(comm.sizes)
+    sizes = [size for size, _ in sent]
+    folds = [size for size, fold in sent if fold]
+    per_change = statistics.median(sizes)
+    mean = sum(sizes) / len(sizes)
     whole = {"method": "update", "state": {"_notes": board._all_notes()}, "buffer_paths": []}
     t = time.perf_counter()
     for _ in range(10):

@@ -174,26 +174,11 @@ def test_annotations_from_the_page_are_durable(study, monkeypatch):
     assert [c.get("type") for c, _ in sent] == ["annotate"] * 3  # the page learns of changes by synced state
 
 
-def synced(board: FailureCaseBoard, monkeypatch) -> list[dict]:
+def synced(board: FailureCaseBoard) -> list[dict]:
     """The state updates the board would send to the page (each as the JSON text the comm would carry)."""
-    msgs: list[dict] = []
+    from tam_widgets.testing.comm import capture_sends
 
-    class Comm:
-        kernel, comm_id = object(), "board-test"
-
-        def send(self, *args, **kwargs):
-            pass
-
-        def close(self, *args, **kwargs):
-            pass
-
-        def on_msg(self, *args, **kwargs):
-            pass
-
-    monkeypatch.setattr(board, "comm", Comm())
-    monkeypatch.setattr(board, "_send", lambda msg, buffers=None: msgs.append(
-        {"state": msg["state"], "bytes": len(json.dumps(msg["state"]))}))
-    return msgs
+    return capture_sends(board, lambda msg: {"state": msg["state"], "bytes": len(json.dumps(msg["state"]))})
 
 
 def test_thousands_of_annotations_are_all_in_the_synced_state_and_a_change_stays_small(tmp_path, monkeypatch):
@@ -204,7 +189,7 @@ def test_thousands_of_annotations_are_all_in_the_synced_state_and_a_change_stays
             for k in range(n - 100)]
     study.store.path.write_text("".join(json.dumps(r) + "\n" for r in rows))  # annotated before
     board = FailureCaseBoard(study)
-    msgs = synced(board, monkeypatch)
+    msgs = synced(board)
     for k in range(n - 100, n):  # 100 more, from Python and the page
         if k % 2:
             board.annotate(f"q{k}", reason="other", note=f"n{k}")
