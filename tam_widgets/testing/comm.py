@@ -31,6 +31,7 @@ def capture_sends(widget: Any, record: Callable[[dict], Any] = lambda msg: msg) 
     >>> w.value = 3
     >>> sent
     [{'value': 3}]
+    >>> w.close()
     """
     sent: list = []
     widget.comm = NullComm()
